@@ -1,0 +1,23 @@
+using System.CommandLine;
+using PaliConvert.Analysis;
+using PaliConvert.Formats;
+
+namespace PaliConvert.Cli.Commands;
+
+public static class InspectCommand
+{
+    public static Command Create()
+    {
+        var path = new Argument<string>("path") { Description = "A big_vision .npz, a .safetensors file, or a Hugging Face folder" };
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
+        var cmd = new Command("inspect", "Show what a checkpoint holds: architecture, layer counts, parameters per module, the tensor tree and dtypes") { path, json };
+        cmd.SetAction(r => Run.Guarded(() =>
+        {
+            using var ck = CheckpointReader.Open(r.GetValue(path)!);
+            var report = Inspection.Of(ck);
+            Console.Out.Write(r.GetValue(json) ? Json.Serialize(report) + "\n" : report.ToText());
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+}

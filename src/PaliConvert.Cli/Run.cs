@@ -1,0 +1,77 @@
+using System.CommandLine;
+
+namespace PaliConvert.Cli;
+
+/// <summary>Exit codes a pipeline can rely on, and the one place that turns exceptions into them.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    /// <summary>The command ran and found a difference (diff) or a mismatch (verify).</summary>
+    public const int Different = 1;
+    /// <summary>Unusable input: bad arguments, a missing or malformed file, an output that would be overwritten.</summary>
+    public const int BadInput = 2;
+    /// <summary>A bug in PaliConvert.</summary>
+    public const int Internal = 3;
+}
+
+public static class Run
+{
+    public static int Execute(RootCommand root, string[] args)
+    {
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors) Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine("Run 'paliconvert --help' for usage.");
+            return ExitCodes.BadInput;
+        }
+        return parsed.Invoke();
+    }
+
+    /// <summary>Runs a command body, mapping failures to messages on stderr and exit codes.</summary>
+    public static int Guarded(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException or KeyNotFoundException or NotSupportedException)
+        {
+            Progress.Clear();
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e)
+        {
+            Progress.Clear();
+            Console.Error.WriteLine($"internal error (please report): {e}");
+            return ExitCodes.Internal;
+        }
+    }
+}
+
+/// <summary>A one-line progress display on stderr, shown only when stderr is a terminal.</summary>
+public sealed class Progress : IProgress<(string what, double fraction)>
+{
+    private static bool _dirty;
+    private DateTime _last = DateTime.MinValue;
+
+    public static bool Enabled => !Console.IsErrorRedirected;
+
+    public void Report((string what, double fraction) p)
+    {
+        if (!Enabled || (DateTime.UtcNow - _last).TotalMilliseconds < 200) return;
+        _last = DateTime.UtcNow;
+        int width = 30, filled = (int)(p.fraction * width);
+        var line = $"\r[{new string('#', filled)}{new string('.', width - filled)}] {p.fraction,4:P0} {p.what}";
+        Console.Error.Write(line.Length > 110 ? line[..110] : line.PadRight(110));
+        _dirty = true;
+    }
+
+    public static void Clear()
+    {
+        if (!_dirty) return;
+        Console.Error.Write("\r" + new string(' ', 110) + "\r");
+        _dirty = false;
+    }
+}

@@ -1,0 +1,23 @@
+using PaliConvert.Formats.Npz;
+using PaliConvert.Formats.Safetensors;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Formats;
+
+/// <summary>Opens any supported checkpoint by what the path is: an .npz file, a .safetensors file, or an HF folder.</summary>
+public static class CheckpointReader
+{
+    public static Checkpoint Open(string path)
+    {
+        if (Directory.Exists(path)) return SafetensorsCheckpoint.Open(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file or folder");
+        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return SafetensorsCheckpoint.Open(path);
+        if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return NpzCheckpoint.Open(path);
+        // Sniff: zip files start with a local header, safetensors with a small little-endian length.
+        using var fs = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[4];
+        int n = fs.Read(head);
+        if (n == 4 && head[0] == 'P' && head[1] == 'K') return NpzCheckpoint.Open(path);
+        throw new InvalidDataException($"{path}: not an .npz, a .safetensors file or a Hugging Face folder");
+    }
+}

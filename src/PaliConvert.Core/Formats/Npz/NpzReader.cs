@@ -1,0 +1,107 @@
+using System.IO.Compression;
+using System.IO.Hashing;
+using PaliConvert.Formats.Zip;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Formats.Npz;
+
+/// <summary>
+/// A big_vision .npz: stored members are viewed in place in the memory map; deflated members are inflated once
+/// into a temporary spill file that is mapped the same way, so memory stays bounded either way.
+/// </summary>
+public sealed class NpzCheckpoint : Checkpoint
+{
+    public const string ParamsPrefix = "params/";
+
+    public override string Format => "npz";
+
+    /// <summary>True when the members were named 'params/...' (released checkpoints); tensor names drop it.</summary>
+    public bool HadParamsPrefix { get; private set; }
+
+    private NpzCheckpoint(string path) : base(path) { }
+
+    public static NpzCheckpoint Open(string path)
+    {
+        var ck = new NpzCheckpoint(path);
+        try
+        {
+            ck.Load();
+            return ck;
+        }
+        catch
+        {
+            ck.Dispose();
+            throw;
+        }
+    }
+
+    private void Load()
+    {
+        var file = Own(new MappedFile(Path));
+        var entries = ZipDirectory.Read(file);
+        var deflated = entries.Where(e => e.Method == ZipMethod.Deflated).ToList();
+        var spill = deflated.Count > 0 ? Inflate(file, deflated) : null;
+
+        int prefixed = entries.Count(e => e.Name.StartsWith(ParamsPrefix, StringComparison.Ordinal));
+        HadParamsPrefix = prefixed > 0 && prefixed == entries.Count;
+        foreach (var e in entries)
+        {
+            string where = $"{Path}: member '{e.Name}'";
+            if (!e.Name.EndsWith(".npy", StringComparison.Ordinal)) throw new InvalidDataException($"{where} is not a .npy array");
+            var member = spill != null && spill.TryGetValue(e.Name, out var r) ? r : file.Region(e.DataOffset, e.CompressedSize);
+            var header = NpyHeader.Parse(member.Span(0, (int)Math.Min(member.Length, NpyHeader.MaxHeader + 12)), where);
+            long expected = Shape.Bytes(header.Shape, header.DType);
+            long actual = member.Length - header.DataOffset;
+            if (expected != actual)
+                throw new InvalidDataException($"{where}: header says {header.DType.Label()} {Shape.Format(header.Shape)} = {expected} bytes but the member holds {actual}");
+            string name = e.Name[..^4];
+            if (HadParamsPrefix) name = name[ParamsPrefix.Length..];
+            Add(new TensorInfo(name, header.DType, header.Shape, member.Slice(header.DataOffset, actual)), Path);
+        }
+    }
+
+    /// <summary>Inflates every deflated member, checking its CRC, into one unlinked temporary file.</summary>
+    private Dictionary<string, Region> Inflate(MappedFile file, List<ZipEntry> members)
+    {
+        string tmp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"paliconvert-inflate-{Guid.NewGuid():N}.bin");
+        var offsets = new List<(string name, long offset, long length)>();
+        try
+        {
+            using (var outStream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                var buf = new byte[1 << 20];
+                foreach (var e in members)
+                {
+                    long start = outStream.Position;
+                    var crc = new Crc32();
+                    using var inflater = new DeflateStream(file.Region(e.DataOffset, e.CompressedSize).OpenStream(), CompressionMode.Decompress);
+                    long total = 0;
+                    int n;
+                    try
+                    {
+                        while ((n = inflater.Read(buf)) > 0)
+                        {
+                            total += n;
+                            if (total > e.UncompressedSize) break;
+                            crc.Append(buf.AsSpan(0, n));
+                            outStream.Write(buf, 0, n);
+                        }
+                    }
+                    catch (InvalidDataException ex)
+                    {
+                        throw new InvalidDataException($"{Path}: member '{e.Name}' does not inflate: {ex.Message}");
+                    }
+                    if (total != e.UncompressedSize || crc.GetCurrentHashAsUInt32() != e.Crc32)
+                        throw new InvalidDataException($"{Path}: member '{e.Name}' is corrupt (inflated {total} bytes, expected {e.UncompressedSize}, or CRC mismatch)");
+                    offsets.Add((e.Name, start, total));
+                }
+            }
+            var spill = Own(new MappedFile(tmp));
+            return offsets.ToDictionary(o => o.name, o => spill.Region(o.offset, o.length));
+        }
+        finally
+        {
+            File.Delete(tmp); // the mapping keeps the data alive; the name goes now so nothing is left behind
+        }
+    }
+}

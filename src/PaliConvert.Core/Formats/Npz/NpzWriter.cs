@@ -1,0 +1,29 @@
+using PaliConvert.Formats.Zip;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Formats.Npz;
+
+/// <summary>Writes an .npz that np.load and big_vision read: stored members, one .npy each, data streamed in.</summary>
+public sealed class NpzWriter : IDisposable
+{
+    private readonly ZipWriter _zip;
+    private readonly string _prefix;
+
+    public NpzWriter(string path, string prefix = "")
+    {
+        _zip = new ZipWriter(path);
+        _prefix = prefix;
+    }
+
+    public void BeginTensor(string name, DType dtype, long[] shape)
+    {
+        var header = NpyHeader.Write(dtype, shape);
+        _zip.BeginMember(_prefix + name + ".npy", header.Length + Shape.Bytes(shape, dtype));
+        _zip.Write(header);
+    }
+
+    public void Write(ReadOnlySpan<byte> data) => _zip.Write(data);
+    public void EndTensor() => _zip.EndMember();
+    public void Finish() => _zip.Finish();
+    public void Dispose() => _zip.Dispose();
+}

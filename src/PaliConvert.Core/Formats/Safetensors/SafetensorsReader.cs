@@ -1,0 +1,98 @@
+using System.Text.Json;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Formats.Safetensors;
+
+/// <summary>A Hugging Face checkpoint: one .safetensors file, or a folder with model.safetensors or a sharded index.</summary>
+public sealed class SafetensorsCheckpoint : Checkpoint
+{
+    public const string IndexName = "model.safetensors.index.json", SingleName = "model.safetensors";
+
+    public override string Format => "safetensors";
+    public string Spelling { get; private set; } = KeySpelling.Hub;
+    public IReadOnlyList<string> Files { get; private set; } = [];
+    /// <summary>The folder holding config.json, when the checkpoint is a folder.</summary>
+    public string? Folder { get; private set; }
+
+    private SafetensorsCheckpoint(string path) : base(path) { }
+
+    public static SafetensorsCheckpoint Open(string path)
+    {
+        var ck = new SafetensorsCheckpoint(path);
+        try
+        {
+            ck.Load();
+            return ck;
+        }
+        catch
+        {
+            ck.Dispose();
+            throw;
+        }
+    }
+
+    private void Load()
+    {
+        if (File.Exists(Path)) { Files = [Path]; LoadFiles(null); return; }
+        if (!Directory.Exists(Path)) throw new FileNotFoundException($"{Path}: no such file or folder");
+        Folder = Path;
+        string index = System.IO.Path.Combine(Path, IndexName), single = System.IO.Path.Combine(Path, SingleName);
+        if (File.Exists(index)) LoadFiles(ReadIndex(index));
+        else if (File.Exists(single)) { Files = [single]; LoadFiles(null); }
+        else throw new FileNotFoundException($"{Path}: neither {IndexName} nor {SingleName} is in this folder");
+    }
+
+    /// <summary>weight_map of the index, with every shard name checked to be a plain file name in the folder.</summary>
+    private Dictionary<string, string> ReadIndex(string index)
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(File.ReadAllBytes(index)); }
+        catch (JsonException ex) { throw new InvalidDataException($"{index}: not valid JSON: {ex.Message}"); }
+        using var _ = doc;
+        if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var wm) || wm.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{index}: no weight_map object");
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in wm.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{index}: weight_map entry '{p.Name}' is not a file name");
+            string file = p.Value.GetString()!;
+            if (file.Length == 0 || file != System.IO.Path.GetFileName(file) || file is "." or ".." || file.Contains('\\') || System.IO.Path.IsPathRooted(file))
+                throw new InvalidDataException($"{index}: weight_map entry '{p.Name}' names '{file}', which is not a plain file name in the folder");
+            if (!map.TryAdd(p.Name, file)) throw new InvalidDataException($"{index}: tensor '{p.Name}' is listed twice");
+        }
+        var shards = map.Values.Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
+        foreach (var s in shards)
+            if (!File.Exists(System.IO.Path.Combine(Path, s))) throw new FileNotFoundException($"{index}: shard '{s}' is missing from {Path}");
+        Files = shards.Select(s => System.IO.Path.Combine(Path, s)).ToList();
+        return map;
+    }
+
+    private void LoadFiles(Dictionary<string, string>? index)
+    {
+        int renamed = 0, total = 0;
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in Files)
+        {
+            var mapped = Own(new MappedFile(file));
+            var (entries, _) = SafetensorsFile.Read(mapped);
+            string shard = System.IO.Path.GetFileName(file);
+            foreach (var e in entries)
+            {
+                if (index != null && (!index.TryGetValue(e.Name, out var listed) || listed != shard))
+                    throw new InvalidDataException($"{file}: tensor '{e.Name}' is in this shard but the index {(listed == null ? "does not list it" : $"places it in '{listed}'")}");
+                found.Add(e.Name);
+                var (key, changed) = KeySpelling.ToHub(e.Name);
+                if (changed) renamed++;
+                total++;
+                Add(new TensorInfo(key, e.DType, e.Shape, e.Data), file);
+            }
+        }
+        if (index != null)
+        {
+            var missing = index.Keys.Where(k => !found.Contains(k)).ToList();
+            if (missing.Count > 0)
+                throw new InvalidDataException($"{System.IO.Path.Combine(Path, IndexName)}: {missing.Count} tensor(s) listed in the index are in no shard, first '{missing[0]}' (expected in '{index[missing[0]]}')");
+        }
+        Spelling = renamed == 0 ? KeySpelling.Hub : renamed == total ? KeySpelling.InMemory : KeySpelling.Mixed;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text.Json;
+using PaliConvert.Formats.Safetensors;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Models;
+
+/// <summary>Reads the architecture off tensor shapes; every shape is cross-checked against the others.</summary>
+public static class ArchDetector
+{
+    public static PaliGemmaArch Detect(Checkpoint ck) =>
+        ck.Find("llm/embedder/input_embedding") != null ? FromBigVision(ck) : FromHf(ck);
+
+    private static PaliGemmaArch FromBigVision(Checkpoint ck)
+    {
+        const string enc = "img/Transformer/encoderblock";
+        var kernel = Need(ck, "img/embedding/kernel", 4);
+        int patch = Dim(kernel, 0), vWidth = Dim(kernel, 3);
+        int tokens = Dim(Need(ck, "img/pos_embedding", 3), 1);
+        var (vLayers, q) = Layered(ck, enc, "MultiHeadDotProductAttention_0/query/kernel", 3);
+        int vHeads = Dim(q, 1);
+        var (_, d0) = Layered(ck, enc, "MlpBlock_0/Dense_0/kernel", 2);
+        int side = (int)Math.Round(Math.Sqrt(tokens));
+        if (side * side != tokens) throw Bad(ck, "img/pos_embedding", $"{tokens} positions do not form a square grid");
+        var vision = new VisionArch(vWidth, vLayers, vHeads, Dim(d0, 1), patch, side * patch, tokens);
+
+        var emb = Need(ck, "llm/embedder/input_embedding", 2);
+        int vocab = Dim(emb, 0), width = Dim(emb, 1);
+        const string lay = "llm/layers";
+        int layers, heads, kvHeads, headDim;
+        bool fused = HasLayered(ck, lay, "attn/qkv_einsum/w");
+        if (fused)
+        {
+            var (l, qkv) = Layered(ck, lay, "attn/qkv_einsum/w", 4);
+            (layers, heads, kvHeads, headDim) = (l, Dim(qkv, 1), Dim(qkv, 1), Dim(qkv, 3));
+        }
+        else
+        {
+            var (l, qe) = Layered(ck, lay, "attn/q_einsum/w", 3);
+            var (_, kv) = Layered(ck, lay, "attn/kv_einsum/w", 4);
+            (layers, heads, kvHeads, headDim) = (l, Dim(qe, 0), Dim(kv, 1), Dim(qe, 2));
+        }
+        var (_, gating) = Layered(ck, lay, "mlp/gating_einsum", 3);
+        int family = HasLayered(ck, lay, "post_attention_norm/scale") ? 2 : 1;
+        var decoder = new DecoderArch(width, layers, heads, kvHeads, headDim, Dim(gating, 2), vocab) { FusedQkv = fused };
+        int projected = Dim(Need(ck, "img/head/kernel", 2), 1);
+        if (projected != width) throw Bad(ck, "img/head/kernel", $"projects to {projected} but the text embedding width is {width}");
+        bool stacked = ck.Find($"{lay}/pre_attention_norm/scale") != null;
+        return new PaliGemmaArch(family, vision, decoder, stacked ? "big_vision stacked (nn.scan)" : "big_vision unstacked");
+    }
+
+    private static PaliGemmaArch FromHf(Checkpoint ck)
+    {
+        const string vis = "vision_tower.vision_model.", lm = "language_model.model.";
+        var patchW = Need(ck, vis + "embeddings.patch_embedding.weight", 4);
+        int vWidth = Dim(patchW, 0), patch = Dim(patchW, 2);
+        int tokens = Dim(Need(ck, vis + "embeddings.position_embedding.weight", 2), 0);
+        int vLayers = CountLayers(ck, vis + "encoder.layers.");
+        int vMlp = Dim(Need(ck, vis + "encoder.layers.0.mlp.fc1.weight", 2), 0);
+        var emb = Need(ck, lm + "embed_tokens.weight", 2);
+        int vocab = Dim(emb, 0), width = Dim(emb, 1);
+        int layers = CountLayers(ck, lm + "layers.");
+        int qRows = Dim(Need(ck, lm + "layers.0.self_attn.q_proj.weight", 2), 0);
+        int kRows = Dim(Need(ck, lm + "layers.0.self_attn.k_proj.weight", 2), 0);
+        int mlp = Dim(Need(ck, lm + "layers.0.mlp.gate_proj.weight", 2), 0);
+        int family = ck.Find(lm + "layers.0.pre_feedforward_layernorm.weight") != null ? 2 : 1;
+
+        var cfg = ReadConfig(ck);
+        int headDim = cfg?.text.headDim ?? 256;
+        int vHeads = cfg?.visionHeads ?? (vWidth % 72 == 0 ? vWidth / 72 : 0);
+        if (qRows % headDim != 0 || kRows % headDim != 0) throw Bad(ck, lm + "layers.0.self_attn.q_proj.weight", $"{qRows} rows are not a multiple of head_dim {headDim}");
+        int heads = qRows / headDim, kv = kRows / headDim;
+        if (cfg is { } c && (c.text.heads != heads || c.text.kvHeads != kv || c.text.layers != layers || c.text.width != width))
+            throw new InvalidDataException($"{ck.Path}: config.json (heads {c.text.heads}, kv heads {c.text.kvHeads}, layers {c.text.layers}, width {c.text.width}) contradicts the tensors (heads {heads}, kv heads {kv}, layers {layers}, width {width})");
+        int side = (int)Math.Round(Math.Sqrt(tokens));
+        var vision = new VisionArch(vWidth, vLayers, vHeads, vMlp, patch, side * patch, tokens);
+        return new PaliGemmaArch(family, vision, new DecoderArch(width, layers, heads, kv, headDim, mlp, vocab), "Hugging Face");
+    }
+
+    private record struct TextCfg(int headDim, int heads, int kvHeads, int layers, int width);
+
+    private static (TextCfg text, int? visionHeads)? ReadConfig(Checkpoint ck)
+    {
+        if (ck is not SafetensorsCheckpoint { Folder: { } folder }) return null;
+        string path = Path.Combine(folder, "config.json");
+        if (!File.Exists(path)) return null;
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        var t = doc.RootElement.GetProperty("text_config");
+        int I(JsonElement e, string n) => e.TryGetProperty(n, out var v) ? v.GetInt32() : throw new InvalidDataException($"{path}: text_config has no '{n}'");
+        int? vh = doc.RootElement.TryGetProperty("vision_config", out var vc) && vc.TryGetProperty("num_attention_heads", out var h) ? h.GetInt32() : null;
+        return (new TextCfg(I(t, "head_dim"), I(t, "num_attention_heads"), I(t, "num_key_value_heads"), I(t, "num_hidden_layers"), I(t, "hidden_size")), vh);
+    }
+
+    private static int CountLayers(Checkpoint ck, string prefix)
+    {
+        var idx = ck.Tensors.Where(t => t.Name.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(t => t.Name[prefix.Length..]).Select(r => int.TryParse(r[..Math.Max(0, r.IndexOf('.'))], out var i) ? i : -1)
+            .Where(i => i >= 0).Distinct().OrderBy(i => i).ToList();
+        for (int i = 0; i < idx.Count; i++)
+            if (idx[i] != i) throw new InvalidDataException($"{ck.Path}: layer {i} is missing under '{prefix}'");
+        return idx.Count;
+    }
+
+    private static bool HasLayered(Checkpoint ck, string block, string leaf) =>
+        ck.Find($"{block}/{leaf}") != null || ck.Find($"{block}_0/{leaf}") != null;
+
+    /// <summary>Layer count and one layer's shape, for a stacked tensor or its unstacked copies.</summary>
+    private static (int layers, long[] perLayer) Layered(Checkpoint ck, string block, string leaf, int perLayerRank)
+    {
+        var stacked = ck.Find($"{block}/{leaf}");
+        if (stacked != null)
+        {
+            if (stacked.Shape.Length != perLayerRank + 1) throw Bad(ck, stacked.Name, $"has shape {Shape.Format(stacked.Shape)}, expected rank {perLayerRank + 1}");
+            return (Dim(stacked.Shape, 0), stacked.Shape[1..]);
+        }
+        int n = 0;
+        long[]? first = null;
+        while (ck.Find($"{block}_{n}/{leaf}") is { } t)
+        {
+            if (t.Shape.Length != perLayerRank) throw Bad(ck, t.Name, $"has shape {Shape.Format(t.Shape)}, expected rank {perLayerRank}");
+            first ??= t.Shape;
+            if (!Shape.Equal(first, t.Shape)) throw Bad(ck, t.Name, $"has shape {Shape.Format(t.Shape)} but layer 0 has {Shape.Format(first)}");
+            n++;
+        }
+        if (first == null) throw new InvalidDataException($"{ck.Path}: tensor '{block}/{leaf}' is missing (neither stacked nor as {block}_0/...)");
+        return (n, first);
+    }
+
+    private static long[] Need(Checkpoint ck, string name, int rank)
+    {
+        var t = ck.Find(name) ?? throw new InvalidDataException($"{ck.Path}: tensor '{name}' is missing; is this a PaliGemma checkpoint?");
+        if (t.Shape.Length != rank) throw Bad(ck, name, $"has shape {Shape.Format(t.Shape)}, expected rank {rank}");
+        return t.Shape;
+    }
+
+    private static int Dim(long[] shape, int axis) => checked((int)shape[axis]);
+    private static InvalidDataException Bad(Checkpoint ck, string name, string why) => new($"{ck.Path}: tensor '{name}' {why}");
+}

@@ -1,0 +1,84 @@
+using System.IO.MemoryMappedFiles;
+
+namespace PaliConvert.Tensors;
+
+/// <summary>A read-only memory map of a whole file. Tensors are <see cref="Region"/>s of it, so nothing is copied until used.</summary>
+public sealed unsafe class MappedFile : IDisposable
+{
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly byte* _base;
+
+    public string Path { get; }
+    public long Length { get; }
+
+    public MappedFile(string path)
+    {
+        Path = path;
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        Length = fs.Length;
+        if (Length == 0) return; // an empty file cannot be mapped; every region of it is empty
+        _map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+        _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        byte* p = null;
+        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+        _base = p + _view.PointerOffset;
+    }
+
+    public ReadOnlySpan<byte> Span(long offset, int length)
+    {
+        if (offset < 0 || length < 0 || offset + length > Length)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"bytes {offset}..{offset + length} are outside {Path} ({Length} bytes)");
+        return length == 0 ? ReadOnlySpan<byte>.Empty : new ReadOnlySpan<byte>(_base + offset, length);
+    }
+
+    public Region Region(long offset, long length)
+    {
+        if (offset < 0 || length < 0 || offset + length > Length)
+            throw new InvalidDataException($"{Path}: bytes {offset}..{offset + length} lie outside the file ({Length} bytes); the file is truncated or corrupt");
+        return new Region(this, offset, length);
+    }
+
+    public void Dispose()
+    {
+        if (_view != null)
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+        }
+        _map?.Dispose();
+    }
+}
+
+/// <summary>A byte range of a mapped file: the lazy bytes behind one tensor.</summary>
+public readonly record struct Region(MappedFile File, long Offset, long Length)
+{
+    /// <summary>The bytes at [start, start+count) of this region.</summary>
+    public ReadOnlySpan<byte> Span(long start, int count)
+    {
+        if (start < 0 || count < 0 || start + count > Length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"{start}+{count} outside a region of {Length} bytes");
+        return File.Span(Offset + start, count);
+    }
+
+    public Region Slice(long start, long count)
+    {
+        if (start < 0 || count < 0 || start + count > Length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"{start}+{count} outside a region of {Length} bytes");
+        return new Region(File, Offset + start, count);
+    }
+}
+
+public static class RegionStreams
+{
+    /// <summary>A read-only stream over the region, for formats that must be decoded (deflate) rather than viewed.</summary>
+    public static unsafe Stream OpenStream(this Region r)
+    {
+        if (r.Length == 0) return new MemoryStream(Array.Empty<byte>(), false);
+        fixed (byte* p = r.File.Span(r.Offset, 1))
+        {
+            // The map outlives the stream (the reader owns both), so the pinned address stays valid.
+            return new UnmanagedMemoryStream(p, r.Length);
+        }
+    }
+}
