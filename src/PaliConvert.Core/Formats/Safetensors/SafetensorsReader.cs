@@ -91,7 +91,7 @@ public sealed class SafetensorsCheckpoint : Checkpoint
         {
             var missing = index.Keys.Where(k => !found.Contains(k)).ToList();
             if (missing.Count > 0)
-                throw new InvalidDataException($"{System.IO.Path.Combine(Path, IndexName)}: {missing.Count} tensor(s) listed in the index are in no shard, first '{missing[0]}' (expected in '{index[missing[0]]}')");
+                throw new InvalidDataException($"{System.IO.Path.Combine(Path, IndexName)}: tensor '{missing[0]}' is not in the shard the index names ('{index[missing[0]]}'){(missing.Count > 1 ? $", nor are {missing.Count - 1} more" : "")}");
         }
         Spelling = renamed == 0 ? KeySpelling.Hub : renamed == total ? KeySpelling.InMemory : KeySpelling.Mixed;
     }

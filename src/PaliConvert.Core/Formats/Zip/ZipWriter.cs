@@ -17,6 +17,9 @@ public sealed class ZipWriter : IDisposable
     private (string name, long headerOffset, long dataStart, long expected, Crc32 crc)? _open;
     private bool _finished;
 
+    /// <summary>Use zip64 records even where sizes fit in 32 bits (tests exercise the 6-60 GB layout this way).</summary>
+    internal bool ForceZip64 { get; init; }
+
     public ZipWriter(string path)
     {
         _fs = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20);
@@ -79,12 +82,12 @@ public sealed class ZipWriter : IDisposable
         long cdStart = _fs.Position;
         using (var ms = new MemoryStream())
         {
-            foreach (var (name, offset, size, crc) in _done) WriteCentral(ms, name, offset, size, crc);
+            foreach (var (name, offset, size, crc) in _done) WriteCentral(ms, name, offset, size, crc, ForceZip64);
             ms.Position = 0;
             ms.CopyTo(_fs);
         }
         long cdSize = _fs.Position - cdStart;
-        bool zip64 = _done.Count >= 0xFFFF || cdStart >= 0xFFFFFFFF || cdSize >= 0xFFFFFFFF;
+        bool zip64 = ForceZip64 || _done.Count >= 0xFFFF || cdStart >= 0xFFFFFFFF || cdSize >= 0xFFFFFFFF;
         if (zip64)
         {
             long e64 = _fs.Position;
@@ -114,10 +117,10 @@ public sealed class ZipWriter : IDisposable
         _finished = true;
     }
 
-    private static void WriteCentral(Stream s, string name, long offset, long size, uint crc)
+    private static void WriteCentral(Stream s, string name, long offset, long size, uint crc, bool force)
     {
         var nameBytes = Encoding.UTF8.GetBytes(name);
-        bool bigSize = size >= 0xFFFFFFFF, bigOffset = offset >= 0xFFFFFFFF;
+        bool bigSize = force || size >= 0xFFFFFFFF, bigOffset = force || offset >= 0xFFFFFFFF;
         int extraLen = (bigSize || bigOffset) ? 4 + (bigSize ? 16 : 0) + (bigOffset ? 8 : 0) : 0;
         var h = new byte[46 + nameBytes.Length + extraLen];
         BinaryPrimitives.WriteUInt32LittleEndian(h, 0x02014b50);
