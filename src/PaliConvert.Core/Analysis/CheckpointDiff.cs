@@ -65,7 +65,7 @@ public sealed record DiffReport(string A, string B, TensorDiff[] Tensors, GroupD
                 b.ReadF32(at, fb.AsSpan(0, n));
                 TensorPrimitives.Subtract(fa.AsSpan(0, n), fb.AsSpan(0, n), fa.AsSpan(0, n));
                 float m = TensorPrimitives.MaxMagnitude(fa.AsSpan(0, n));
-                if (float.IsNaN(m) || m > 0) { layerChanged = true; max = float.IsNaN(m) ? double.NaN : Math.Max(max, Math.Abs(m)); }
+                if (float.IsNaN(m) || m != 0) { layerChanged = true; max = float.IsNaN(m) ? double.NaN : Math.Max(max, Math.Abs(m)); } // MaxMagnitude keeps the sign
             }
             if (layerChanged) changed.Add((int)l);
         }

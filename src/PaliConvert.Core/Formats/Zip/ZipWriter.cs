@@ -59,6 +59,14 @@ public sealed class ZipWriter : IDisposable
         _fs.Write(data);
     }
 
+    /// <summary>Tests only: leave a sparse hole of <paramref name="count"/> zero bytes without computing its CRC.</summary>
+    internal void SkipForTests(long count)
+    {
+        var o = _open ?? throw new InvalidOperationException("no member is open");
+        _fs.Seek(count, SeekOrigin.Current);
+        if (_fs.Position - o.dataStart > o.expected) throw new InvalidOperationException("skip past the member's end");
+    }
+
     public void EndMember()
     {
         var o = _open ?? throw new InvalidOperationException("no member is open");
@@ -66,6 +74,7 @@ public sealed class ZipWriter : IDisposable
         if (written != o.expected) throw new InvalidOperationException($"member '{o.name}' got {written} bytes, declared {o.expected}");
         uint crc = o.crc.GetCurrentHashAsUInt32();
         long end = _fs.Position;
+        if (_fs.Length < end) _fs.SetLength(end);
         Span<byte> c = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(c, crc);
         _fs.Position = o.headerOffset + 14;
