@@ -13,6 +13,21 @@ public abstract class Checkpoint : IDisposable
 
     protected Checkpoint(string path) { Path = path; }
 
+    /// <summary>Runs the reader's loading; on failure the maps opened so far are released before the error goes up.</summary>
+    protected static T Opened<T>(T checkpoint, Action<T> load) where T : Checkpoint
+    {
+        try
+        {
+            load(checkpoint);
+            return checkpoint;
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
     protected T Own<T>(T resource) where T : IDisposable { _owned.Add(resource); return resource; }
 
     protected void Add(TensorInfo t, string where)

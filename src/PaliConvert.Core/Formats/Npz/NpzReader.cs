@@ -20,20 +20,7 @@ public sealed class NpzCheckpoint : Checkpoint
 
     private NpzCheckpoint(string path) : base(path) { }
 
-    public static NpzCheckpoint Open(string path)
-    {
-        var ck = new NpzCheckpoint(path);
-        try
-        {
-            ck.Load();
-            return ck;
-        }
-        catch
-        {
-            ck.Dispose();
-            throw;
-        }
-    }
+    public static NpzCheckpoint Open(string path) => Opened(new NpzCheckpoint(path), c => c.Load());
 
     private void Load()
     {

@@ -16,20 +16,7 @@ public sealed class SafetensorsCheckpoint : Checkpoint
 
     private SafetensorsCheckpoint(string path) : base(path) { }
 
-    public static SafetensorsCheckpoint Open(string path)
-    {
-        var ck = new SafetensorsCheckpoint(path);
-        try
-        {
-            ck.Load();
-            return ck;
-        }
-        catch
-        {
-            ck.Dispose();
-            throw;
-        }
-    }
+    public static SafetensorsCheckpoint Open(string path) => Opened(new SafetensorsCheckpoint(path), c => c.Load());
 
     private void Load()
     {
