@@ -6,4 +6,5 @@ var root = new RootCommand("PaliConvert: move PaliGemma checkpoints between big_
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(DiffCommand.Create());
 root.Subcommands.Add(SynthCommand.Create());
+root.Subcommands.Add(Jax2HfCommand.Create());
 return Run.Execute(root, args);

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using PaliConvert.Pipeline;
+
+namespace PaliConvert.Cli.Commands;
+
+public static class Jax2HfCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<string>("in") { Description = "big_vision checkpoint (.npz)" };
+        var output = new Argument<string>("out") { Description = "Hugging Face folder to create (written beside, renamed when complete)" };
+        var dtype = new Option<string>("--dtype") { Description = "auto (widest float in the source), keep (each tensor's own), f32, bf16 or f16", DefaultValueFactory = _ => "auto" };
+        var shard = new Option<string>("--max-shard-size") { Description = "Largest shard, e.g. 2GB, 500MB, 123456 (bytes)", DefaultValueFactory = _ => "2GB" };
+        var noPad = new Option<bool>("--no-pad-vocab") { Description = "Keep the vocabulary as it is instead of appending <image> and padding to a multiple of 64" };
+        var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder" };
+        var mappings = new Option<string>("--mappings") { Description = "Folder of mapping rule files", DefaultValueFactory = _ => MappingsFolder.Default() };
+        var attn = new Option<double>("--attn-softcap") { Description = "PaliGemma 2 attention logit softcap", DefaultValueFactory = _ => 50 };
+        var final = new Option<double>("--final-softcap") { Description = "PaliGemma 2 final logit softcap", DefaultValueFactory = _ => 30 };
+        var cmd = new Command("jax2hf", "Convert a big_vision .npz to a Hugging Face folder (sharded safetensors, index, config.json)") { input, output, dtype, shard, noPad, force, mappings, attn, final };
+        cmd.SetAction(r => Run.Guarded(() =>
+        {
+            var o = new Jax2HfOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, r.GetValue(dtype)!,
+                Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), r.GetValue(attn), r.GetValue(final));
+            var target = Jax2Hf.Run(o, new Progress());
+            Progress.Clear();
+            Console.Out.WriteLine(target);
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+}
+
+public static class Sizes
+{
+    public static long Parse(string s)
+    {
+        s = s.Trim().ToUpperInvariant();
+        (string suffix, long mult)[] units = [("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1)];
+        foreach (var (suffix, mult) in units)
+            if (s.EndsWith(suffix) && long.TryParse(s[..^suffix.Length], out var n) && n > 0) return n * mult;
+        return long.TryParse(s, out var b) && b > 0 ? b : throw new ArgumentException($"bad size '{s}' (e.g. 2GB, 500MB, 123456)");
+    }
+}
+
+public static class MappingsFolder
+{
+    /// <summary>mappings/ beside the tool (published with it), else the repository's, found upwards from here.</summary>
+    public static string Default()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d != null)
+        {
+            var m = Path.Combine(d.FullName, "mappings");
+            if (File.Exists(Path.Combine(m, "paligemma.yaml"))) return m;
+            d = d.Parent;
+        }
+        return Path.Combine(AppContext.BaseDirectory, "mappings");
+    }
+}

@@ -1,0 +1,56 @@
+using System.Text.Json;
+using PaliConvert.Mapping;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Formats.Safetensors;
+
+/// <summary>Plans shards up to a size, then writes each one sequentially: header, then every tensor gathered in turn.</summary>
+public static class ShardedWriter
+{
+    public sealed record Planned(TensorView View, DType DType)
+    {
+        public long Bytes => Shape.Bytes(View.OutputShape, DType);
+    }
+
+    public static List<List<Planned>> Plan(IReadOnlyList<Planned> tensors, long maxShardBytes)
+    {
+        var shards = new List<List<Planned>> { new() };
+        long size = 0;
+        foreach (var t in tensors)
+        {
+            if (size > 0 && size + t.Bytes > maxShardBytes) { shards.Add(new()); size = 0; }
+            shards[^1].Add(t);
+            size += t.Bytes;
+        }
+        return shards;
+    }
+
+    /// <summary>Writes the shards into <paramref name="folder"/>; one shard is model.safetensors, more get an index.</summary>
+    public static void Write(string folder, List<List<Planned>> shards, IProgress<(string, double)>? progress = null)
+    {
+        long total = shards.Sum(s => s.Sum(t => t.Bytes)), done = 0;
+        var gather = new ViewGather();
+        var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < shards.Count; i++)
+        {
+            string name = shards.Count == 1 ? SafetensorsCheckpoint.SingleName : $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
+            using var fs = new FileStream(Path.Combine(folder, name), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 22);
+            fs.Write(SafetensorsFile.BuildHeader(shards[i].Select(t => (t.View.Name, t.DType, t.View.OutputShape)), new Dictionary<string, string> { ["format"] = "pt" }));
+            foreach (var t in shards[i])
+            {
+                long before = fs.Position;
+                gather.Write(t.View, t.DType, fs);
+                if (fs.Position - before != t.Bytes) throw new InvalidOperationException($"'{t.View.Name}': wrote {fs.Position - before} bytes, planned {t.Bytes}");
+                weightMap[t.View.Name] = name;
+                done += t.Bytes;
+                progress?.Report((t.View.Name, (double)done / total));
+            }
+            fs.Flush(flushToDisk: true);
+        }
+        if (shards.Count > 1)
+        {
+            var index = new { metadata = new { total_size = total }, weight_map = weightMap };
+            File.WriteAllText(Path.Combine(folder, SafetensorsCheckpoint.IndexName), JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using PaliConvert.Models;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Mapping;
+
+/// <summary>
+/// Applies a rule file to a checkpoint: every target tensor becomes a view of a source tensor. Coverage is checked:
+/// a source tensor no rule consumes, a target produced twice, or a required rule matching nothing is an error.
+/// </summary>
+public static class RuleEngine
+{
+    /// <summary>Symbolic sizes rules may use, read off the architecture.</summary>
+    public static Dictionary<string, long> Symbols(PaliGemmaArch a, long paddedVocab) => new()
+    {
+        ["D"] = a.Vision.Width, ["VL"] = a.Vision.Layers, ["VH"] = a.Vision.Heads, ["VHD"] = a.Vision.HeadDim,
+        ["P"] = a.Vision.Patch, ["T"] = a.Vision.Tokens, ["VM"] = a.Vision.Mlp,
+        ["W"] = a.Decoder.Width, ["L"] = a.Decoder.Layers, ["N"] = a.Decoder.Heads, ["K"] = a.Decoder.KvHeads,
+        ["H"] = a.Decoder.HeadDim, ["F"] = a.Decoder.Mlp, ["V"] = a.Decoder.Vocab, ["VP"] = paddedVocab,
+    };
+
+    public static List<TensorView> Apply(RuleFile rules, Checkpoint ck, IReadOnlyDictionary<string, long> symbols)
+    {
+        var targets = new List<TensorView>();
+        var produced = new Dictionary<string, string>(StringComparer.Ordinal);
+        var consumed = new HashSet<string>(StringComparer.Ordinal);
+        var unmatched = new List<string>();
+        foreach (var rule in rules.Rules)
+        {
+            var source = ck.Find(rule.From);
+            if (source == null)
+            {
+                if (!rule.Optional) unmatched.Add(rule.From);
+                continue;
+            }
+            consumed.Add(source.Name);
+            if (rule.Shape != null)
+            {
+                var expected = rule.Shape.Select(x => SizeExpr.Eval(x, symbols, $"rule '{rule.From}'")).ToArray();
+                if (!Shape.Equal(expected, source.Shape))
+                    throw new InvalidDataException($"{ck.Path}: tensor '{source.Name}' has shape {Shape.Format(source.Shape)} but the other tensors imply {Shape.Format(expected)} ({string.Join(", ", rule.Shape)})");
+            }
+            foreach (var v in Run(rule, source, symbols))
+            {
+                if (v.Name.Contains('{')) throw new InvalidDataException($"rule '{rule.From}': target '{v.Name}' still has a placeholder; an unstack or split is missing");
+                if (!produced.TryAdd(v.Name, rule.From)) throw new InvalidDataException($"target '{v.Name}' is produced twice (by rules for '{produced[v.Name]}' and '{rule.From}')");
+                targets.Add(v);
+            }
+        }
+        var skipped = new HashSet<string>(rules.Skip, StringComparer.Ordinal);
+        var unused = ck.Tensors.Select(t => t.Name).Where(n => !consumed.Contains(n) && !skipped.Contains(n)).ToList();
+        if (unused.Count > 0)
+            throw new InvalidDataException($"{ck.Path}: {unused.Count} tensor(s) that no rule of '{rules.Name}' maps: {string.Join(", ", unused.Take(10))}");
+        if (unmatched.Count > 0)
+            throw new InvalidDataException($"{ck.Path}: tensor(s) required by the rules of '{rules.Name}' are missing: {string.Join(", ", unmatched)}");
+        return targets;
+    }
+
+    private static IEnumerable<TensorView> Run(Rule rule, TensorInfo source, IReadOnlyDictionary<string, long> symbols)
+    {
+        string where = $"rule '{rule.From}'";
+        var views = new List<TensorView> { TensorView.Of(source) with { Name = rule.To } };
+        foreach (var op in rule.Ops)
+        {
+            var (kind, arg) = op switch
+            {
+                string s => (s, (object?)null),
+                Dictionary<object, object> d when d.Count == 1 => ((string)d.Keys.First(), d.Values.First()),
+                _ => throw new InvalidDataException($"{where}: operation {op} is not understood"),
+            };
+            views = kind switch
+            {
+                "unstack" => views.SelectMany(v => Enumerable.Range(0, (int)v.Shape[0])
+                    .Select(i => v.Take(i, v.Name.Replace("{i}", i.ToString(CultureInfo.InvariantCulture))))).ToList(),
+                "split" => views.SelectMany(v => Parts(arg, where) is var parts && parts.Count == v.Shape[0]
+                    ? parts.Select((p, j) => v.Take(j, v.Name.Replace("{part}", p)))
+                    : throw new InvalidDataException($"'{source.Name}': split into {Parts(arg, where).Count} parts but axis 0 of {Shape.Format(v.Shape)} has {v.Shape[0]}")).ToList(),
+                "transpose" => views.Select(v => v.Transpose(Ints(arg, where).Select(x => (int)x).ToArray())).ToList(),
+                "reshape" => views.Select(v => v.Reshape(Sizes(arg, symbols, where))).ToList(),
+                "pad_rows" => views.Select(v => Pad(v, SizeExpr.Eval(Scalar(arg, where), symbols, where))).ToList(),
+                _ => throw new InvalidDataException($"{where}: unknown operation '{kind}' (unstack, split, transpose, reshape, pad_rows)"),
+            };
+        }
+        return views;
+    }
+
+    private static TensorView Pad(TensorView v, long rows)
+    {
+        if (v.Relabelled != null || v.Shape.Length != 2 || rows < v.Shape[0]) throw new InvalidDataException($"'{v.Source.Name}': cannot pad {Shape.Format(v.LogicalShape)} to {rows} rows");
+        return rows == v.Shape[0] ? v : v with { PadRowsTo = rows };
+    }
+
+    private static List<string> Parts(object? arg, string where) =>
+        arg is List<object> l ? l.Select(x => x.ToString()!).ToList() : throw new InvalidDataException($"{where}: split needs a list of part names");
+
+    private static List<long> Ints(object? arg, string where) =>
+        arg is List<object> l ? l.Select(x => long.Parse(x.ToString()!, CultureInfo.InvariantCulture)).ToList() : throw new InvalidDataException($"{where}: expected a list of integers");
+
+    private static long[] Sizes(object? arg, IReadOnlyDictionary<string, long> symbols, string where) =>
+        arg is List<object> l ? l.Select(x => SizeExpr.Eval(x.ToString()!, symbols, where)).ToArray() : throw new InvalidDataException($"{where}: reshape needs a list of sizes");
+
+    private static string Scalar(object? arg, string where) => arg?.ToString() ?? throw new InvalidDataException($"{where}: missing argument");
+}

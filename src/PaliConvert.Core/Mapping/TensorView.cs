@@ -1,0 +1,81 @@
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Mapping;
+
+/// <summary>
+/// A target tensor as a strided view of a source tensor's bytes: unstack and split pick a slice, transpose permutes
+/// strides, reshape splits or merges axes where the strides allow. Nothing is copied until the writer gathers it.
+/// </summary>
+public sealed record TensorView(string Name, TensorInfo Source, long Offset, long[] Shape, long[] Strides, long PadRowsTo = 0)
+{
+    /// <summary>
+    /// Set by a reshape that strides cannot express (merging axes that are not nested): the output takes this shape,
+    /// while Shape/Strides keep iterating the elements in the same row-major order. No slice or transpose may follow.
+    /// </summary>
+    public long[]? Relabelled { get; init; }
+
+    public long[] LogicalShape => Relabelled ?? Shape;
+
+    public static TensorView Of(TensorInfo t)
+    {
+        var strides = new long[t.Shape.Length];
+        long s = 1;
+        for (int i = t.Shape.Length - 1; i >= 0; i--) { strides[i] = s; s *= t.Shape[i]; }
+        return new TensorView(t.Name, t, 0, t.Shape, strides);
+    }
+
+    /// <summary>The shape written: padded rows included.</summary>
+    public long[] OutputShape => PadRowsTo > 0 ? [PadRowsTo, .. LogicalShape[1..]] : LogicalShape;
+
+    /// <summary>Index <paramref name="i"/> of axis 0, which is dropped.</summary>
+    public TensorView Take(int i, string name)
+    {
+        NotRelabelled("unstack or split");
+        if (Shape.Length == 0 || i < 0 || i >= Shape[0]) throw new InvalidOperationException($"index {i} outside axis 0 of {Tensors.Shape.Format(Shape)}");
+        return this with { Name = name, Offset = Offset + i * Strides[0], Shape = Shape[1..], Strides = Strides[1..] };
+    }
+
+    public TensorView Transpose(int[] perm)
+    {
+        NotRelabelled("transpose");
+        if (perm.Length != Shape.Length || perm.Distinct().Count() != perm.Length || perm.Any(p => p < 0 || p >= Shape.Length))
+            throw new InvalidDataException($"'{Source.Name}': transpose {string.Join(",", perm)} does not fit shape {Tensors.Shape.Format(Shape)}");
+        return this with { Shape = perm.Select(p => Shape[p]).ToArray(), Strides = perm.Select(p => Strides[p]).ToArray() };
+    }
+
+    /// <summary>Reshape without copying: each new axis group must map onto old axes whose strides nest.</summary>
+    public TensorView Reshape(long[] shape)
+    {
+        if (Relabelled != null) return this with { Relabelled = shape };
+        if (Tensors.Shape.Elements(shape) != Tensors.Shape.Elements(LogicalShape))
+            throw new InvalidDataException($"'{Source.Name}': cannot reshape {Tensors.Shape.Format(Shape)} to {Tensors.Shape.Format(shape)}: element counts differ (the tensor contradicts the others)");
+        var (oldShape, oldStrides) = (Shape.Where(d => d != 1).ToArray(), Shape.Select((d, i) => (d, i)).Where(x => x.d != 1).Select(x => Strides[x.i]).ToArray());
+        var strides = new long[shape.Length];
+        int o = 0, n = 0;
+        while (n < shape.Length)
+        {
+            if (shape[n] == 1) { strides[n++] = 1; continue; }
+            // gather old axes until their product matches the new axes' product
+            long oldProd = oldShape[o], newProd = shape[n];
+            int o0 = o, n0 = n;
+            while (oldProd != newProd)
+            {
+                if (oldProd < newProd) oldProd *= oldShape[++o];
+                else newProd *= shape[++n];
+            }
+            for (int k = o0; k < o; k++)
+                if (oldStrides[k] != oldStrides[k + 1] * oldShape[k + 1])
+                    return this with { Relabelled = shape }; // row-major order is unchanged: only the output shape differs
+            long stride = oldStrides[o];
+            for (int k = n; k >= n0; k--) { strides[k] = stride; stride *= shape[k]; }
+            o++; n++;
+        }
+        return this with { Shape = shape, Strides = strides };
+    }
+
+    private void NotRelabelled(string op)
+    {
+        if (Relabelled != null)
+            throw new InvalidDataException($"'{Source.Name}': {op} after reshaping {Tensors.Shape.Format(Shape)} to {Tensors.Shape.Format(Relabelled)} would need a copy; reorder the rule's operations");
+    }
+}

@@ -1,0 +1,125 @@
+using System.Runtime.InteropServices;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Mapping;
+
+/// <summary>
+/// Streams a <see cref="TensorView"/> in row-major order: contiguous rows are copied, transposed ones are gathered in
+/// 64x64 tiles so reads stay cache-friendly; each block is converted to the output dtype and written. Memory is a
+/// few blocks of rows, whatever the tensor's size.
+/// </summary>
+public sealed class ViewGather
+{
+    private const int Tile = 64;
+    private byte[] _raw = [];
+    private byte[] _out = [];
+    private float[] _scratch = [];
+
+    public void Write(TensorView v, DType to, Stream output)
+    {
+        var src = v.Source;
+        int es = src.DType.Size();
+        int rank = v.Shape.Length;
+        long rows = rank >= 2 ? v.Shape[rank - 2] : 1, cols = rank >= 1 ? v.Shape[rank - 1] : 1;
+        long rs = rank >= 2 ? v.Strides[rank - 2] : 0, cs = rank >= 1 ? v.Strides[rank - 1] : 0;
+        int blockRows = (int)Math.Max(1, Math.Min(rows, Math.Max(Tile, (1 << 22) / Math.Max(1, cols))));
+        Ensure(blockRows * cols, es, to);
+        foreach (long outer in OuterOffsets(v))
+        {
+            for (long r0 = 0; r0 < rows; r0 += blockRows)
+            {
+                int nr = (int)Math.Min(blockRows, rows - r0);
+                int n = checked((int)(nr * cols));
+                var raw = _raw.AsSpan(0, n * es);
+                long baseOff = v.Offset + outer + r0 * rs;
+                if (cs == 1) CopyRows(src, baseOff, rs, nr, cols, es, raw);
+                else if (es == 4) GatherTiles<uint>(src, baseOff, rs, cs, nr, cols, raw);
+                else if (es == 2) GatherTiles<ushort>(src, baseOff, rs, cs, nr, cols, raw);
+                else if (es == 8) GatherTiles<ulong>(src, baseOff, rs, cs, nr, cols, raw);
+                else GatherTiles<byte>(src, baseOff, rs, cs, nr, cols, raw);
+                Emit(src.DType, raw, to, n, output);
+            }
+        }
+        if (v.PadRowsTo > rows) WriteMeanRows(v, to, output);
+    }
+
+    private void Emit(DType from, ReadOnlySpan<byte> raw, DType to, int n, Stream output)
+    {
+        if (from == to) { output.Write(raw); return; }
+        var dst = _out.AsSpan(0, n * to.Size());
+        FloatConvert.Convert(from, raw, to, dst, _scratch);
+        output.Write(dst);
+    }
+
+    private static void CopyRows(TensorInfo src, long off, long rs, int nr, long cols, int es, Span<byte> raw)
+    {
+        int rowBytes = checked((int)(cols * es));
+        if (rs == cols) { src.Data.Span(off * es, nr * rowBytes).CopyTo(raw); return; }
+        for (int r = 0; r < nr; r++) src.Data.Span((off + r * rs) * es, rowBytes).CopyTo(raw.Slice(r * rowBytes, rowBytes));
+    }
+
+    private static void GatherTiles<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, Span<byte> raw) where T : unmanaged
+    {
+        var dst = MemoryMarshal.Cast<byte, T>(raw);
+        int es = Marshal.SizeOf<T>();
+        for (int r0 = 0; r0 < nr; r0 += Tile)
+        {
+            int tr = Math.Min(Tile, nr - r0);
+            for (long c0 = 0; c0 < cols; c0 += Tile)
+            {
+                int tc = (int)Math.Min(Tile, cols - c0);
+                long first = off + r0 * rs + c0 * cs;
+                long last = first + (tr - 1) * rs + (tc - 1) * cs;
+                var s = MemoryMarshal.Cast<byte, T>(src.Data.Span(first * es, checked((int)((last - first + 1) * es))));
+                for (int c = 0; c < tc; c++)
+                {
+                    long sc = c * cs;
+                    int dc = (int)(c0 + c);
+                    for (int r = 0; r < tr; r++) dst[(r0 + r) * (int)cols + dc] = s[(int)(r * rs + sc)];
+                }
+            }
+        }
+    }
+
+    /// <summary>Padding rows hold the mean of the real rows, computed in float64, rounded to float32, then cast.</summary>
+    private void WriteMeanRows(TensorView v, DType to, Stream output)
+    {
+        long rows = v.Shape[0], cols = v.Shape[1];
+        if (v.Strides[1] != 1 || v.Strides[0] != cols) throw new InvalidDataException($"'{v.Source.Name}': pad_rows needs plain rows");
+        var sum = new double[cols];
+        var row = new float[cols];
+        for (long r = 0; r < rows; r++)
+        {
+            v.Source.ReadF32(v.Offset + r * cols, row);
+            for (int c = 0; c < cols; c++) sum[c] += row[c];
+        }
+        for (int c = 0; c < cols; c++) row[c] = (float)(sum[c] / rows);
+        var bytes = new byte[cols * to.Size()];
+        FloatConvert.FromF32(to, row, bytes);
+        for (long r = rows; r < v.PadRowsTo; r++) output.Write(bytes);
+    }
+
+    /// <summary>Element offsets of every index of the axes before the last two, in row-major order.</summary>
+    private static IEnumerable<long> OuterOffsets(TensorView v)
+    {
+        int outerRank = Math.Max(0, v.Shape.Length - 2);
+        if (v.Shape.Any(d => d == 0)) yield break;
+        var idx = new long[outerRank];
+        while (true)
+        {
+            long off = 0;
+            for (int k = 0; k < outerRank; k++) off += idx[k] * v.Strides[k];
+            yield return off;
+            int a = outerRank - 1;
+            while (a >= 0 && ++idx[a] == v.Shape[a]) idx[a--] = 0;
+            if (a < 0) yield break;
+        }
+    }
+
+    private void Ensure(long elements, int es, DType to)
+    {
+        if (_raw.Length < elements * es) _raw = new byte[elements * es];
+        if (_out.Length < elements * to.Size()) _out = new byte[elements * to.Size()];
+        if (_scratch.Length < elements) _scratch = new float[elements];
+    }
+}

@@ -1,0 +1,53 @@
+using PaliConvert.Formats.Npz;
+using PaliConvert.Formats.Safetensors;
+using PaliConvert.IO;
+using PaliConvert.Mapping;
+using PaliConvert.Models;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Pipeline;
+
+public sealed record Jax2HfOptions(
+    string Input, string Output, string MappingsFolder, string DType = "auto", long MaxShardBytes = 2_000_000_000,
+    bool PadVocab = true, bool Force = false, double AttnSoftcap = 50, double FinalSoftcap = 30);
+
+/// <summary>big_vision .npz -> Hugging Face folder: detect, apply the family's rules, write shards and config.</summary>
+public static class Jax2Hf
+{
+    public static string Run(Jax2HfOptions o, IProgress<(string, double)>? progress = null)
+    {
+        using var ck = NpzCheckpoint.Open(o.Input);
+        var arch = ArchDetector.Detect(ck);
+        var rules = RuleFile.Load(Path.Combine(o.MappingsFolder, arch.Family == 2 ? "paligemma2.yaml" : "paligemma.yaml"));
+        long vocab = arch.Decoder.Vocab;
+        long padded = o.PadVocab ? (vocab + 1 + 63) / 64 * 64 : vocab;
+        var views = RuleEngine.Apply(rules, ck, RuleEngine.Symbols(arch, padded));
+
+        DType? fixedType = o.DType switch
+        {
+            "keep" => null,
+            "auto" => ck.Tensors.Select(t => t.DType).Where(d => d.IsFloat()).OrderByDescending(d => d.Size()).ThenBy(d => d == DType.BF16 ? 1 : 0).First(),
+            _ => DTypeInfo.ParseLabel(o.DType),
+        };
+        var planned = views.Select(v => new ShardedWriter.Planned(v, fixedType ?? v.Source.DType)).ToList();
+        var shards = ShardedWriter.Plan(planned, o.MaxShardBytes);
+        var written = planned.Select(p => p.DType).Distinct().ToList();
+        string dtypeName = written.Count == 1 ? TorchName(written[0]) : "float32";
+
+        using var output = AtomicOutput.ForFolder(o.Output, o.Force);
+        ShardedWriter.Write(output.TempPath, shards, progress);
+        File.WriteAllText(output.Inside("config.json"), HfConfig.Build(arch, padded, vocab, dtypeName, o.AttnSoftcap, o.FinalSoftcap));
+        File.WriteAllText(output.Inside("generation_config.json"), HfConfig.GenerationConfig);
+        output.Commit();
+        return output.Target;
+    }
+
+    private static string TorchName(DType d) => d switch
+    {
+        DType.F32 => "float32",
+        DType.F16 => "float16",
+        DType.BF16 => "bfloat16",
+        DType.F64 => "float64",
+        _ => throw new NotSupportedException($"cannot write {d.Label()} weights"),
+    };
+}
