@@ -27,20 +27,7 @@ public static class RuleEngine
         var unmatched = new List<string>();
         foreach (var rule in rules.Rules)
         {
-            var source = ck.Find(rule.From);
-            if (source == null)
-            {
-                if (!rule.Optional) unmatched.Add(rule.From);
-                continue;
-            }
-            consumed.Add(source.Name);
-            if (rule.Shape != null)
-            {
-                var expected = rule.Shape.Select(x => SizeExpr.Eval(x, symbols, $"rule '{rule.From}'")).ToArray();
-                if (!Shape.Equal(expected, source.Shape))
-                    throw new InvalidDataException($"{ck.Path}: tensor '{source.Name}' has shape {Shape.Format(source.Shape)} but the other tensors imply {Shape.Format(expected)} ({string.Join(", ", rule.Shape)})");
-            }
-            foreach (var v in Run(rule, source, symbols))
+            foreach (var v in Match(rule, ck, symbols, consumed, unmatched))
             {
                 if (v.Name.Contains('{')) throw new InvalidDataException($"rule '{rule.From}': target '{v.Name}' still has a placeholder; an unstack or split is missing");
                 if (!produced.TryAdd(v.Name, rule.From)) throw new InvalidDataException($"target '{v.Name}' is produced twice (by rules for '{produced[v.Name]}' and '{rule.From}')");
@@ -56,11 +43,49 @@ public static class RuleEngine
         return targets;
     }
 
-    private static IEnumerable<TensorView> Run(Rule rule, TensorInfo source, IReadOnlyDictionary<string, long> symbols)
+    /// <summary>
+    /// The views a rule yields: from its stacked tensor, or, for a rule that starts by unstacking, from the same
+    /// tensor saved without nn.scan ('encoderblock_3/...', 'layers_3/...'), one tensor per layer.
+    /// </summary>
+    private static IEnumerable<TensorView> Match(Rule rule, Checkpoint ck, IReadOnlyDictionary<string, long> symbols, HashSet<string> consumed, List<string> unmatched)
     {
         string where = $"rule '{rule.From}'";
-        var views = new List<TensorView> { TensorView.Of(source) with { Name = rule.To } };
-        foreach (var op in rule.Ops)
+        var expected = rule.Shape?.Select(x => SizeExpr.Eval(x, symbols, where)).ToArray();
+        if (ck.Find(rule.From) is { } stacked)
+        {
+            consumed.Add(stacked.Name);
+            CheckShape(ck, stacked, expected);
+            return Run(rule, [TensorView.Of(stacked) with { Name = rule.To }], rule.Ops, symbols);
+        }
+        var layers = new List<TensorInfo>();
+        bool unstacks = rule.Ops.Count > 0 && rule.Ops[0] is "unstack";
+        while (unstacks && ck.Find(LayerNames.Unstacked(rule.From, layers.Count)) is { } layer) layers.Add(layer);
+        if (layers.Count == 0)
+        {
+            if (!rule.Optional) unmatched.Add(rule.From);
+            return [];
+        }
+        foreach (var t in layers)
+        {
+            consumed.Add(t.Name);
+            CheckShape(ck, t, expected?[1..]);
+        }
+        if (expected != null && expected[0] != layers.Count)
+            throw new InvalidDataException($"{ck.Path}: '{rule.From}' is saved unstacked with {layers.Count} layers but the other tensors imply {expected[0]}");
+        var views = layers.Select((t, i) => TensorView.Of(t) with { Name = rule.To.Replace("{i}", i.ToString(CultureInfo.InvariantCulture)) }).ToList();
+        return Run(rule, views, rule.Ops.Skip(1), symbols);
+    }
+
+    private static void CheckShape(Checkpoint ck, TensorInfo t, long[]? expected)
+    {
+        if (expected != null && !Shape.Equal(expected, t.Shape))
+            throw new InvalidDataException($"{ck.Path}: tensor '{t.Name}' has shape {Shape.Format(t.Shape)} but the other tensors imply {Shape.Format(expected)}");
+    }
+
+    private static IEnumerable<TensorView> Run(Rule rule, List<TensorView> views, IEnumerable<object> ops, IReadOnlyDictionary<string, long> symbols)
+    {
+        string where = $"rule '{rule.From}'";
+        foreach (var op in ops)
         {
             var (kind, arg) = op switch
             {
@@ -74,7 +99,7 @@ public static class RuleEngine
                     .Select(i => v.Take(i, v.Name.Replace("{i}", i.ToString(CultureInfo.InvariantCulture))))).ToList(),
                 "split" => views.SelectMany(v => Parts(arg, where) is var parts && parts.Count == v.Shape[0]
                     ? parts.Select((p, j) => v.Take(j, v.Name.Replace("{part}", p)))
-                    : throw new InvalidDataException($"'{source.Name}': split into {Parts(arg, where).Count} parts but axis 0 of {Shape.Format(v.Shape)} has {v.Shape[0]}")).ToList(),
+                    : throw new InvalidDataException($"'{v.Source.Name}': split into {Parts(arg, where).Count} parts but axis 0 of {Shape.Format(v.Shape)} has {v.Shape[0]}")).ToList(),
                 "transpose" => views.Select(v => v.Transpose(Ints(arg, where).Select(x => (int)x).ToArray())).ToList(),
                 "reshape" => views.Select(v => v.Reshape(Sizes(arg, symbols, where))).ToList(),
                 "pad_rows" => views.Select(v => Pad(v, SizeExpr.Eval(Scalar(arg, where), symbols, where))).ToList(),

@@ -32,7 +32,11 @@ public sealed class ViewGather
                 int n = checked((int)(nr * cols));
                 var raw = _raw.AsSpan(0, n * es);
                 long baseOff = v.Offset + outer + r0 * rs;
-                if (cs == 1) CopyRows(src, baseOff, rs, nr, cols, es, raw);
+                if (cs == 1)
+                {
+                    CopyRows(src, baseOff, rs, nr, cols, es, raw);
+                    src.Data.Release(baseOff * es, ((nr - 1) * rs + cols) * es); // rows are read once: let them go
+                }
                 else if (es == 4) GatherTiles<uint>(src, baseOff, rs, cs, nr, cols, raw);
                 else if (es == 2) GatherTiles<ushort>(src, baseOff, rs, cs, nr, cols, raw);
                 else if (es == 8) GatherTiles<ulong>(src, baseOff, rs, cs, nr, cols, raw);
@@ -41,6 +45,15 @@ public sealed class ViewGather
             }
         }
         if (v.PadRowsTo > rows) WriteMeanRows(v, to, output);
+        src.Data.Release(v.Offset * es, (Extent(v) + 1) * es);
+    }
+
+    /// <summary>Largest element offset the view reaches, relative to its start.</summary>
+    private static long Extent(TensorView v)
+    {
+        long e = 0;
+        for (int k = 0; k < v.Shape.Length; k++) e += Math.Max(0, v.Shape[k] - 1) * v.Strides[k];
+        return e;
     }
 
     private void Emit(DType from, ReadOnlySpan<byte> raw, DType to, int n, Stream output)
@@ -88,10 +101,12 @@ public sealed class ViewGather
         if (v.Strides[1] != 1 || v.Strides[0] != cols) throw new InvalidDataException($"'{v.Source.Name}': pad_rows needs plain rows");
         var sum = new double[cols];
         var row = new float[cols];
+        int es = v.Source.DType.Size();
         for (long r = 0; r < rows; r++)
         {
             v.Source.ReadF32(v.Offset + r * cols, row);
             for (int c = 0; c < cols; c++) sum[c] += row[c];
+            if ((r & 1023) == 1023) v.Source.Data.Release((v.Offset + r - 1023) * cols * es, 1024 * cols * es);
         }
         for (int c = 0; c < cols; c++) row[c] = (float)(sum[c] / rows);
         var bytes = new byte[cols * to.Size()];

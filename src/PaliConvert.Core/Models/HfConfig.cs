@@ -19,8 +19,10 @@ public static class HfConfig
             ["bos_token_id"] = 2, ["eos_token_id"] = 1, ["pad_token_id"] = 0, ["tie_word_embeddings"] = true,
             ["attention_bias"] = false, ["attention_dropout"] = 0.0, ["initializer_range"] = 0.02, ["use_cache"] = true,
             ["rope_parameters"] = new Dictionary<string, object> { ["rope_theta"] = 10000.0, ["rope_type"] = "default" },
+            ["use_bidirectional_attention"] = true, // the prefix is attended both ways (PaliGemma's prefix-LM)
             ["dtype"] = dtype,
         };
+        if (a.Family == 1) text["hidden_act"] = "gelu_pytorch_tanh"; // transformers' Gemma reads both names
         if (a.Family == 2)
         {
             text["query_pre_attn_scalar"] = a.QueryPreAttnScalar;
@@ -28,7 +30,6 @@ public static class HfConfig
             text["final_logit_softcapping"] = finalSoftcap;
             text["sliding_window"] = 4096;
             text["layer_types"] = Enumerable.Range(0, d.Layers).Select(i => i % 2 == 0 ? "sliding_attention" : "full_attention").ToArray();
-            text["use_bidirectional_attention"] = true;
         }
         var vision = new Dictionary<string, object?>
         {

@@ -24,6 +24,10 @@ public static partial class LayerNames
         return (name, -1);
     }
 
+    /// <summary>The name layer <paramref name="i"/> of a stacked big_vision tensor has when saved without nn.scan.</summary>
+    public static string Unstacked(string stackedName, int i) =>
+        stackedName.Replace("img/Transformer/encoderblock/", $"img/Transformer/encoderblock_{i}/").Replace("llm/layers/", $"llm/layers_{i}/");
+
     /// <summary>big_vision names whose axis 0 is the layer axis (nn.scan).</summary>
     public static bool IsStacked(string name) =>
         name.StartsWith("img/Transformer/encoderblock/", StringComparison.Ordinal) ||

@@ -32,6 +32,24 @@ public sealed unsafe class MappedFile : IDisposable
         return length == 0 ? ReadOnlySpan<byte>.Empty : new ReadOnlySpan<byte>(_base + offset, length);
     }
 
+    /// <summary>
+    /// Tells the kernel this process is done with a byte range (madvise MADV_DONTNEED): the pages leave this process's
+    /// resident set but stay in the page cache, so memory does not grow with the bytes streamed through the map.
+    /// </summary>
+    public void Release(long offset, long length)
+    {
+        if (_view == null || length <= 0 || !OperatingSystem.IsLinux()) return;
+        long page = Environment.SystemPageSize;
+        long start = Math.Max(0, offset) / page * page;
+        long end = Math.Min(Length, offset + length);
+        long mapStart = (long)(_base - _view.PointerOffset) % page; // the view's base is page aligned
+        if (end <= start || mapStart != 0) return;
+        _ = Madvise((IntPtr)(_base + start), (UIntPtr)(ulong)(end - start), 4 /* MADV_DONTNEED */);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise")]
+    private static extern int Madvise(IntPtr addr, UIntPtr length, int advice);
+
     public Region Region(long offset, long length)
     {
         if (offset < 0 || length < 0 || offset + length > Length)
@@ -60,6 +78,8 @@ public readonly record struct Region(MappedFile File, long Offset, long Length)
             throw new ArgumentOutOfRangeException(nameof(start), $"{start}+{count} outside a region of {Length} bytes");
         return File.Span(Offset + start, count);
     }
+
+    public void Release(long start, long count) => File.Release(Offset + start, count);
 
     public Region Slice(long start, long count)
     {

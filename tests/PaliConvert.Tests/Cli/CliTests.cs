@@ -88,4 +88,22 @@ public class CliTests
         Assert.Equal(0, code);
         foreach (var c in new[] { "inspect", "diff", "synth" }) Assert.Contains(c, stdout);
     }
+
+    [Fact]
+    public void Jax2HfWritesAFolderAndRefusesBadInputWithExitTwo()
+    {
+        using var dir = new TempDir();
+        var (code, stdout, stderr) = Run("jax2hf", TestPaths.Golden("pg2-tiny/params.bf16.npz"), dir.File("hf"), "--max-shard-size", "100KB");
+        Assert.True(code == 0, stderr);
+        Assert.Contains(dir.File("hf"), stdout);
+        Assert.True(File.Exists(Path.Combine(dir.File("hf"), "model.safetensors.index.json")));
+        Assert.Contains("\"bfloat16\"", File.ReadAllText(Path.Combine(dir.File("hf"), "config.json")));
+        (code, _, stderr) = Run("jax2hf", TestPaths.Golden("pg2-tiny/params.bf16.npz"), dir.File("hf"));
+        Assert.Equal(2, code);
+        Assert.Contains("--force", stderr);
+        (code, _, stderr) = Run("jax2hf", TestPaths.Golden("pg2-tiny/params.bf16.npz"), dir.File("x"), "--max-shard-size", "lots");
+        Assert.Equal(2, code);
+        Assert.Contains("bad size", stderr);
+        Assert.False(Directory.Exists(dir.File("x")));
+    }
 }

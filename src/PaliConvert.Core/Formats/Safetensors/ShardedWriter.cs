@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PaliConvert.IO;
 using PaliConvert.Mapping;
 using PaliConvert.Tensors;
 
@@ -34,7 +35,8 @@ public static class ShardedWriter
         for (int i = 0; i < shards.Count; i++)
         {
             string name = shards.Count == 1 ? SafetensorsCheckpoint.SingleName : $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
-            using var fs = new FileStream(Path.Combine(folder, name), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 22);
+            using var file = new FileStream(Path.Combine(folder, name), FileMode.CreateNew, FileAccess.Write, FileShare.None, 0);
+            using var fs = new WriteBehindStream(file);
             fs.Write(SafetensorsFile.BuildHeader(shards[i].Select(t => (t.View.Name, t.DType, t.View.OutputShape)), new Dictionary<string, string> { ["format"] = "pt" }));
             foreach (var t in shards[i])
             {
@@ -45,7 +47,8 @@ public static class ShardedWriter
                 done += t.Bytes;
                 progress?.Report((t.View.Name, (double)done / total));
             }
-            fs.Flush(flushToDisk: true);
+            fs.Flush();
+            file.Flush(flushToDisk: true);
         }
         if (shards.Count > 1)
         {
