@@ -17,7 +17,8 @@ public sealed class AtomicOutput : IDisposable
         Target = Path.GetFullPath(target.TrimEnd('/', '\\'));
         IsFolder = folder;
         var parent = Path.GetDirectoryName(Target) ?? ".";
-        if (!Directory.Exists(parent)) throw new DirectoryNotFoundException($"{parent}: the folder for the output does not exist");
+        if (File.Exists(parent)) throw new IOException($"{parent} is a file, so the output cannot go inside it");
+        Directory.CreateDirectory(parent);
         bool exists = folder ? Directory.Exists(Target) && Directory.EnumerateFileSystemEntries(Target).Any() : File.Exists(Target);
         if (exists && !force) throw new IOException($"{Target} already exists{(folder ? " and is not empty" : "")}; use --force to replace it");
         if (folder && File.Exists(Target)) throw new IOException($"{Target} is a file, not a folder");

@@ -93,7 +93,10 @@ public class CliTests
     public void Jax2HfWritesAFolderAndRefusesBadInputWithExitTwo()
     {
         using var dir = new TempDir();
-        var (code, stdout, stderr) = Run("jax2hf", TestPaths.Golden("pg2-tiny/params.bf16.npz"), dir.File("hf"), "--max-shard-size", "100KB");
+        var (code, stdout, stderr) = Run("jax2hf", TestPaths.Golden("pg2-tiny/params.bf16.npz"), dir.File("nested/folders/hf"));
+        Assert.True(code == 0, stderr); // missing parent folders are created
+        Assert.Equal([dir.File("nested/folders/hf")], Directory.GetDirectories(dir.File("nested/folders")));
+        (code, stdout, stderr) = Run("jax2hf", TestPaths.Golden("pg2-tiny/params.bf16.npz"), dir.File("hf"), "--max-shard-size", "100KB");
         Assert.True(code == 0, stderr);
         Assert.Contains(dir.File("hf"), stdout);
         Assert.True(File.Exists(Path.Combine(dir.File("hf"), "model.safetensors.index.json")));
