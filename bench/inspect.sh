@@ -2,17 +2,8 @@
 # Time and peak memory of `paliconvert synth` and `paliconvert inspect` on a full-size PaliGemma 3B checkpoint.
 # usage: bench/inspect.sh [WORKDIR]   (needs ~6.2 GB free in WORKDIR; default bench/work)
 set -euo pipefail
-cd "$(dirname "$0")/.."
 work=${1:-bench/work}
-mkdir -p "$work"
-dotnet build -c Release src/PaliConvert.Cli -v q -nologo >/dev/null
-bin=src/PaliConvert.Cli/bin/Release/net10.0/paliconvert
-ck="$work/pg1-3b-224.mixed.npz"
-measure() { /usr/bin/time -f "%e s wall, %M KB peak RSS" "$@"; }
-if [ ! -f "$ck" ]; then
-  echo "== synth pg1-3b-224 mixed"
-  measure "$bin" synth --variant pg1-3b-224 --dtype mixed --seed 0 "$ck" >/dev/null
-fi
+source "$(dirname "$0")/common.sh"
 ls -l "$ck"
 cat "$ck" >/dev/null   # warm the page cache, as a repeated inspect would find it
 echo "== inspect (warm cache)"

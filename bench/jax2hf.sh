@@ -2,14 +2,8 @@
 # jax2hf on a full-size PaliGemma 3B beside the peer (../shared/bench/hf_style_convert.py), with the I/O floor.
 # usage: bench/jax2hf.sh [WORKDIR]   (needs ~36 GB free: 6.2 GB input, 2 x 11.7 GB outputs, 11.7 GB zeros)
 set -euo pipefail
-cd "$(dirname "$0")/.."
 work=${1:-bench/work}
-mkdir -p "$work"
-dotnet build -c Release src/PaliConvert.Cli -v q -nologo >/dev/null
-bin=src/PaliConvert.Cli/bin/Release/net10.0/paliconvert
-ck="$work/pg1-3b-224.mixed.npz"
-[ -f "$ck" ] || "$bin" synth --variant pg1-3b-224 --dtype mixed --seed 0 "$ck" >/dev/null
-measure() { /usr/bin/time -f "%e s wall, %M KB peak RSS" "$@"; }
+source "$(dirname "$0")/common.sh"
 cat "$ck" >/dev/null   # both converters start with the input in the page cache
 
 echo "== floor: read the input (cat, warm) and write 11.7 GB of zeros + sync"

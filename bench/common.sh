@@ -1,0 +1,12 @@
+# Shared by the bench scripts: a Release build, the 3B checkpoint (made once with synth), and a measuring wrapper.
+# Sourced with the work folder in $work; sets $bin and $ck.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+mkdir -p "$work"
+dotnet build -c Release src/PaliConvert.Cli -v q -nologo >/dev/null
+bin=src/PaliConvert.Cli/bin/Release/net10.0/paliconvert
+ck="$work/pg1-3b-224.mixed.npz"
+measure() { /usr/bin/time -f "%e s wall, %M KB peak RSS" "$@"; }
+if [ ! -f "$ck" ]; then
+  echo "== synth pg1-3b-224 mixed"
+  measure "$bin" synth --variant pg1-3b-224 --dtype mixed --seed 0 "$ck" >/dev/null
+fi
