@@ -7,4 +7,5 @@ root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(DiffCommand.Create());
 root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(Jax2HfCommand.Create());
+root.Subcommands.Add(Hf2JaxCommand.Create());
 return Run.Execute(root, args);

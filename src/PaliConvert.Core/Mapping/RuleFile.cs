@@ -10,6 +10,8 @@ public sealed class RuleFile
     public int Family { get; set; }
     public List<Rule> Rules { get; set; } = new();
     public List<string> Skip { get; set; } = new();
+    /// <summary>Targets that are tied to another target (lm_head to embed_tokens): not stored, dropped going back.</summary>
+    public Dictionary<string, string> Ties { get; set; } = new();
     /// <summary>Rule files (relative to this one) whose rules come first, e.g. the shared vision tower.</summary>
     public List<string> Include { get; set; } = new();
 
@@ -25,6 +27,7 @@ public sealed class RuleFile
                 var other = Load(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, inc));
                 f.Rules.InsertRange(0, other.Rules);
                 f.Skip.AddRange(other.Skip);
+                foreach (var (k, v) in other.Ties) f.Ties.TryAdd(k, v);
             }
             return f;
         }
@@ -45,6 +48,8 @@ public sealed class Rule
     public List<object> Ops { get; set; } = new();
     /// <summary>Expected source shape in sizes (e.g. [L, N, H, W]); a tensor that contradicts it is refused.</summary>
     public List<string>? Shape { get; set; }
+    /// <summary>A condition on sizes ('N == K', 'N != K') for rules that are alternatives going back.</summary>
+    public string? When { get; set; }
     /// <summary>The rule may match no tensor (alternative layouts such as qkv_einsum).</summary>
     public bool Optional { get; set; }
 

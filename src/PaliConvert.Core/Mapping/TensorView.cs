@@ -35,6 +35,14 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
         return this with { Name = name, Offset = Offset + i * Strides[0], Shape = Shape[1..], Strides = Strides[1..] };
     }
 
+    /// <summary>The first <paramref name="rows"/> rows (trims padded vocabulary going back).</summary>
+    public TensorView TakeRows(long rows)
+    {
+        NotRelabelled("row trim");
+        if (Shape.Length == 0 || rows > Shape[0]) throw new InvalidDataException($"'{Source.Name}': cannot take {rows} rows of {Tensors.Shape.Format(Shape)}");
+        return this with { Shape = [rows, .. Shape[1..]] };
+    }
+
     public TensorView Transpose(int[] perm)
     {
         NotRelabelled("transpose");

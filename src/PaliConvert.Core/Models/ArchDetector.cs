@@ -1,4 +1,3 @@
-using System.Text.Json;
 using PaliConvert.Formats.Safetensors;
 using PaliConvert.Tensors;
 
@@ -64,30 +63,25 @@ public static class ArchDetector
         int mlp = Dim(Need(ck, lm + "layers.0.mlp.gate_proj.weight", 2), 0);
         int family = ck.Find(lm + "layers.0.pre_feedforward_layernorm.weight") != null ? 2 : 1;
 
-        var cfg = ReadConfig(ck);
-        int headDim = cfg?.text.headDim ?? 256;
-        int vHeads = cfg?.visionHeads ?? (vWidth % 72 == 0 ? vWidth / 72 : 0);
+        var cfg = ck is SafetensorsCheckpoint { Folder: { } folder } ? HfConfigFile.TryRead(folder) : null;
+        int headDim = cfg?.HeadDim ?? 256;
+        int vHeads = cfg?.VisionHeads ?? (vWidth % 72 == 0 ? vWidth / 72 : 0);
         if (qRows % headDim != 0 || kRows % headDim != 0) throw Bad(ck, lm + "layers.0.self_attn.q_proj.weight", $"{qRows} rows are not a multiple of head_dim {headDim}");
         int heads = qRows / headDim, kv = kRows / headDim;
-        if (cfg is { } c && (c.text.heads != heads || c.text.kvHeads != kv || c.text.layers != layers || c.text.width != width))
-            throw new InvalidDataException($"{ck.Path}: config.json (heads {c.text.heads}, kv heads {c.text.kvHeads}, layers {c.text.layers}, width {c.text.width}) contradicts the tensors (heads {heads}, kv heads {kv}, layers {layers}, width {width})");
+        if (cfg is { } c)
+        {
+            string? contradiction =
+                c.Heads != heads || c.KvHeads != kv || c.Layers != layers || c.Width != width
+                    ? $"heads {c.Heads}, kv heads {c.KvHeads}, layers {c.Layers}, width {c.Width} against the tensors' heads {heads}, kv heads {kv}, layers {layers}, width {width}"
+                : c.Vocab != vocab ? $"vocab_size {c.Vocab} against {vocab} rows of embed_tokens"
+                : (c.TextModelType == "gemma2") != (family == 2) ? $"text model_type '{c.TextModelType}' against {(family == 2 ? "Gemma 2" : "Gemma")} norms in the tensors"
+                : c.ImageSize is { } px && px / patch * (px / patch) != tokens ? $"image_size {px} against {tokens} position embeddings"
+                : null;
+            if (contradiction != null) throw new InvalidDataException($"{c.Path} contradicts the tensors: {contradiction}");
+        }
         int side = (int)Math.Round(Math.Sqrt(tokens));
         var vision = new VisionArch(vWidth, vLayers, vHeads, vMlp, patch, side * patch, tokens);
         return new PaliGemmaArch(family, vision, new DecoderArch(width, layers, heads, kv, headDim, mlp, vocab), "Hugging Face");
-    }
-
-    private record struct TextCfg(int headDim, int heads, int kvHeads, int layers, int width);
-
-    private static (TextCfg text, int? visionHeads)? ReadConfig(Checkpoint ck)
-    {
-        if (ck is not SafetensorsCheckpoint { Folder: { } folder }) return null;
-        string path = Path.Combine(folder, "config.json");
-        if (!File.Exists(path)) return null;
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        var t = doc.RootElement.GetProperty("text_config");
-        int I(JsonElement e, string n) => e.TryGetProperty(n, out var v) ? v.GetInt32() : throw new InvalidDataException($"{path}: text_config has no '{n}'");
-        int? vh = doc.RootElement.TryGetProperty("vision_config", out var vc) && vc.TryGetProperty("num_attention_heads", out var h) ? h.GetInt32() : null;
-        return (new TextCfg(I(t, "head_dim"), I(t, "num_attention_heads"), I(t, "num_key_value_heads"), I(t, "num_hidden_layers"), I(t, "hidden_size")), vh);
     }
 
     private static int CountLayers(Checkpoint ck, string prefix)

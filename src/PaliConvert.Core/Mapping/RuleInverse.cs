@@ -1,0 +1,160 @@
+using System.Globalization;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Mapping;
+
+/// <summary>One big_vision tensor rebuilt from Hugging Face tensors: its slices along the leading axes, in order.</summary>
+public sealed record InverseTensor(string Name, long[] Shape, List<TensorView> Slices);
+
+/// <summary>
+/// Runs a rule file backwards. unstack and split become stacking: the slices of a big_vision tensor along its
+/// leading (layer, part) axes are contiguous, so it is written slice after slice. Each slice is its HF tensor with
+/// the remaining operations undone in reverse order: reshape back, transpose by the inverse permutation, trim
+/// padded rows. Coverage is checked as going forward; tied targets are checked equal to their partner and dropped.
+/// </summary>
+public static class RuleInverse
+{
+    public static List<InverseTensor> Apply(RuleFile rules, Checkpoint hf, IReadOnlyDictionary<string, long> symbols)
+    {
+        var result = new List<InverseTensor>();
+        var consumed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var rule in rules.Rules)
+        {
+            string where = $"rule '{rule.From}'";
+            if (rule.When != null && !Holds(rule.When, symbols, where)) continue;
+            if (rule.Shape == null) throw new InvalidDataException($"{where}: a rule needs 'shape' to run backwards");
+            var shape = rule.Shape.Select(x => SizeExpr.Eval(x, symbols, where)).ToArray();
+            var (names, sliceShape, rest) = Slices(rule, shape, where);
+            var before = ShapesBefore(rest, sliceShape, symbols, where);
+            var final = before[^1];
+            var found = names.Select(n => hf.Find(n)).ToList();
+            var missing = names.Where((n, k) => found[k] == null).ToList();
+            if (missing.Count == names.Count && rule.Optional) continue;
+            if (missing.Count > 0)
+                throw new InvalidDataException($"{hf.Path}: tensor '{missing[0]}' is missing{(missing.Count > 1 ? $" (and {missing.Count - 1} more)" : "")}; the rule for '{rule.From}' needs it");
+            var slices = new List<TensorView>();
+            foreach (var h in found)
+            {
+                if (!Shape.Equal(h!.Shape, final))
+                    throw new InvalidDataException($"{hf.Path}: tensor '{h.Name}' has shape {Shape.Format(h.Shape)} but the configuration implies {Shape.Format(final)}");
+                consumed.Add(h.Name);
+                slices.Add(Undo(TensorView.Of(h), rest, before));
+            }
+            result.Add(new InverseTensor(rule.From, shape, slices));
+        }
+        foreach (var (tied, partner) in rules.Ties)
+        {
+            if (hf.Find(tied) is not { } t) continue;
+            var p = hf.Find(partner) ?? throw new InvalidDataException($"{hf.Path}: '{tied}' is tied to '{partner}', which is missing");
+            if (!SameValues(t, p)) throw new InvalidDataException($"{hf.Path}: '{tied}' should be tied to '{partner}' but their values differ; this model is not tied and big_vision cannot hold it");
+            consumed.Add(tied);
+        }
+        var unused = hf.Tensors.Select(t => t.Name).Where(n => !consumed.Contains(n) && !rules.Skip.Contains(n)).ToList();
+        if (unused.Count > 0)
+            throw new InvalidDataException($"{hf.Path}: {unused.Count} tensor(s) that no rule of '{rules.Name}' maps back: {string.Join(", ", unused.Take(10))}");
+        return result;
+    }
+
+    /// <summary>Target names in big_vision order (layer-major, then part), one slice's shape, and the other operations.</summary>
+    private static (List<string> names, long[] sliceShape, List<(string kind, object? arg)> rest) Slices(Rule rule, long[] shape, string where)
+    {
+        var ops = rule.Ops.Select(op => Parse(op, where)).ToList();
+        var names = new List<string> { rule.To };
+        var s = shape;
+        int k = 0;
+        if (k < ops.Count && ops[k].kind == "unstack")
+        {
+            long n = s[0];
+            names = names.SelectMany(x => Enumerable.Range(0, (int)n).Select(i => x.Replace("{i}", i.ToString(CultureInfo.InvariantCulture)))).ToList();
+            s = s[1..];
+            k++;
+        }
+        if (k < ops.Count && ops[k].kind == "split")
+        {
+            var parts = ((List<object>)ops[k].arg!).Select(p => p.ToString()!).ToList();
+            if (parts.Count != s[0]) throw new InvalidDataException($"{where}: split into {parts.Count} parts but axis 0 of {Shape.Format(s)} has {s[0]}");
+            names = names.SelectMany(x => parts.Select(p => x.Replace("{part}", p))).ToList();
+            s = s[1..];
+            k++;
+        }
+        var rest = ops.Skip(k).ToList();
+        if (rest.Any(o => o.kind is "unstack" or "split"))
+            throw new InvalidDataException($"{where}: unstack and split must come first (in that order) for the rule to run backwards");
+        return (names, s, rest);
+    }
+
+    private static List<long[]> ShapesBefore(List<(string kind, object? arg)> ops, long[] start, IReadOnlyDictionary<string, long> symbols, string where)
+    {
+        var shapes = new List<long[]> { start };
+        foreach (var (kind, arg) in ops)
+        {
+            var s = shapes[^1];
+            shapes.Add(kind switch
+            {
+                "transpose" => ((List<object>)arg!).Select(p => s[int.Parse(p.ToString()!, CultureInfo.InvariantCulture)]).ToArray(),
+                "reshape" => ((List<object>)arg!).Select(x => SizeExpr.Eval(x.ToString()!, symbols, where)).ToArray(),
+                "pad_rows" => [SizeExpr.Eval(arg!.ToString()!, symbols, where), .. s[1..]],
+                _ => throw new InvalidDataException($"{where}: unknown operation '{kind}'"),
+            });
+        }
+        return shapes;
+    }
+
+    private static TensorView Undo(TensorView v, List<(string kind, object? arg)> ops, List<long[]> before)
+    {
+        for (int k = ops.Count - 1; k >= 0; k--)
+        {
+            var (kind, arg) = ops[k];
+            v = kind switch
+            {
+                "reshape" => v.Reshape(before[k]),
+                "transpose" => v.Transpose(Inverse(((List<object>)arg!).Select(p => int.Parse(p.ToString()!, CultureInfo.InvariantCulture)).ToArray())),
+                _ => v.TakeRows(before[k][0]),
+            };
+        }
+        return v;
+    }
+
+    private static int[] Inverse(int[] perm)
+    {
+        var inv = new int[perm.Length];
+        for (int i = 0; i < perm.Length; i++) inv[perm[i]] = i;
+        return inv;
+    }
+
+    private static (string kind, object? arg) Parse(object op, string where) => op switch
+    {
+        string s => (s, null),
+        Dictionary<object, object> d when d.Count == 1 => ((string)d.Keys.First(), d.Values.First()),
+        _ => throw new InvalidDataException($"{where}: operation {op} is not understood"),
+    };
+
+    /// <summary>'A == B' or 'A != B' over sizes.</summary>
+    public static bool Holds(string condition, IReadOnlyDictionary<string, long> symbols, string where)
+    {
+        foreach (var (op, eq) in new[] { ("==", true), ("!=", false) })
+        {
+            int at = condition.IndexOf(op, StringComparison.Ordinal);
+            if (at < 0) continue;
+            bool equal = SizeExpr.Eval(condition[..at].Trim(), symbols, where) == SizeExpr.Eval(condition[(at + 2)..].Trim(), symbols, where);
+            return equal == eq;
+        }
+        throw new InvalidDataException($"{where}: condition '{condition}' is not 'A == B' or 'A != B'");
+    }
+
+    private static bool SameValues(TensorInfo a, TensorInfo b)
+    {
+        if (!Shape.Equal(a.Shape, b.Shape)) return false;
+        const int Chunk = 1 << 16;
+        var fa = new float[Chunk];
+        var fb = new float[Chunk];
+        for (long i = 0; i < a.Elements; i += Chunk)
+        {
+            int n = (int)Math.Min(Chunk, a.Elements - i);
+            a.ReadF32(i, fa.AsSpan(0, n));
+            b.ReadF32(i, fb.AsSpan(0, n));
+            if (!fa.AsSpan(0, n).SequenceEqual(fb.AsSpan(0, n))) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,56 @@
+using PaliConvert.Formats.Npz;
+using PaliConvert.Formats.Safetensors;
+using PaliConvert.IO;
+using PaliConvert.Mapping;
+using PaliConvert.Models;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Pipeline;
+
+public sealed record Hf2JaxOptions(string Input, string Output, string MappingsFolder, string DType = "keep", string Prefix = "", bool Force = false);
+
+/// <summary>Hugging Face folder -> big_vision .npz: the family's rules run backwards, streamed into a stored zip.</summary>
+public static class Hf2Jax
+{
+    public static string Run(Hf2JaxOptions o, IProgress<(string, double)>? progress = null)
+    {
+        using var ck = SafetensorsCheckpoint.Open(o.Input);
+        if (ck.Folder == null || HfConfigFile.TryRead(ck.Folder) is not { } cfg)
+            throw new InvalidDataException($"{o.Input}: config.json is needed beside the weights (it gives head_dim and image_token_index)");
+        var arch = ArchDetector.Detect(ck);
+        var rules = RuleFile.Load(Path.Combine(o.MappingsFolder, arch.Family == 2 ? "paligemma2.yaml" : "paligemma.yaml"));
+        long rows = arch.Decoder.Vocab;
+        var symbols = RuleEngine.Symbols(arch, rows);
+        symbols["V"] = Math.Min(cfg.ImageTokenIndex, rows); // rows from image_token_index on were added for HF
+        var plan = RuleInverse.Apply(rules, ck, symbols);
+
+        using var output = AtomicOutput.ForFile(o.Output, o.Force);
+        long total = plan.Sum(t => t.Slices.Sum(s => Shape.Elements(s.Shape))), done = 0;
+        var gather = new ViewGather();
+        using (var npz = new NpzWriter(output.TempPath, o.Prefix))
+        {
+            foreach (var t in plan)
+            {
+                var dtype = o.DType == "keep" ? Widest(t.Slices.Select(s => s.Source.DType)) : DTypeInfo.ParseLabel(o.DType);
+                npz.BeginTensor(t.Name, dtype, t.Shape);
+                using (var stream = new WriteBehindStream(npz.TensorStream()))
+                {
+                    foreach (var slice in t.Slices) gather.Write(slice, dtype, stream);
+                    stream.Flush();
+                }
+                npz.EndTensor();
+                done += t.Slices.Sum(s => Shape.Elements(s.Shape));
+                progress?.Report((t.Name, (double)done / total));
+            }
+            npz.Finish();
+        }
+        output.Commit();
+        return output.Target;
+    }
+
+    private static DType Widest(IEnumerable<DType> dtypes)
+    {
+        var set = dtypes.Distinct().ToList();
+        return set.Count == 1 ? set[0] : set.OrderByDescending(d => d.Size()).First();
+    }
+}
