@@ -1,0 +1,37 @@
+using PaliConvert.Models;
+
+namespace PaliConvert.Inference;
+
+public enum VisionLinear { Q, K, V, Out, Fc1, Fc2 }
+public enum VisionNorm { Ln1, Ln2 }
+public enum DecoderLinear { Q, K, V, Out, Gate, Up, Down }
+public enum DecoderNorm { PreAttention, PreFeedForward, PostAttention, PostFeedForward }
+
+/// <summary>The order of a patch's values the patch embedding expects: big_vision (row, column, channel), HF (channel, row, column).</summary>
+public enum PatchOrder { RowColumnChannel, ChannelRowColumn }
+
+/// <summary>
+/// What the forward pass needs, in each format's own layout. The two implementations are written independently from
+/// PALIGEMMA.md; the Hugging Face one does not use the mapping rules, so comparing their logits checks the rules.
+/// </summary>
+public interface IModelWeights
+{
+    PaliGemmaArch Arch { get; }
+    /// <summary>Rows of the (tied) embedding: the logits' width.</summary>
+    int VocabRows { get; }
+
+    PatchOrder PatchOrder { get; }
+    Linear PatchEmbedding();
+    float[] PositionEmbedding();
+    Linear Vision(VisionLinear which, int layer);
+    (float[] scale, float[] bias) Vision(VisionNorm which, int layer);
+    (float[] scale, float[] bias) VisionFinalNorm();
+    Linear Projection();
+
+    void EmbedToken(int token, Span<float> row);
+    Linear Decoder(DecoderLinear which, int layer);
+    float[] Decoder(DecoderNorm which, int layer);
+    float[] FinalNorm();
+    /// <summary>Logits = x E^T over the tied embedding.</summary>
+    Linear Unembed();
+}

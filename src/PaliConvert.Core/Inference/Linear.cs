@@ -1,0 +1,26 @@
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Inference;
+
+/// <summary>
+/// A block of a linear layer's weight inside a mapped tensor: <c>OutIn</c> means stored [outputs, inputs] (Hugging
+/// Face Linear), otherwise [inputs, outputs] (big_vision kernels). It produces outputs [OutStart, OutStart+OutCount).
+/// </summary>
+public sealed record LinearBlock(TensorInfo Tensor, long Offset, bool OutIn, int OutStart, int OutCount);
+
+/// <summary>y = x W (+ bias), W made of blocks that together cover every output once.</summary>
+public sealed record Linear(int In, int Out, LinearBlock[] Blocks, float[]? Bias = null)
+{
+    public static Linear Single(TensorInfo t, long offset, int inputs, int outputs, bool outIn, float[]? bias = null) =>
+        new(inputs, outputs, [new LinearBlock(t, offset, outIn, 0, outputs)], bias);
+
+    /// <summary>Releases the weight pages once used (the pass reads each weight once).</summary>
+    public void Release()
+    {
+        foreach (var b in Blocks)
+        {
+            int es = b.Tensor.DType.Size();
+            b.Tensor.Data.Release(b.Offset * es, (long)In * b.OutCount * es);
+        }
+    }
+}

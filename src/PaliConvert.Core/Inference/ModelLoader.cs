@@ -1,0 +1,32 @@
+using PaliConvert.Formats;
+using PaliConvert.Models;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Inference;
+
+/// <summary>Opens a checkpoint of either format with the weight view that reads it in its own layout.</summary>
+public sealed class LoadedModel : IDisposable
+{
+    public Checkpoint Checkpoint { get; }
+    public IModelWeights Weights { get; }
+
+    private LoadedModel(Checkpoint ck, IModelWeights w) { Checkpoint = ck; Weights = w; }
+
+    public static LoadedModel Open(string path)
+    {
+        var ck = CheckpointReader.Open(path);
+        try
+        {
+            var arch = ArchDetector.Detect(ck);
+            IModelWeights w = ck.Find("llm/embedder/input_embedding") != null ? new BigVisionWeights(ck, arch) : new HfWeights(ck, arch);
+            return new LoadedModel(ck, w);
+        }
+        catch
+        {
+            ck.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => Checkpoint.Dispose();
+}

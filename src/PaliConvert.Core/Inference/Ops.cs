@@ -1,0 +1,72 @@
+using System.Numerics.Tensors;
+
+namespace PaliConvert.Inference;
+
+/// <summary>The elementwise pieces of the forward pass, in float32 as big_vision computes them.</summary>
+public static class Ops
+{
+    public const float Eps = 1e-6f;
+
+    /// <summary>LayerNorm over each row of width n: (x - mean) / sqrt(var + eps) * scale + bias.</summary>
+    public static void LayerNorm(float[] x, int rows, int n, float[] scale, float[] bias, float[] y)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.AsSpan(r * n, n);
+            var outRow = y.AsSpan(r * n, n);
+            float mean = TensorPrimitives.Sum(row) / n;
+            double var = 0;
+            foreach (var v in row) var += (v - mean) * (v - mean);
+            float inv = 1f / MathF.Sqrt((float)(var / n) + Eps);
+            for (int i = 0; i < n; i++) outRow[i] = (row[i] - mean) * inv * scale[i] + bias[i];
+        }
+    }
+
+    /// <summary>Gemma's RMSNorm: x * rsqrt(mean(x^2) + eps) * (1 + scale).</summary>
+    public static void RmsNorm(float[] x, int rows, int n, float[] scale, float[] y)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.AsSpan(r * n, n);
+            var outRow = y.AsSpan(r * n, n);
+            float ms = TensorPrimitives.SumOfSquares(row) / n;
+            float inv = 1f / MathF.Sqrt(ms + Eps);
+            for (int i = 0; i < n; i++) outRow[i] = row[i] * inv * (1f + scale[i]);
+        }
+    }
+
+    /// <summary>0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): flax's nn.gelu and HF's gelu_pytorch_tanh.</summary>
+    public static float GeluTanh(float x) => 0.5f * x * (1f + MathF.Tanh(0.7978845608f * (x + 0.044715f * x * x * x)));
+
+    public static void GeluTanh(Span<float> x)
+    {
+        for (int i = 0; i < x.Length; i++) x[i] = GeluTanh(x[i]);
+    }
+
+    public static float SoftCap(float x, float cap) => cap * MathF.Tanh(x / cap);
+
+    /// <summary>Softmax of a row in place, max-subtracted.</summary>
+    public static void Softmax(Span<float> row)
+    {
+        float max = TensorPrimitives.Max(row);
+        for (int i = 0; i < row.Length; i++) row[i] = MathF.Exp(row[i] - max);
+        float sum = TensorPrimitives.Sum(row);
+        TensorPrimitives.Divide(row, sum, row);
+    }
+
+    /// <summary>Rotate-half RoPE on one head vector at a position: timescale = 10000^(2i/H), as big_vision.</summary>
+    public static void Rope(Span<float> v, int position)
+    {
+        int half = v.Length / 2;
+        for (int i = 0; i < half; i++)
+        {
+            float fraction = 2f * i / v.Length;
+            float timescale = MathF.Pow(10000f, fraction);
+            float angle = position / timescale;
+            float sin = MathF.Sin(angle), cos = MathF.Cos(angle);
+            float x1 = v[i], x2 = v[half + i];
+            v[i] = x1 * cos - x2 * sin;
+            v[half + i] = x2 * cos + x1 * sin;
+        }
+    }
+}
