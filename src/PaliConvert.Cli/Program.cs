@@ -8,4 +8,6 @@ root.Subcommands.Add(DiffCommand.Create());
 root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(Jax2HfCommand.Create());
 root.Subcommands.Add(Hf2JaxCommand.Create());
+root.Subcommands.Add(LogitsCommand.Create());
+root.Subcommands.Add(VerifyCommand.Create());
 return Run.Execute(root, args);

@@ -16,7 +16,10 @@ public static class Jax2HfCommand
         var mappings = new Option<string>("--mappings") { Description = "Folder of mapping rule files", DefaultValueFactory = _ => MappingsFolder.Default() };
         var attn = new Option<double>("--attn-softcap") { Description = "PaliGemma 2 attention logit softcap", DefaultValueFactory = _ => 50 };
         var final = new Option<double>("--final-softcap") { Description = "PaliGemma 2 final logit softcap", DefaultValueFactory = _ => 30 };
-        var cmd = new Command("jax2hf", "Convert a big_vision .npz to a Hugging Face folder (sharded safetensors, index, config.json)") { input, output, dtype, shard, noPad, force, mappings, attn, final };
+        var verify = new Option<bool>("--verify") { Description = "After converting, run both models and compare their logits (exit 1 on mismatch)" };
+        var (atol, seed, inputs, maskKey, json, junit, parquet) = VerifyCommand.Options();
+        var cmd = new Command("jax2hf", "Convert a big_vision .npz to a Hugging Face folder (sharded safetensors, index, config.json)")
+            { input, output, dtype, shard, noPad, force, mappings, attn, final, verify, atol, seed, inputs, maskKey, json, junit, parquet };
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new Jax2HfOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, r.GetValue(dtype)!,
@@ -24,7 +27,10 @@ public static class Jax2HfCommand
             var target = Jax2Hf.Run(o, new Progress());
             Progress.Clear();
             Console.Out.WriteLine(target);
-            return ExitCodes.Ok;
+            if (!r.GetValue(verify)) return ExitCodes.Ok;
+            // a converted f16/bf16 model differs from its source by its rounding: the tolerance is the user's to set
+            var v = new VerifyOptions(o.Input, target, r.GetValue(inputs), r.GetValue(maskKey)!, r.GetValue(atol), r.GetValue(seed));
+            return VerifyCommand.Execute(v, new VerifyCommand.ReportPaths(r.GetValue(json), r.GetValue(junit), r.GetValue(parquet)));
         }));
         return cmd;
     }

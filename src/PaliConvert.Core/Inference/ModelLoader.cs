@@ -10,6 +10,11 @@ public sealed class LoadedModel : IDisposable
     public Checkpoint Checkpoint { get; }
     public IModelWeights Weights { get; }
 
+    /// <summary>Token ids that are text: below image_token_index for a Hugging Face model, the whole vocabulary for big_vision.</summary>
+    public int TextVocab => Checkpoint is PaliConvert.Formats.Safetensors.SafetensorsCheckpoint { Folder: { } f } && HfConfigFile.TryRead(f) is { } c
+        ? Math.Min(c.ImageTokenIndex, Weights.VocabRows)
+        : Weights.VocabRows;
+
     private LoadedModel(Checkpoint ck, IModelWeights w) { Checkpoint = ck; Weights = w; }
 
     public static LoadedModel Open(string path)

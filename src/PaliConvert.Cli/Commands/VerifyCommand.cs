@@ -1,0 +1,53 @@
+using System.CommandLine;
+using PaliConvert.IO;
+using PaliConvert.Pipeline;
+using PaliConvert.Validation;
+
+namespace PaliConvert.Cli.Commands;
+
+public static class VerifyCommand
+{
+    public sealed record ReportPaths(string? Json, string? JUnit, string? Parquet);
+
+    public static Command Create()
+    {
+        var source = new Argument<string>("source") { Description = "The original model (.npz or Hugging Face folder)" };
+        var target = new Argument<string>("target") { Description = "The converted model (.npz or Hugging Face folder)" };
+        var (atol, seed, inputs, maskKey, json, junit, parquet) = Options();
+        var cmd = new Command("verify", "Run both models on the same inputs and compare their logits. Exit 0 within tolerance, 1 on mismatch, 2 on unusable input")
+            { source, target, inputs, maskKey, atol, seed, json, junit, parquet };
+        cmd.SetAction(r => Run.Guarded(() =>
+        {
+            var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(inputs), r.GetValue(maskKey)!, r.GetValue(atol), r.GetValue(seed));
+            return Execute(o, new ReportPaths(r.GetValue(json), r.GetValue(junit), r.GetValue(parquet)));
+        }));
+        return cmd;
+    }
+
+    public static (Option<double> atol, Option<int> seed, Option<string?> inputs, Option<string> maskKey, Option<string?> json, Option<string?> junit, Option<string?> parquet) Options() => (
+        new Option<double>("--atol") { Description = "Largest allowed |source - target| of any logit", DefaultValueFactory = _ => 1e-4 },
+        new Option<int>("--seed") { Description = "Seed of the random inputs used without --inputs", DefaultValueFactory = _ => 0 },
+        new Option<string?>("--inputs") { Description = "Inputs .npz (image_nhwc, text, mask); default: a seeded random image and text with a prefix and a suffix" },
+        new Option<string>("--mask-key") { Description = "Name of the mask_ar array in the inputs", DefaultValueFactory = _ => "mask_ar" },
+        new Option<string?>("--report") { Description = "Write the JSON report here (it is printed to stdout as text either way)" },
+        new Option<string?>("--junit") { Description = "Write a JUnit XML report here, for pipelines" },
+        new Option<string?>("--parquet") { Description = "Write per-position figures as Parquet here, for pandas or DuckDB" });
+
+    public static int Execute(VerifyOptions o, ReportPaths paths)
+    {
+        var report = Verify.Run(o, new Progress());
+        Progress.Clear();
+        Console.Out.Write(report.ToText());
+        if (paths.Json != null) Write(paths.Json, s => { using var w = new StreamWriter(s); w.Write(report.ToJson()); });
+        if (paths.JUnit != null) Write(paths.JUnit, s => { using var w = new StreamWriter(s); w.Write(report.ToJUnit()); });
+        if (paths.Parquet != null) Write(paths.Parquet, s => report.WriteParquet(s).GetAwaiter().GetResult());
+        return report.Summary.Passed ? ExitCodes.Ok : ExitCodes.Different;
+    }
+
+    private static void Write(string path, Action<Stream> write)
+    {
+        using var output = AtomicOutput.ForFile(path, force: true);
+        using (var fs = new FileStream(output.TempPath, FileMode.CreateNew, FileAccess.Write)) write(fs);
+        output.Commit();
+    }
+}
