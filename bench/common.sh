@@ -2,7 +2,7 @@
 # Sourced with the work folder in $work; sets $bin and $ck.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mkdir -p "$work"
-dotnet build -c Release src/PaliConvert.Cli -v q -nologo >/dev/null
+dotnet build -c Release src/PaliConvert.Cli -v q -nologo > "$work/build.log" 2>&1 || { cat "$work/build.log"; echo "build failed" >&2; exit 1; }
 bin=src/PaliConvert.Cli/bin/Release/net10.0/paliconvert
 ck="$work/pg1-3b-224.mixed.npz"
 measure() { /usr/bin/time -f "%e s wall, %M KB peak RSS" "$@"; }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using PaliConvert.Tensors;
 
 namespace PaliConvert.Inference;
 
@@ -19,23 +20,31 @@ public static class MatMul
         var tiles = new List<(LinearBlock block, int start, int count)>();
         foreach (var b in w.Blocks)
             for (int o = 0; o < b.OutCount; o += TileOut) tiles.Add((b, o, Math.Min(TileOut, b.OutCount - o)));
-        Parallel.For(0, tiles.Count, () => new float[TileOut * w.In], (t, _, buf) =>
+        Parallel.For(0, tiles.Count, t =>
         {
+            var buf = TileBuffer(TileOut * w.In);
             var (block, start, count) = tiles[t];
             LoadTile(block, w.In, start, count, buf);
             Kernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start);
-            return buf;
-        }, _ => { });
+        });
         if (w.Bias != null)
             for (int i = 0; i < s; i++) System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(i * w.Out, w.Out), w.Bias, y.AsSpan(i * w.Out, w.Out));
     }
+
+    [ThreadStatic] private static float[]? _tile;
+
+    /// <summary>One tile buffer per thread, kept: fresh ones per call would pile up on the large object heap.</summary>
+    private static float[] TileBuffer(int length) => _tile is { } b && b.Length >= length ? b : _tile = new float[length];
 
     /// <summary>Outputs [start, start+count) of a block as rows of In floats.</summary>
     private static void LoadTile(LinearBlock b, int inputs, int start, int count, float[] buf)
     {
         if (b.OutIn)
         {
-            b.Tensor.ReadF32(b.Offset + (long)start * inputs, buf.AsSpan(0, count * inputs));
+            long at = b.Offset + (long)start * inputs;
+            b.Tensor.ReadF32(at, buf.AsSpan(0, count * inputs));
+            int es = b.Tensor.DType.Size();
+            b.Tensor.Data.Release(at * es, (long)count * inputs * es); // rows are used once: a 1 GB embedding need not stay resident
             return;
         }
         Span<float> row = stackalloc float[TileOut];

@@ -109,4 +109,20 @@ public class CliTests
         Assert.Contains("bad size", stderr);
         Assert.False(Directory.Exists(dir.File("x")));
     }
+
+    [Fact]
+    public void Jax2HfVerifyConvertsThenProvesTheConversion()
+    {
+        using var dir = new TempDir();
+        var (code, stdout, stderr) = Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("hf"), "--verify", "--junit", dir.File("v.xml"));
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("PASS", stdout);
+        Assert.True(File.Exists(dir.File("v.xml")));
+        // bf16 output of an f32 source differs by bf16 rounding: the default tolerance says so, a stated one accepts it
+        (code, stdout, _) = Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("hf16"), "--dtype", "bf16", "--verify");
+        Assert.Equal(1, code);
+        Assert.Contains("FAIL", stdout);
+        (code, stdout, _) = Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("hf16"), "--dtype", "bf16", "--verify", "--atol", "0.5", "--force");
+        Assert.True(code == 0, stdout);
+    }
 }
