@@ -10,4 +10,6 @@ root.Subcommands.Add(Jax2HfCommand.Create());
 root.Subcommands.Add(Hf2JaxCommand.Create());
 root.Subcommands.Add(LogitsCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
+root.Subcommands.Add(ExportOnnxCommand.Create());
+root.Subcommands.Add(CheckOnnxCommand.Create());
 return Run.Execute(root, args);

@@ -12,13 +12,15 @@ public static class VerifyCommand
     public static Command Create()
     {
         var source = new Argument<string>("source") { Description = "The original model (.npz or Hugging Face folder)" };
-        var target = new Argument<string>("target") { Description = "The converted model (.npz or Hugging Face folder)" };
+        var target = new Argument<string>("target") { Description = "The converted model (.npz, Hugging Face folder, or model.onnx)" };
         var (atol, seed, inputs, maskKey, json, junit, parquet) = Options();
+        var engine = new Option<string>("--engine") { Description = "How the target runs: reference (the C# forward pass) or onnx (exported, then run in ONNX Runtime). An .onnx target always runs in ONNX Runtime", DefaultValueFactory = _ => "reference" };
+        var mappings = new Option<string>("--mappings") { Description = "Folder of mapping rule files (to export an .npz target)", DefaultValueFactory = _ => MappingsFolder.Default() };
         var cmd = new Command("verify", "Run both models on the same inputs and compare their logits. Exit 0 within tolerance, 1 on mismatch, 2 on unusable input")
-            { source, target, inputs, maskKey, atol, seed, json, junit, parquet };
+            { source, target, inputs, maskKey, atol, seed, json, junit, parquet, engine, mappings };
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(inputs), r.GetValue(maskKey)!, r.GetValue(atol), r.GetValue(seed));
+            var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(inputs), r.GetValue(maskKey)!, r.GetValue(atol), r.GetValue(seed), r.GetValue(engine)!, r.GetValue(mappings));
             return Execute(o, new ReportPaths(r.GetValue(json), r.GetValue(junit), r.GetValue(parquet)));
         }));
         return cmd;

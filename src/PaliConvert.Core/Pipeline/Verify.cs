@@ -4,25 +4,54 @@ using PaliConvert.Validation;
 
 namespace PaliConvert.Pipeline;
 
-public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar", double Atol = 1e-4, int Seed = 0);
+public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar", double Atol = 1e-4, int Seed = 0,
+    string Engine = "reference", string? MappingsFolder = null);
 
 /// <summary>Runs the reference forward pass on both models over the same inputs and compares their logits.</summary>
 public static class Verify
 {
+    /// <summary>
+    /// The source always runs in the reference forward pass. The target runs there too (engine "reference"), or in
+    /// ONNX Runtime: an .onnx target as it is, a checkpoint target exported to a temporary folder first ("onnx").
+    /// </summary>
     public static VerifyReport Run(VerifyOptions o, IProgress<(string, double)>? progress = null)
     {
+        if (o.Engine is not ("reference" or "onnx")) throw new ArgumentException($"--engine must be reference or onnx, not '{o.Engine}'");
         using var source = LoadedModel.Open(o.Source);
-        using var target = LoadedModel.Open(o.Target);
-        var (sa, ta) = (source.Weights.Arch, target.Weights.Arch);
-        if (sa.Family != ta.Family || sa.Vision.Tokens != ta.Vision.Tokens || sa.Decoder.Width != ta.Decoder.Width || sa.Decoder.Layers != ta.Decoder.Layers)
-            throw new InvalidDataException($"the models differ in architecture: {o.Source} is {sa.Name} at {sa.Vision.ImageSize} px, width {sa.Decoder.Width}, {sa.Decoder.Layers} layers; {o.Target} is {ta.Name} at {ta.Vision.ImageSize} px, width {ta.Decoder.Width}, {ta.Decoder.Layers} layers");
+        var sa = source.Weights.Arch;
+        bool onnx = o.Engine == "onnx" || ModelLogits.IsOnnx(o.Target);
+        using var target = onnx ? null : LoadedModel.Open(o.Target);
+        if (target != null)
+        {
+            var ta = target.Weights.Arch;
+            if (sa.Family != ta.Family || sa.Vision.Tokens != ta.Vision.Tokens || sa.Decoder.Width != ta.Decoder.Width || sa.Decoder.Layers != ta.Decoder.Layers)
+                throw new InvalidDataException($"the models differ in architecture: {o.Source} is {sa.Name} at {sa.Vision.ImageSize} px, width {sa.Decoder.Width}, {sa.Decoder.Layers} layers; {o.Target} is {ta.Name} at {ta.Vision.ImageSize} px, width {ta.Decoder.Width}, {ta.Decoder.Layers} layers");
+        }
         var inputs = o.Inputs != null
             ? InputsFile.Load(o.Inputs, o.MaskKey)
-            : InputsFile.Random(sa.Vision.ImageSize, Math.Min(source.TextVocab, target.TextVocab), o.Seed);
+            : InputsFile.Random(sa.Vision.ImageSize, Math.Min(source.TextVocab, target?.TextVocab ?? int.MaxValue), o.Seed);
         var a = new PaliGemmaForward(source.Weights, Scaled(progress, 0)).Run(inputs);
-        var b = new PaliGemmaForward(target.Weights, Scaled(progress, 0.5)).Run(inputs);
-        var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, b.Logits, b.Vocab, inputs.Batch, inputs.TextLength, o.Atol);
-        return new VerifyReport(o.Source, o.Target, o.Inputs ?? $"random (seed {o.Seed}, 8 prefix + 4 suffix tokens)", "reference forward pass", summary, positions);
+        var (logits, vocab) = target != null
+            ? (new PaliGemmaForward(target.Weights, Scaled(progress, 0.5)).Run(inputs) is var r ? (r.Logits, r.Vocab) : default)
+            : OnnxLogits(o, inputs);
+        var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, logits, vocab, inputs.Batch, inputs.TextLength, o.Atol);
+        string engine = onnx ? "ONNX Runtime" : "reference forward pass";
+        return new VerifyReport(o.Source, o.Target, o.Inputs ?? $"random (seed {o.Seed}, 8 prefix + 4 suffix tokens)", engine, summary, positions);
+    }
+
+    private static (float[] logits, int vocab) OnnxLogits(VerifyOptions o, ModelInputs inputs)
+    {
+        if (ModelLogits.IsOnnx(o.Target)) return OnnxRunner.Run(o.Target, inputs);
+        var folder = Path.Combine(Path.GetTempPath(), $"paliconvert-verify-{Guid.NewGuid():N}");
+        try
+        {
+            ExportOnnx.Run(new ExportOnnxOptions(o.Target, folder, o.MappingsFolder ?? throw new ArgumentException("the mappings folder is needed to export an .npz")));
+            return OnnxRunner.Run(Path.Combine(folder, ExportOnnx.ModelFile), inputs);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
     }
 
     private static IProgress<(string, double)>? Scaled(IProgress<(string, double)>? p, double start) =>

@@ -1,0 +1,25 @@
+using System.CommandLine;
+using PaliConvert.Pipeline;
+
+namespace PaliConvert.Cli.Commands;
+
+public static class ExportOnnxCommand
+{
+    public static Command Create()
+    {
+        var source = new Argument<string>("source") { Description = "A big_vision .npz or a Hugging Face folder" };
+        var output = new Argument<string>("out") { Description = "Folder to create with model.onnx and model.onnx.data (written beside, renamed when complete)" };
+        var dtype = new Option<string>("--dtype") { Description = "Weights as f32, or f16 (cast to f32 at use; half the size)", DefaultValueFactory = _ => "f32" };
+        var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder" };
+        var mappings = new Option<string>("--mappings") { Description = "Folder of mapping rule files (for an .npz source)", DefaultValueFactory = _ => MappingsFolder.Default() };
+        var cmd = new Command("export-onnx", "Export to ONNX (IR 10, opset 23) with inputs pixel_values, input_ids, token_type_ids and output logits; weights as external data") { source, output, dtype, force, mappings };
+        cmd.SetAction(r => Run.Guarded(() =>
+        {
+            var target = ExportOnnx.Run(new ExportOnnxOptions(r.GetValue(source)!, r.GetValue(output)!, r.GetValue(mappings)!, r.GetValue(dtype)!, r.GetValue(force)), new Progress());
+            Progress.Clear();
+            Console.Out.WriteLine(target);
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+}

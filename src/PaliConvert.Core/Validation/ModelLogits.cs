@@ -1,0 +1,17 @@
+using PaliConvert.Inference;
+
+namespace PaliConvert.Validation;
+
+/// <summary>Text logits of any model kind: .onnx through ONNX Runtime, checkpoints through the reference forward pass.</summary>
+public static class ModelLogits
+{
+    public static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
+
+    public static (float[] logits, int vocab) Run(string model, ModelInputs input, IProgress<(string, double)>? progress = null)
+    {
+        if (IsOnnx(model)) return OnnxRunner.Run(model, input);
+        using var m = LoadedModel.Open(model);
+        var r = new PaliGemmaForward(m.Weights, progress).Run(input);
+        return (r.Logits, r.Vocab);
+    }
+}
