@@ -5,7 +5,9 @@ namespace PaliConvert.Validation;
 /// <summary>Text logits of any model kind: .onnx through ONNX Runtime, checkpoints through the reference forward pass.</summary>
 public static class ModelLogits
 {
-    public static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
+    /// <summary>An .onnx file, or a folder holding the split layout.</summary>
+    public static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ||
+        (Directory.Exists(path) && File.Exists(Path.Combine(path, Pipeline.ExportOnnx.DecoderFile)));
 
     public static (float[] logits, int vocab) Run(string model, ModelInputs input, IProgress<(string, double)>? progress = null)
     {

@@ -24,9 +24,9 @@ public static class OnnxWriter
         OpsetImport = { new OperatorSetIdProto { Domain = "", Version = Opset } },
     };
 
-    public static void Write(string folder, string modelName, ModelProto model, GraphBuilder g, IProgress<(string, double)>? progress = null)
+    public static void Write(string folder, string modelName, ModelProto model, GraphBuilder g, IProgress<(string, double)>? progress = null, string? dataName = null)
     {
-        string dataName = modelName + ".data";
+        dataName ??= modelName + ".data";
         var gather = new ViewGather();
         long total = g.External.Sum(e => Tensors.Shape.Bytes(e.view.OutputShape, e.dtype)), done = 0;
         using (var file = new FileStream(Path.Combine(folder, dataName), FileMode.CreateNew, FileAccess.Write, FileShare.None, 0))

@@ -54,50 +54,96 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
         return Linear(x, "multi_modal_projector.linear", a.Decoder.Width, bs, true);
     }
 
+    /// <summary>Image features as web runtimes expect them: divided by sqrt(W), which the decoder multiplies back.</summary>
+    public string ImageFeatures(string pixels) => g.Node("Div", [Vision(pixels), g.Scalar(MathF.Sqrt(a.Decoder.Width))]);
+
     /// <summary>Token embeddings [B, T, W], unscaled (as HF's embed_tokens).</summary>
     public string Embed(string inputIds) => g.Node("Gather", [W(Lm + "embed_tokens.weight"), inputIds]);
 
     /// <summary>
     /// Decoder over [image tokens; text] with the prefix-LM mask: mar = [0 for image; token types], attend j from i
-    /// iff cumsum(mar)[j] &lt;= cumsum(mar)[i]. Returns text logits [B, T, V].
+    /// iff cumsum(mar)[j] &lt;= cumsum(mar)[i]. Positions 0..S-1, no cache. Returns text logits [B, T, V].
     /// </summary>
     public string Decoder(string zimg, string textEmbeddings, string tokenTypes, string inputIds)
     {
         var d = a.Decoder;
-        int tokens = a.Vision.Tokens, h = d.HeadDim, n = d.Heads, k = d.KvHeads;
+        int tokens = a.Vision.Tokens;
         string x = g.Node("Concat", [zimg, g.Node("Mul", [textEmbeddings, g.Scalar(MathF.Sqrt(d.Width))])], Int("axis", 1));
         var shape = g.Node("Shape", [x]);
-        var bs = g.Node("Slice", [shape, g.IntsVector(0), g.IntsVector(2)]);
         var b1 = g.Node("Slice", [shape, g.IntsVector(0), g.IntsVector(1)]);
         var s1 = g.Node("Slice", [shape, g.IntsVector(1), g.IntsVector(2)]);
-
         var zeros = g.Node("ConstantOfShape", [g.Node("Concat", [b1, g.IntsVector(tokens)], Int("axis", 0))], TensorAttr("value", DType.I64, BitConverter.GetBytes(0L)));
-        var mar = g.Node("Concat", [zeros, tokenTypes], Int("axis", 1));
-        var c = g.Node("CumSum", [mar, g.Ints([1], [])]);
-        var allowed = g.Node("LessOrEqual", [g.Node("Unsqueeze", [c, g.IntsVector(1)]), g.Node("Unsqueeze", [c, g.IntsVector(2)])]);
-        allowed = g.Node("Unsqueeze", [allowed, g.IntsVector(1)]);
+        var allowed = PrefixLmMask(g.Node("Concat", [zeros, tokenTypes], Int("axis", 1)), null, s1);
+        var pos = g.Node("Cast", [g.Node("Range", [g.Ints([0], []), g.Node("Squeeze", [s1, g.IntsVector(0)]), g.Ints([1], [])])], Int("to", 1));
+        var (sin, cos) = RopeAngles(g.Node("Unsqueeze", [pos, g.IntsVector(1)])); // [S, H/2]
+        var (y, _) = Layers(x, sin, cos, allowed, null);
+        y = g.Node("Slice", [y, g.IntsVector(tokens), g.IntsVector(long.MaxValue), g.IntsVector(1)]);
+        return Logits(y, g.Node("Shape", [inputIds]));
+    }
 
-        // RoPE angles: position / 10000^(2i/H), positions 0..S-1
-        var limit = g.Node("Squeeze", [s1, g.IntsVector(0)]);
-        var pos = g.Node("Cast", [g.Node("Range", [g.Ints([0], []), limit, g.Ints([1], [])])], Int("to", 1));
+    /// <summary>
+    /// The decoder with a key/value cache, as web runtimes run it: inputs_embeds [B, S, W] (image features already
+    /// divided by sqrt(W), text embeddings as embed_tokens gives them), attention_mask and token_type_ids over the
+    /// P + S positions, position_ids [B, S], past keys and values [B, K, P, H] per layer. Returns logits [B, S, V]
+    /// and the present keys and values [B, K, P + S, H].
+    /// </summary>
+    public (string logits, List<(string key, string value)> present) CachedDecoder(string embeds, string attentionMask, string tokenTypes, string positionIds, IReadOnlyList<(string key, string value)> past)
+    {
+        string x = g.Node("Mul", [embeds, g.Scalar(MathF.Sqrt(a.Decoder.Width))]);
+        var s1 = g.Node("Slice", [g.Node("Shape", [x]), g.IntsVector(1), g.IntsVector(2)]);
+        var allowed = PrefixLmMask(tokenTypes, attentionMask, s1);
+        var angles = g.Node("Unsqueeze", [g.Node("Cast", [positionIds], Int("to", 1)), g.IntsVector(2)]); // [B, S, 1]
+        var (sin, cos) = RopeAngles(angles);
+        (sin, cos) = (g.Node("Unsqueeze", [sin, g.IntsVector(1)]), g.Node("Unsqueeze", [cos, g.IntsVector(1)])); // [B, 1, S, H/2]
+        var (y, present) = Layers(x, sin, cos, allowed, past);
+        return (Logits(y, g.Node("Slice", [g.Node("Shape", [x]), g.IntsVector(0), g.IntsVector(2)])), present);
+    }
+
+    /// <summary>Mask [B, 1, S, T] over T = P + S keys for the last S queries; types over all T positions.</summary>
+    private string PrefixLmMask(string types, string? attentionMask, string s1)
+    {
+        var c = g.Node("CumSum", [types, g.Ints([1], [])]);
+        var cq = g.Node("Slice", [c, g.Node("Neg", [s1]), g.IntsVector(long.MaxValue), g.IntsVector(1)]);
+        var allowed = g.Node("LessOrEqual", [g.Node("Unsqueeze", [c, g.IntsVector(1)]), g.Node("Unsqueeze", [cq, g.IntsVector(2)])]);
+        if (attentionMask != null)
+            allowed = g.Node("And", [allowed, g.Node("Unsqueeze", [g.Node("Cast", [attentionMask], Int("to", 9)), g.IntsVector(1)])]);
+        return g.Node("Unsqueeze", [allowed, g.IntsVector(1)]);
+    }
+
+    /// <summary>sin and cos of position / 10000^(2i/H), for positions shaped [..., 1].</summary>
+    private (string sin, string cos) RopeAngles(string positions)
+    {
+        int h = a.Decoder.HeadDim;
         var timescale = Enumerable.Range(0, h / 2).Select(i => MathF.Pow(10000f, 2f * i / h)).ToArray();
-        var angle = g.Node("Div", [g.Node("Unsqueeze", [pos, g.IntsVector(1)]), g.Floats(timescale, h / 2)]);
-        var (sin, cos) = (g.Node("Sin", [angle]), g.Node("Cos", [angle]));
+        var angle = g.Node("Div", [positions, g.Floats(timescale, h / 2)]);
+        return (g.Node("Sin", [angle]), g.Node("Cos", [angle]));
+    }
 
+    private (string x, List<(string key, string value)> present) Layers(string x, string sin, string cos, string allowed, IReadOnlyList<(string key, string value)>? past)
+    {
+        var d = a.Decoder;
+        int h = d.HeadDim, n = d.Heads, k = d.KvHeads;
         bool gemma2 = a.Family == 2;
-        var kvShape = g.Node("Concat", [b1, g.IntsVector(n), s1, g.IntsVector(h)], Int("axis", 0));
+        var bs = g.Node("Slice", [g.Node("Shape", [x]), g.IntsVector(0), g.IntsVector(2)]);
+        var present = new List<(string, string)>();
         for (int l = 0; l < d.Layers; l++)
         {
             string p = $"{Lm}layers.{l}.";
             string y = RmsNorm(x, p + "input_layernorm.weight");
             string q = Rope(Heads(Linear(y, p + "self_attn.q_proj", n * h, bs, false), bs, n, h), sin, cos, h);
-            string kk = Repeat(Rope(Heads(Linear(y, p + "self_attn.k_proj", k * h, bs, false), bs, k, h), sin, cos, h), n / k, kvShape);
-            string vv = Repeat(Heads(Linear(y, p + "self_attn.v_proj", k * h, bs, false), bs, k, h), n / k, kvShape);
+            string kk = Rope(Heads(Linear(y, p + "self_attn.k_proj", k * h, bs, false), bs, k, h), sin, cos, h);
+            string vv = Heads(Linear(y, p + "self_attn.v_proj", k * h, bs, false), bs, k, h);
+            if (past != null)
+            {
+                kk = g.Node("Concat", [past[l].key, kk], Int("axis", 2));
+                vv = g.Node("Concat", [past[l].value, vv], Int("axis", 2));
+            }
+            present.Add((kk, vv));
             q = g.Node("Mul", [q, g.Scalar((float)(1.0 / Math.Sqrt(a.QueryPreAttnScalar)))]);
-            string s = g.Node("MatMul", [q, g.Node("Transpose", [kk], IntList("perm", 0, 1, 3, 2))]);
+            string s = g.Node("MatMul", [q, g.Node("Transpose", [Repeat(kk, n / k, n, h)], IntList("perm", 0, 1, 3, 2))]);
             if (gemma2) s = g.Node("Mul", [g.Node("Tanh", [g.Node("Div", [s, g.Scalar(50f)])]), g.Scalar(50f)]);
             s = g.Node("Where", [allowed, s, g.Scalar(-2.3819763e38f)]);
-            string o = Linear(Merge(g.Node("MatMul", [g.Node("Softmax", [s], Int("axis", -1)), vv]), bs, n * h), p + "self_attn.o_proj", d.Width, bs, false);
+            string o = Linear(Merge(g.Node("MatMul", [g.Node("Softmax", [s], Int("axis", -1)), Repeat(vv, n / k, n, h)]), bs, n * h), p + "self_attn.o_proj", d.Width, bs, false);
             if (gemma2) o = RmsNorm(o, p + "post_attention_layernorm.weight");
             x = g.Node("Add", [x, o]);
             y = RmsNorm(x, p + (gemma2 ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"));
@@ -106,13 +152,16 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
             if (gemma2) m = RmsNorm(m, p + "post_feedforward_layernorm.weight");
             x = g.Node("Add", [x, m]);
         }
-        x = RmsNorm(x, Lm + "norm.weight");
-        x = g.Node("Slice", [x, g.IntsVector(tokens), g.IntsVector(long.MaxValue), g.IntsVector(1)]);
-        // logits = x E^T with the tied embedding, [out, in] as stored: no transposed copy
+        return (RmsNorm(x, Lm + "norm.weight"), present);
+    }
+
+    /// <summary>logits = x E^T with the tied embedding, [out, in] as stored (no transposed copy); leading dims from <paramref name="lead"/>.</summary>
+    private string Logits(string x, string lead)
+    {
         int vocab = (int)weights[Lm + "embed_tokens.weight"].OutputShape[0];
-        string flat = g.Node("Reshape", [x, g.IntsVector(-1, d.Width)]);
+        string flat = g.Node("Reshape", [x, g.IntsVector(-1, a.Decoder.Width)]);
         string logits = g.Node("Gemm", [flat, W(Lm + "embed_tokens.weight")], Int("transB", 1));
-        return g.Node("Reshape", [logits, g.Node("Concat", [g.Node("Shape", [inputIds]), g.IntsVector(vocab)], Int("axis", 0))]);
+        return g.Node("Reshape", [logits, g.Node("Concat", [lead, g.IntsVector(vocab)], Int("axis", 0))]);
     }
 
     /// <summary>x [B, S, in] -> [B, S, out] with an [out, in] weight (Gemm, transB) and optional bias.</summary>
@@ -143,9 +192,9 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
     private string Merge(string x, string bs, int width) =>
         g.Node("Reshape", [g.Node("Transpose", [x], IntList("perm", 0, 2, 1, 3)), g.Node("Concat", [bs, g.IntsVector(width)], Int("axis", 0))]);
 
-    /// <summary>Each kv head repeated for the query heads that share it: [B, K, S, h] -> [B, K*r, S, h].</summary>
-    private string Repeat(string x, int r, string shape) =>
-        r == 1 ? x : g.Node("Reshape", [g.Node("Expand", [g.Node("Unsqueeze", [x, g.IntsVector(2)]), g.IntsVector(1, 1, r, 1, 1)]), shape]);
+    /// <summary>Each kv head repeated for the query heads that share it: [B, K, T, h] -> [B, N, T, h].</summary>
+    private string Repeat(string x, int r, int heads, int h) =>
+        r == 1 ? x : g.Node("Reshape", [g.Node("Expand", [g.Node("Unsqueeze", [x, g.IntsVector(2)]), g.IntsVector(1, 1, r, 1, 1)]), g.IntsVector(0, heads, -1, h)]);
 
     /// <summary>Rotate-half RoPE on [B, heads, S, h].</summary>
     private string Rope(string t, string sin, string cos, int h)

@@ -155,4 +155,26 @@ public class OnnxExportTests
         Assert.Contains("no bf16", e.Message);
         Assert.False(Directory.Exists(dir.File("onnx")));
     }
+
+    [Theory]
+    // 16 image + 5 prefix tokens attend each other both ways, so a cache is valid only from the end of the prefix (21) on
+    [InlineData("pg1-tiny", 0), InlineData("pg2-tiny", 0), InlineData("pg1-tiny", 22), InlineData("pg2-tiny", 21)]
+    public void SplitLayoutChainedGivesTheSameLogitsWithAndWithoutTheCache(string model, int cacheSplit)
+    {
+        using var dir = new TempDir();
+        var folder = ExportOnnx.Run(new ExportOnnxOptions(TestPaths.Golden($"{model}/params.f32.npz"), dir.File("split"), Mappings, Layout: "split"));
+        Assert.Equal(["decoder_model_merged.onnx", "decoder_model_merged.onnx_data", "embed_tokens.onnx", "embed_tokens.onnx_data", "vision_encoder.onnx", "vision_encoder.onnx_data"],
+            Directory.GetFiles(folder).Select(Path.GetFileName).Order());
+        foreach (var f in Directory.GetFiles(folder, "*.onnx")) Assert.True(OnnxChecker.Check(f).Ok, f);
+        var decoder = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(folder, "decoder_model_merged.onnx")));
+        Assert.Contains(decoder.Graph.Input, i => i.Name == "past_key_values.1.value");
+        Assert.Contains(decoder.Graph.Output, o => o.Name == "present.0.key");
+        // cacheSplit > 0: the decoder runs on the first positions, then on the rest with their cache as past
+        var (logits, vocab) = OnnxRunner.RunSplit(folder, InputsFile.Load(TestPaths.Golden($"{model}/inputs.npz"), "mask_ar_prefixlm"), cacheSplit);
+        var golden = NpyFile.ReadF32(TestPaths.Golden($"{model}/logits.jax.f32.prefixlm.npy")).values;
+        double max = 0;
+        for (int p = 0; p < 14; p++)
+            for (int v = 0; v < 300; v++) max = Math.Max(max, Math.Abs(golden[p * 300 + v] - logits[p * vocab + v]));
+        Assert.InRange(max, 0, 1e-4);
+    }
 }
