@@ -69,32 +69,44 @@ public static class MatMul
             for (int o = 0; o < rows; o++) y[i * yStride + yCol + o] = Dot(x.AsSpan(i * n, n), w.AsSpan(o * n, n));
     }
 
+    /// <summary>4 rows of x by 4 weight rows: 16 accumulators kept in registers (locals, not an array).</summary>
     private static void Block4x4(float[] x, int i, int n, float[] w, int o, float[] y, int yStride, int yCol)
     {
-        var acc = new Vector256<float>[16];
-        int k = 0;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
         ref float xr = ref x[0];
         ref float wr = ref w[0];
+        nuint x0i = (nuint)(i * n), x1i = x0i + (nuint)n, x2i = x1i + (nuint)n, x3i = x2i + (nuint)n;
+        nuint w0i = (nuint)(o * n), w1i = w0i + (nuint)n, w2i = w1i + (nuint)n, w3i = w2i + (nuint)n;
+        int k = 0;
         for (; k + 8 <= n; k += 8)
         {
-            var x0 = Vector256.LoadUnsafe(ref xr, (nuint)(i * n + k));
-            var x1 = Vector256.LoadUnsafe(ref xr, (nuint)((i + 1) * n + k));
-            var x2 = Vector256.LoadUnsafe(ref xr, (nuint)((i + 2) * n + k));
-            var x3 = Vector256.LoadUnsafe(ref xr, (nuint)((i + 3) * n + k));
-            for (int r = 0; r < 4; r++)
-            {
-                var wv = Vector256.LoadUnsafe(ref wr, (nuint)((o + r) * n + k));
-                acc[r] = Fma256(x0, wv, acc[r]);
-                acc[4 + r] = Fma256(x1, wv, acc[4 + r]);
-                acc[8 + r] = Fma256(x2, wv, acc[8 + r]);
-                acc[12 + r] = Fma256(x3, wv, acc[12 + r]);
-            }
+            nuint kk = (nuint)k;
+            var w0 = Vector256.LoadUnsafe(ref wr, w0i + kk);
+            var w1 = Vector256.LoadUnsafe(ref wr, w1i + kk);
+            var w2 = Vector256.LoadUnsafe(ref wr, w2i + kk);
+            var w3 = Vector256.LoadUnsafe(ref wr, w3i + kk);
+            var x0 = Vector256.LoadUnsafe(ref xr, x0i + kk);
+            a00 = Fma256(x0, w0, a00); a01 = Fma256(x0, w1, a01); a02 = Fma256(x0, w2, a02); a03 = Fma256(x0, w3, a03);
+            var x1 = Vector256.LoadUnsafe(ref xr, x1i + kk);
+            a10 = Fma256(x1, w0, a10); a11 = Fma256(x1, w1, a11); a12 = Fma256(x1, w2, a12); a13 = Fma256(x1, w3, a13);
+            var x2 = Vector256.LoadUnsafe(ref xr, x2i + kk);
+            a20 = Fma256(x2, w0, a20); a21 = Fma256(x2, w1, a21); a22 = Fma256(x2, w2, a22); a23 = Fma256(x2, w3, a23);
+            var x3 = Vector256.LoadUnsafe(ref xr, x3i + kk);
+            a30 = Fma256(x3, w0, a30); a31 = Fma256(x3, w1, a31); a32 = Fma256(x3, w2, a32); a33 = Fma256(x3, w3, a33);
         }
+        Span<float> sums =
+        [
+            Vector256.Sum(a00), Vector256.Sum(a01), Vector256.Sum(a02), Vector256.Sum(a03),
+            Vector256.Sum(a10), Vector256.Sum(a11), Vector256.Sum(a12), Vector256.Sum(a13),
+            Vector256.Sum(a20), Vector256.Sum(a21), Vector256.Sum(a22), Vector256.Sum(a23),
+            Vector256.Sum(a30), Vector256.Sum(a31), Vector256.Sum(a32), Vector256.Sum(a33),
+        ];
         for (int a = 0; a < 4; a++)
             for (int r = 0; r < 4; r++)
             {
-                float sum = Vector256.Sum(acc[a * 4 + r]);
-                for (int kk = k; kk < n; kk++) sum += x[(i + a) * n + kk] * w[(o + r) * n + kk];
+                float sum = sums[a * 4 + r];
+                for (int t = k; t < n; t++) sum += x[(i + a) * n + t] * w[(o + r) * n + t];
                 y[(i + a) * yStride + yCol + o + r] = sum;
             }
     }
