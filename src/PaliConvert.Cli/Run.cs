@@ -18,6 +18,12 @@ public static class Run
 {
     public static int Execute(RootCommand root, string[] args)
     {
+        Console.CancelKeyPress += (_, _) =>
+        {
+            Progress.Clear();
+            PaliConvert.IO.AtomicOutput.AbandonAll(); // nothing half-written is left behind
+            Console.Error.WriteLine("interrupted");
+        };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

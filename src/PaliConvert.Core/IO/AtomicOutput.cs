@@ -11,6 +11,15 @@ public sealed class AtomicOutput : IDisposable
     public string TempPath { get; }
     public bool IsFolder { get; }
     private bool _committed;
+    private static readonly HashSet<AtomicOutput> Open = new();
+
+    /// <summary>Removes every temporary output still open: for an interrupted process (Ctrl-C), which disposes nothing.</summary>
+    public static void AbandonAll()
+    {
+        AtomicOutput[] open;
+        lock (Open) open = Open.ToArray();
+        foreach (var o in open) o.Dispose();
+    }
 
     private AtomicOutput(string target, bool folder, bool force)
     {
@@ -24,6 +33,7 @@ public sealed class AtomicOutput : IDisposable
         if (folder && File.Exists(Target)) throw new IOException($"{Target} is a file, not a folder");
         TempPath = Path.Combine(parent, $".{Path.GetFileName(Target)}.partial-{Guid.NewGuid().ToString("N")[..8]}");
         if (folder) Directory.CreateDirectory(TempPath);
+        lock (Open) Open.Add(this);
     }
 
     public static AtomicOutput ForFile(string target, bool force) => new(target, false, force);
@@ -41,10 +51,12 @@ public sealed class AtomicOutput : IDisposable
         }
         else File.Move(TempPath, Target, overwrite: true);
         _committed = true;
+        lock (Open) Open.Remove(this);
     }
 
     public void Dispose()
     {
+        lock (Open) Open.Remove(this);
         if (_committed) return;
         try
         {

@@ -7,7 +7,7 @@ namespace PaliConvert.Models;
 public static class ArchDetector
 {
     public static PaliGemmaArch Detect(Checkpoint ck) =>
-        ck.Find("llm/embedder/input_embedding") != null ? FromBigVision(ck) : FromHf(ck);
+        ck is Formats.Npz.NpzCheckpoint || ck.Find("llm/embedder/input_embedding") != null ? FromBigVision(ck) : FromHf(ck);
 
     private static PaliGemmaArch FromBigVision(Checkpoint ck)
     {

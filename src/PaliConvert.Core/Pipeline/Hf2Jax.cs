@@ -14,6 +14,8 @@ public static class Hf2Jax
 {
     public static string Run(Hf2JaxOptions o, IProgress<(string, double)>? progress = null)
     {
+        if (File.Exists(o.Input) && !o.Input.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"{o.Input} is not a Hugging Face folder: hf2jax takes a folder with config.json and safetensors (for a big_vision .npz, use jax2hf)");
         using var ck = SafetensorsCheckpoint.Open(o.Input);
         if (ck.Folder == null || HfConfigFile.TryRead(ck.Folder) is not { } cfg)
             throw new InvalidDataException($"{o.Input}: config.json is needed beside the weights (it gives head_dim and image_token_index)");

@@ -16,6 +16,8 @@ public static class Jax2Hf
 {
     public static string Run(Jax2HfOptions o, IProgress<(string, double)>? progress = null)
     {
+        if (Directory.Exists(o.Input))
+            throw new ArgumentException($"{o.Input} is a folder: jax2hf takes a big_vision .npz (for a Hugging Face folder, use hf2jax)");
         using var ck = NpzCheckpoint.Open(o.Input);
         var arch = ArchDetector.Detect(ck);
         var rules = RuleFile.Load(Path.Combine(o.MappingsFolder, arch.Family == 2 ? "paligemma2.yaml" : "paligemma.yaml"));

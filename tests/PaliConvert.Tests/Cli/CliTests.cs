@@ -125,4 +125,18 @@ public class CliTests
         (code, stdout, _) = Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("hf16"), "--dtype", "bf16", "--verify", "--atol", "0.5", "--force");
         Assert.True(code == 0, stdout);
     }
+
+    [Fact]
+    public void TheWrongKindOfInputPointsToTheRightCommand()
+    {
+        var (code, _, stderr) = Run("jax2hf", TestPaths.Golden("pg1-tiny/hf"), Path.Combine(Path.GetTempPath(), "never-written"));
+        Assert.Equal(2, code);
+        Assert.Contains("use hf2jax", stderr);
+        (code, _, stderr) = Run("hf2jax", TestPaths.Golden("pg1-tiny/params.f32.npz"), Path.Combine(Path.GetTempPath(), "never-written.npz"));
+        Assert.Equal(2, code);
+        Assert.Contains("use jax2hf", stderr);
+        (code, _, stderr) = Run("inspect", TestPaths.Golden("pg1-tiny/inputs.npz"));
+        Assert.Equal(2, code);
+        Assert.Contains("'img/embedding/kernel' is missing; is this a PaliGemma checkpoint?", stderr);
+    }
 }
