@@ -6,7 +6,7 @@ namespace PaliConvert.IO;
 /// A write-only stream that hands filled buffers to a writer thread, so converting the next block overlaps with
 /// writing the last one. Bounded: at most <c>depth</c> buffers wait, so memory stays a few buffers.
 /// </summary>
-public sealed class WriteBehindStream : Stream
+public sealed class WriteBehindStream : WriteOnlyStream
 {
     private readonly Stream _inner;
     private readonly BlockingCollection<(byte[] buf, int len)> _queue;
@@ -15,7 +15,6 @@ public sealed class WriteBehindStream : Stream
     private readonly int _bufferSize;
     private byte[] _current;
     private int _used;
-    private long _position;
     private Exception? _failure;
 
     public WriteBehindStream(Stream inner, int bufferSize = 8 << 20, int depth = 3)
@@ -45,7 +44,7 @@ public sealed class WriteBehindStream : Stream
             int n = Math.Min(data.Length, _bufferSize - _used);
             data[..n].CopyTo(_current.AsSpan(_used));
             _used += n;
-            _position += n;
+            Written += n;
             data = data[n..];
             if (_used == _bufferSize) Hand();
         }
@@ -69,16 +68,6 @@ public sealed class WriteBehindStream : Stream
         if (_failure != null) throw new IOException($"writing failed: {_failure.Message}", _failure);
         _inner.Flush();
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => _position;
-    public override long Position { get => _position; set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

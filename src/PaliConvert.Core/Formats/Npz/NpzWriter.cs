@@ -27,21 +27,12 @@ public sealed class NpzWriter : IDisposable
     /// <summary>The open tensor's data as a write-only stream (for writers that stream into a Stream).</summary>
     public Stream TensorStream() => new MemberStream(this);
 
-    private sealed class MemberStream(NpzWriter owner) : Stream
+    private sealed class MemberStream(NpzWriter owner) : IO.WriteOnlyStream
     {
-        private long _written;
-        public override void Write(ReadOnlySpan<byte> buffer) { owner.Write(buffer); _written += buffer.Length; }
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer) { owner.Write(buffer); Written += buffer.Length; }
         public override void Flush() { }
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => _written;
-        public override long Position { get => _written; set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
+
     public void EndTensor() => _zip.EndMember();
     public void Finish() => _zip.Finish();
     public void Dispose() => _zip.Dispose();
