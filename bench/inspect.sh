@@ -12,3 +12,5 @@ echo "== inspect --json (warm cache)"
 measure "$bin" inspect --json "$ck" >/dev/null
 echo "== inspect (cold cache: pages dropped)"
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null && measure "$bin" inspect "$ck" >/dev/null || echo "(cannot drop caches here)"
+echo "== diff of the checkpoint with itself (every byte of both read and compared)"
+measure "$bin" diff "$ck" "$ck" | tail -1

@@ -50,7 +50,6 @@ public sealed record DiffReport(string A, string B, TensorDiff[] Tensors, GroupD
         var fb = new float[Chunk];
         double max = 0;
         var changed = new List<int>();
-        bool sameDType = a.DType == b.DType;
         for (long l = 0; l < layers; l++)
         {
             bool layerChanged = false;
@@ -58,19 +57,28 @@ public sealed record DiffReport(string A, string B, TensorDiff[] Tensors, GroupD
             {
                 int n = (int)Math.Min(Chunk, perLayer - i);
                 long at = l * perLayer + i;
-                if (sameDType && a.Data.Span(at * a.DType.Size(), n * a.DType.Size()).SequenceEqual(b.Data.Span(at * b.DType.Size(), n * b.DType.Size())))
-                    continue;
-                if (!a.DType.IsFloat() || !b.DType.IsFloat()) { layerChanged = true; max = double.PositiveInfinity; continue; }
-                a.ReadF32(at, fa.AsSpan(0, n));
-                b.ReadF32(at, fb.AsSpan(0, n));
-                TensorPrimitives.Subtract(fa.AsSpan(0, n), fb.AsSpan(0, n), fa.AsSpan(0, n));
-                float m = TensorPrimitives.MaxMagnitude(fa.AsSpan(0, n));
-                if (float.IsNaN(m) || m != 0) { layerChanged = true; max = float.IsNaN(m) ? double.NaN : Math.Max(max, Math.Abs(m)); } // MaxMagnitude keeps the sign
+                double d = ChunkDifference(a, b, at, n, fa, fb);
+                if (d != 0) { layerChanged = true; max = double.IsNaN(d) || double.IsNaN(max) ? double.NaN : Math.Max(max, d); }
+                a.Data.Release(at * a.DType.Size(), n * a.DType.Size()); // each byte is read once: memory stays flat
+                b.Data.Release(at * b.DType.Size(), n * b.DType.Size());
             }
             if (layerChanged) changed.Add((int)l);
         }
         var status = changed.Count > 0 ? DiffStatus.Changed : DiffStatus.Equal;
         return new TensorDiff(a.Name, status, a.DType.Label(), b.DType.Label(), max, stacked ? changed.ToArray() : []);
+    }
+
+    /// <summary>Largest |a - b| over elements [at, at+n): 0 when equal, NaN when a NaN differs, infinity for unequal integers.</summary>
+    private static double ChunkDifference(TensorInfo a, TensorInfo b, long at, int n, float[] fa, float[] fb)
+    {
+        int sa = a.DType.Size(), sb = b.DType.Size();
+        if (a.DType == b.DType && a.Data.Span(at * sa, n * sa).SequenceEqual(b.Data.Span(at * sb, n * sb))) return 0;
+        if (!a.DType.IsFloat() || !b.DType.IsFloat()) return double.PositiveInfinity;
+        a.ReadF32(at, fa.AsSpan(0, n));
+        b.ReadF32(at, fb.AsSpan(0, n));
+        TensorPrimitives.Subtract(fa.AsSpan(0, n), fb.AsSpan(0, n), fa.AsSpan(0, n));
+        float m = TensorPrimitives.MaxMagnitude(fa.AsSpan(0, n)); // keeps the sign
+        return float.IsNaN(m) ? double.NaN : Math.Abs(m);
     }
 
     public string ToText(bool all)

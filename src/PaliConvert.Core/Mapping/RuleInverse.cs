@@ -154,6 +154,8 @@ public static class RuleInverse
             a.ReadF32(i, fa.AsSpan(0, n));
             b.ReadF32(i, fb.AsSpan(0, n));
             if (!fa.AsSpan(0, n).SequenceEqual(fb.AsSpan(0, n))) return false;
+            a.Data.Release(i * a.DType.Size(), (long)n * a.DType.Size());
+            b.Data.Release(i * b.DType.Size(), (long)n * b.DType.Size());
         }
         return true;
     }

@@ -35,14 +35,17 @@ public sealed unsafe class MappedFile : IDisposable
     /// <summary>
     /// Tells the kernel this process is done with a byte range (madvise MADV_DONTNEED): the pages leave this process's
     /// resident set but stay in the page cache, so memory does not grow with the bytes streamed through the map.
+    /// The start is rounded down to a 64 KB window: a fault maps the neighbours of the faulting page in its window
+    /// ("fault-around"), so a sequential reader re-maps pages it released just before; releasing the window again
+    /// drops them. Over-releasing costs nothing but a refault (the data stays in the page cache).
     /// </summary>
     public void Release(long offset, long length)
     {
         if (_view == null || length <= 0 || !OperatingSystem.IsLinux()) return;
-        long page = Environment.SystemPageSize;
-        long start = Math.Max(0, offset) / page * page;
+        const long FaultAroundWindow = 64 * 1024;
+        long start = Math.Max(0, offset) / FaultAroundWindow * FaultAroundWindow;
         long end = Math.Min(Length, offset + length);
-        long mapStart = (long)(_base - _view.PointerOffset) % page; // the view's base is page aligned
+        long mapStart = (long)(_base - _view.PointerOffset) % Environment.SystemPageSize; // the view's base is page aligned
         if (end <= start || mapStart != 0) return;
         _ = Madvise((IntPtr)(_base + start), (UIntPtr)(ulong)(end - start), 4 /* MADV_DONTNEED */);
     }
