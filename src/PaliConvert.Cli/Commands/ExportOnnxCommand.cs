@@ -12,7 +12,7 @@ public static class ExportOnnxCommand
         var dtype = new Option<string>("--dtype") { Description = "Weights as f32, or f16 (cast to f32 at use; half the size)", DefaultValueFactory = _ => "f32" };
         var layout = new Option<string>("--layout") { Description = "single (model.onnx) or split (vision_encoder.onnx, embed_tokens.onnx, decoder_model_merged.onnx with a key/value cache, as transformers.js loads)", DefaultValueFactory = _ => "single" };
         var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder" };
-        var mappings = new Option<string>("--mappings") { Description = "Folder of mapping rule files (for an .npz source)", DefaultValueFactory = _ => MappingsFolder.Default() };
+        var mappings = MappingsFolder.Option("Folder of mapping rule files (for an .npz source)");
         var cmd = new Command("export-onnx", "Export to ONNX (IR 10, opset 23) with inputs pixel_values, input_ids, token_type_ids and output logits; weights as external data") { source, output, dtype, layout, force, mappings };
         cmd.SetAction(r => Run.Guarded(() =>
         {

@@ -12,7 +12,7 @@ public static class Hf2JaxCommand
         var dtype = new Option<string>("--dtype") { Description = "keep (each tensor's own), f32, bf16 (saved as <V2, as big_vision does) or f16", DefaultValueFactory = _ => "keep" };
         var prefix = new Option<string>("--prefix") { Description = "Prefix for every member name, e.g. params/ as released checkpoints have", DefaultValueFactory = _ => "" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output file" };
-        var mappings = new Option<string>("--mappings") { Description = "Folder of mapping rule files (run backwards)", DefaultValueFactory = _ => MappingsFolder.Default() };
+        var mappings = MappingsFolder.Option("Folder of mapping rule files (run backwards)");
         var cmd = new Command("hf2jax", "Convert a Hugging Face PaliGemma folder back to a big_vision .npz, from the same rules run backwards") { input, output, dtype, prefix, force, mappings };
         cmd.SetAction(r => Run.Guarded(() =>
         {

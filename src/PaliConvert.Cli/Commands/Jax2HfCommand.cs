@@ -13,7 +13,7 @@ public static class Jax2HfCommand
         var shard = new Option<string>("--max-shard-size") { Description = "Largest shard, e.g. 2GB, 500MB, 123456 (bytes)", DefaultValueFactory = _ => "2GB" };
         var noPad = new Option<bool>("--no-pad-vocab") { Description = "Keep the vocabulary as it is instead of appending <image> and padding to a multiple of 64" };
         var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder" };
-        var mappings = new Option<string>("--mappings") { Description = "Folder of mapping rule files", DefaultValueFactory = _ => MappingsFolder.Default() };
+        var mappings = MappingsFolder.Option("Folder of mapping rule files");
         var attn = new Option<double>("--attn-softcap") { Description = "PaliGemma 2 attention logit softcap", DefaultValueFactory = _ => 50 };
         var final = new Option<double>("--final-softcap") { Description = "PaliGemma 2 final logit softcap", DefaultValueFactory = _ => 30 };
         var verify = new Option<bool>("--verify") { Description = "After converting, run both models and compare their logits (exit 1 on mismatch)" };
@@ -33,33 +33,5 @@ public static class Jax2HfCommand
             return VerifyCommand.Execute(v, new VerifyCommand.ReportPaths(r.GetValue(json), r.GetValue(junit), r.GetValue(parquet)));
         }));
         return cmd;
-    }
-}
-
-public static class Sizes
-{
-    public static long Parse(string s)
-    {
-        s = s.Trim().ToUpperInvariant();
-        (string suffix, long mult)[] units = [("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1)];
-        foreach (var (suffix, mult) in units)
-            if (s.EndsWith(suffix) && long.TryParse(s[..^suffix.Length], out var n) && n > 0) return n * mult;
-        return long.TryParse(s, out var b) && b > 0 ? b : throw new ArgumentException($"bad size '{s}' (e.g. 2GB, 500MB, 123456)");
-    }
-}
-
-public static class MappingsFolder
-{
-    /// <summary>mappings/ beside the tool (published with it), else the repository's, found upwards from here.</summary>
-    public static string Default()
-    {
-        var d = new DirectoryInfo(AppContext.BaseDirectory);
-        while (d != null)
-        {
-            var m = Path.Combine(d.FullName, "mappings");
-            if (File.Exists(Path.Combine(m, "paligemma.yaml"))) return m;
-            d = d.Parent;
-        }
-        return Path.Combine(AppContext.BaseDirectory, "mappings");
     }
 }

@@ -15,7 +15,7 @@ public static class VerifyCommand
         var target = new Argument<string>("target") { Description = "The converted model (.npz, Hugging Face folder, or model.onnx)" };
         var (atol, seed, inputs, maskKey, json, junit, parquet) = Options();
         var engine = new Option<string>("--engine") { Description = "How the target runs: reference (the C# forward pass) or onnx (exported, then run in ONNX Runtime). An .onnx target always runs in ONNX Runtime", DefaultValueFactory = _ => "reference" };
-        var mappings = new Option<string>("--mappings") { Description = "Folder of mapping rule files (to export an .npz target)", DefaultValueFactory = _ => MappingsFolder.Default() };
+        var mappings = MappingsFolder.Option("Folder of mapping rule files (to export an .npz target)");
         var cmd = new Command("verify", "Run both models on the same inputs and compare their logits. Exit 0 within tolerance, 1 on mismatch, 2 on unusable input")
             { source, target, inputs, maskKey, atol, seed, json, junit, parquet, engine, mappings };
         cmd.SetAction(r => Run.Guarded(() =>
