@@ -107,6 +107,23 @@ public class NpzReaderTests
     }
 
     [Fact]
+    public void CentralDirectoryClaimingMoreBytesThanTheFileHoldsIsRefused()
+    {
+        using var dir = new TempDir();
+        var npy = NpzBytes.Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", NpzBytes.Floats(1, 2, 3, 4));
+        var path = NpzBytes.Stored(dir.File("t.npz"), false, ("w.npy", npy));
+        var bytes = File.ReadAllBytes(path);
+        int cd = bytes.Length - 22 - 46 - "w.npy".Length; // the one central entry, before the end record
+        Assert.Equal(0x02014b50u, BitConverter.ToUInt32(bytes, cd));
+        BitConverter.GetBytes((uint)(npy.Length + 1000)).CopyTo(bytes, cd + 20); // compressed size
+        BitConverter.GetBytes((uint)(npy.Length + 1000)).CopyTo(bytes, cd + 24); // uncompressed size
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => NpzCheckpoint.Open(path));
+        Assert.Contains("member 'w.npy' needs bytes", e.Message);
+        Assert.Contains("truncated", e.Message);
+    }
+
+    [Fact]
     public void CorruptLocalHeaderIsRefused()
     {
         using var dir = new TempDir();
