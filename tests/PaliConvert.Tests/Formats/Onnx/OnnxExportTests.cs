@@ -132,7 +132,7 @@ public class OnnxExportTests
         Assert.True(code == 0, stderr + stdout);
         Assert.Contains("ONNX Runtime", stdout);
         Assert.Contains("PASS", stdout);
-        Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), "paliconvert-verify-*").Where(d => !before.Contains(d))); // its export is removed
+        Assert.Subset(before, Directory.GetDirectories(Path.GetTempPath(), "paliconvert-verify-*").ToHashSet()); // its export is removed
     }
 
     [Fact]
