@@ -15,6 +15,10 @@ public sealed class RuleFile
     /// <summary>Rule files (relative to this one) whose rules come first, e.g. the shared vision tower.</summary>
     public List<string> Include { get; set; } = new();
 
+    /// <summary>The rule file of a PaliGemma family in a mappings folder: paligemma.yaml (1) or paligemma2.yaml (2).</summary>
+    public static RuleFile ForFamily(string folder, int family) =>
+        Load(Path.Combine(folder, family == 2 ? "paligemma2.yaml" : "paligemma.yaml"));
+
     public static RuleFile Load(string path)
     {
         var d = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();

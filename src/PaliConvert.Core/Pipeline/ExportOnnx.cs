@@ -19,6 +19,9 @@ public static class ExportOnnx
     public const string ModelFile = "model.onnx";
     public const string VisionFile = "vision_encoder.onnx", EmbedFile = "embed_tokens.onnx", DecoderFile = "decoder_model_merged.onnx";
 
+    /// <summary>A folder holding the split layout.</summary>
+    public static bool IsSplitFolder(string path) => Directory.Exists(path) && File.Exists(Path.Combine(path, DecoderFile));
+
     public static string Run(ExportOnnxOptions o, IProgress<(string, double)>? progress = null)
     {
         var storage = o.DType switch
@@ -109,9 +112,6 @@ public static class ExportOnnx
         var arch = ArchDetector.Detect(ck);
         if (ck.Find("llm/embedder/input_embedding") == null)
             return (arch, ck.Tensors.ToDictionary(t => t.Name, TensorView.Of));
-        var rules = RuleFile.Load(Path.Combine(mappings, arch.Family == 2 ? "paligemma2.yaml" : "paligemma.yaml"));
-        long padded = (arch.Decoder.Vocab + 1 + 63) / 64 * 64;
-        var views = RuleEngine.Apply(rules, ck, RuleEngine.Symbols(arch, padded));
-        return (arch, views.ToDictionary(v => v.Name));
+        return (arch, Jax2Hf.Views(ck, arch, mappings).views.ToDictionary(v => v.Name));
     }
 }

@@ -20,7 +20,7 @@ public static class Hf2Jax
         if (ck.Folder == null || HfConfigFile.TryRead(ck.Folder) is not { } cfg)
             throw new InvalidDataException($"{o.Input}: config.json is needed beside the weights (it gives head_dim and image_token_index)");
         var arch = ArchDetector.Detect(ck);
-        var rules = RuleFile.Load(Path.Combine(o.MappingsFolder, arch.Family == 2 ? "paligemma2.yaml" : "paligemma.yaml"));
+        var rules = RuleFile.ForFamily(o.MappingsFolder, arch.Family);
         long rows = arch.Decoder.Vocab;
         var symbols = RuleEngine.Symbols(arch, rows);
         symbols["V"] = Math.Min(cfg.ImageTokenIndex, rows); // rows from image_token_index on were added for HF

@@ -20,10 +20,7 @@ public static class Jax2Hf
             throw new ArgumentException($"{o.Input} is a folder: jax2hf takes a big_vision .npz (for a Hugging Face folder, use hf2jax)");
         using var ck = NpzCheckpoint.Open(o.Input);
         var arch = ArchDetector.Detect(ck);
-        var rules = RuleFile.Load(Path.Combine(o.MappingsFolder, arch.Family == 2 ? "paligemma2.yaml" : "paligemma.yaml"));
-        long vocab = arch.Decoder.Vocab;
-        long padded = o.PadVocab ? (vocab + 1 + 63) / 64 * 64 : vocab;
-        var views = RuleEngine.Apply(rules, ck, RuleEngine.Symbols(arch, padded));
+        var (views, padded) = Views(ck, arch, o.MappingsFolder, o.PadVocab);
 
         DType? fixedType = o.DType switch
         {
@@ -38,10 +35,21 @@ public static class Jax2Hf
 
         using var output = AtomicOutput.ForFolder(o.Output, o.Force);
         ShardedWriter.Write(output.TempPath, shards, progress);
-        File.WriteAllText(output.Inside("config.json"), HfConfig.Build(arch, padded, vocab, dtypeName, o.AttnSoftcap, o.FinalSoftcap));
+        File.WriteAllText(output.Inside("config.json"), HfConfig.Build(arch, padded, arch.Decoder.Vocab, dtypeName, o.AttnSoftcap, o.FinalSoftcap));
         File.WriteAllText(output.Inside("generation_config.json"), HfConfig.GenerationConfig);
         output.Commit();
         return output.Target;
+    }
+
+    /// <summary>
+    /// A big_vision checkpoint's tensors as Hugging Face tensors (views, nothing copied), by its family's rules; the
+    /// vocabulary padded to round_up(V + 1, 64) for the appended &lt;image&gt; token, unless <paramref name="padVocab"/> is off.
+    /// </summary>
+    public static (List<TensorView> views, long vocab) Views(Checkpoint ck, PaliGemmaArch arch, string mappings, bool padVocab = true)
+    {
+        long vocab = arch.Decoder.Vocab;
+        long padded = padVocab ? (vocab + 1 + 63) / 64 * 64 : vocab;
+        return (RuleEngine.Apply(RuleFile.ForFamily(mappings, arch.Family), ck, RuleEngine.Symbols(arch, padded)), padded);
     }
 
     private static string TorchName(DType d) => d switch

@@ -31,11 +31,15 @@ public static class Verify
             ? InputsFile.Load(o.Inputs, o.MaskKey)
             : InputsFile.Random(sa.Vision.ImageSize, Math.Min(source.TextVocab, target?.TextVocab ?? int.MaxValue), o.Seed);
         var a = new PaliGemmaForward(source.Weights, Scaled(progress, 0)).Run(inputs);
-        var (logits, vocab) = target != null
-            ? (new PaliGemmaForward(target.Weights, Scaled(progress, 0.5)).Run(inputs) is var r ? (r.Logits, r.Vocab) : default)
-            : OnnxLogits(o, inputs);
+        var (logits, vocab) = target != null ? Reference(target) : OnnxLogits(o, inputs);
         var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, logits, vocab, inputs.Batch, inputs.TextLength, o.Atol);
         string engine = onnx ? "ONNX Runtime" : "reference forward pass";
+
+        (float[], int) Reference(LoadedModel m)
+        {
+            var r = new PaliGemmaForward(m.Weights, Scaled(progress, 0.5)).Run(inputs);
+            return (r.Logits, r.Vocab);
+        }
         return new VerifyReport(o.Source, o.Target, o.Inputs ?? $"random (seed {o.Seed}, 8 prefix + 4 suffix tokens)", engine, summary, positions);
     }
 

@@ -8,7 +8,7 @@ public static class OnnxRunner
 {
     public static (float[] logits, int vocab) Run(string modelPath, ModelInputs input)
     {
-        if (Directory.Exists(modelPath) && File.Exists(Path.Combine(modelPath, Pipeline.ExportOnnx.DecoderFile))) return RunSplit(modelPath, input);
+        if (Pipeline.ExportOnnx.IsSplitFolder(modelPath)) return RunSplit(modelPath, input);
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: no such ONNX model");
         using var session = Session(modelPath);
         int b = input.Batch, h = input.Height, w = input.Width, t = input.TextLength;

@@ -125,6 +125,4 @@ public static class SafetensorsFile
         header.AsSpan(8 + json.Length).Fill((byte)' ');
         return header;
     }
-
-    internal static string Utf8(ReadOnlySpan<byte> s) => Encoding.UTF8.GetString(s);
 }
