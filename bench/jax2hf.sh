@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# jax2hf on a full-size PaliGemma 3B beside the peer (../shared/bench/hf_style_convert.py), with the I/O floor.
+# jax2hf on a full-size PaliGemma 3B beside the peer (bench/peer/hf_style_convert.py), with the I/O floor.
 # usage: bench/jax2hf.sh [WORKDIR]   (needs ~36 GB free: 6.2 GB input, 2 x 11.7 GB outputs, 11.7 GB zeros)
 set -euo pipefail
 work=${1:-bench/work}
@@ -17,7 +17,7 @@ du -sb "$work/ours"
 
 echo "== peer: hf_style_convert.py"
 rm -rf "$work/peer"
-measure sh -c "/usr/bin/python3 ../shared/bench/hf_style_convert.py $ck $work/peer >/dev/null && sync"
+measure sh -c "/usr/bin/python3 bench/peer/hf_style_convert.py $ck $work/peer >/dev/null && sync"
 du -sb "$work/peer"
 
 echo "== do they agree? (paliconvert diff: padding rows are random in the peer, so embed_tokens differs)"

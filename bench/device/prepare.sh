@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stages what the device machine's Python stack should check (it has no dotnet): for each golden case, the jax2hf
-# folder, the hf2jax npz and the ONNX export, with ../shared/tools/device_check.py and the golden cases, into the
+# folder, the hf2jax npz and the ONNX export, with bench/device/device_check.py and the golden cases, into the
 # git-ignored .device/ folder. Then one device run (name .device in carry) executes .device/run.sh.
 # usage: bench/device/prepare.sh
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 dotnet build -c Release src/PaliConvert.Cli -v q -nologo >/dev/null
 bin=src/PaliConvert.Cli/bin/Release/net10.0/paliconvert
 rm -rf .device && mkdir -p .device/golden
-cp ../shared/tools/device_check.py .device/
+cp bench/device/device_check.py .device/
 for m in pg1-tiny pg2-tiny; do
   mkdir -p .device/golden/$m
   cp golden/$m/inputs.npz golden/$m/manifest.json golden/$m/logits.jax.f32.prefixlm.npy golden/$m/params.f32.npz .device/golden/$m/
