@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PaliConvert.Models;
 
 namespace PaliConvert.Cli;
 
@@ -32,4 +33,25 @@ public static class MappingsFolder
         }
         return Path.Combine(AppContext.BaseDirectory, "mappings");
     }
+}
+
+/// <summary>The facts a user may state for a checkpoint that does not hold them (jax2hf, logits, verify, export-onnx).</summary>
+public sealed class FactOptions
+{
+    private readonly Option<double?> _query = new("--query-pre-attn-scalar")
+    {
+        Description = "Gemma 2 queries are scaled by X^-0.5 (default: the release table's value, else head_dim as big_vision's default)",
+    };
+    private readonly Option<double?> _attn = new("--attn-softcap") { Description = "Gemma 2 attention logit softcap, 0 for none (default 50)" };
+    private readonly Option<double?> _final = new("--final-softcap") { Description = "Gemma 2 final logit softcap for config.json, 0 for none (default 30)" };
+    private readonly Option<string?> _config = new("--config")
+    {
+        Description = "An HF config.json (e.g. the base model's) whose non-shape facts (norm eps, RoPE theta, activations, query scaling, softcaps, sliding window) are taken",
+    };
+
+    public const string Hint = "state them with --config FILE, --query-pre-attn-scalar, --attn-softcap or --final-softcap";
+
+    public IEnumerable<Option> All => [_query, _attn, _final, _config];
+
+    public StatedFacts Read(ParseResult r) => new(r.GetValue(_query), r.GetValue(_attn), r.GetValue(_final), r.GetValue(_config));
 }

@@ -24,6 +24,7 @@ public static class Run
             PaliConvert.IO.AtomicOutput.AbandonAll(); // nothing half-written is left behind
             Console.Error.WriteLine("interrupted");
         };
+        PaliConvert.IO.Warnings.Raised += m => Console.Error.WriteLine($"warning: {m}; {FactOptions.Hint}");
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

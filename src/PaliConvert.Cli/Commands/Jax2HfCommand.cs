@@ -14,22 +14,22 @@ public static class Jax2HfCommand
         var noPad = new Option<bool>("--no-pad-vocab") { Description = "Keep the vocabulary as it is instead of appending <image> and padding to a multiple of 64" };
         var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder" };
         var mappings = MappingsFolder.Option("Folder of mapping rule files");
-        var attn = new Option<double>("--attn-softcap") { Description = "PaliGemma 2 attention logit softcap", DefaultValueFactory = _ => 50 };
-        var final = new Option<double>("--final-softcap") { Description = "PaliGemma 2 final logit softcap", DefaultValueFactory = _ => 30 };
+        var facts = new FactOptions();
         var verify = new Option<bool>("--verify") { Description = "After converting, run both models and compare their logits (exit 1 on mismatch)" };
         var (atol, seed, inputs, maskKey, json, junit, parquet) = VerifyCommand.Options();
         var cmd = new Command("jax2hf", "Convert a big_vision .npz to a Hugging Face folder (sharded safetensors, index, config.json)")
-            { input, output, dtype, shard, noPad, force, mappings, attn, final, verify, atol, seed, inputs, maskKey, json, junit, parquet };
+            { input, output, dtype, shard, noPad, force, mappings, verify, atol, seed, inputs, maskKey, json, junit, parquet };
+        foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new Jax2HfOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, r.GetValue(dtype)!,
-                Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), r.GetValue(attn), r.GetValue(final));
+                Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), facts.Read(r));
             var target = Jax2Hf.Run(o, new Progress());
             Progress.Clear();
             Console.Out.WriteLine(target);
             if (!r.GetValue(verify)) return ExitCodes.Ok;
             // a converted f16/bf16 model differs from its source by its rounding: the tolerance is the user's to set
-            var v = new VerifyOptions(o.Input, target, r.GetValue(inputs), r.GetValue(maskKey)!, r.GetValue(atol), r.GetValue(seed));
+            var v = new VerifyOptions(o.Input, target, r.GetValue(inputs), r.GetValue(maskKey)!, r.GetValue(atol), r.GetValue(seed), Stated: o.Stated);
             return VerifyCommand.Execute(v, new VerifyCommand.ReportPaths(r.GetValue(json), r.GetValue(junit), r.GetValue(parquet)));
         }));
         return cmd;

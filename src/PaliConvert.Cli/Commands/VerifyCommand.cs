@@ -16,11 +16,13 @@ public static class VerifyCommand
         var (atol, seed, inputs, maskKey, json, junit, parquet) = Options();
         var engine = new Option<string>("--engine") { Description = "How the target runs: reference (the C# forward pass) or onnx (exported, then run in ONNX Runtime). An .onnx target always runs in ONNX Runtime", DefaultValueFactory = _ => "reference" };
         var mappings = MappingsFolder.Option("Folder of mapping rule files (to export an .npz target)");
-        var cmd = new Command("verify", "Run both models on the same inputs and compare their logits. Exit 0 within tolerance, 1 on mismatch, 2 on unusable input")
+        var facts = new FactOptions();
+        var cmd = new Command("verify", "Compare the two models' descriptions (every fact a consumer reads), then run both on the same inputs and compare their logits. Exit 0 when both agree, 1 on a mismatch, 2 on unusable input")
             { source, target, inputs, maskKey, atol, seed, json, junit, parquet, engine, mappings };
+        foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(inputs), r.GetValue(maskKey)!, r.GetValue(atol), r.GetValue(seed), r.GetValue(engine)!, r.GetValue(mappings));
+            var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(inputs), r.GetValue(maskKey)!, r.GetValue(atol), r.GetValue(seed), r.GetValue(engine)!, r.GetValue(mappings), facts.Read(r));
             return Execute(o, new ReportPaths(r.GetValue(json), r.GetValue(junit), r.GetValue(parquet)));
         }));
         return cmd;
@@ -43,7 +45,7 @@ public static class VerifyCommand
         if (paths.Json != null) Write(paths.Json, s => { using var w = new StreamWriter(s); w.Write(report.ToJson()); });
         if (paths.JUnit != null) Write(paths.JUnit, s => { using var w = new StreamWriter(s); w.Write(report.ToJUnit()); });
         if (paths.Parquet != null) Write(paths.Parquet, s => report.WriteParquet(s).GetAwaiter().GetResult());
-        return report.Summary.Passed ? ExitCodes.Ok : ExitCodes.Different;
+        return report.Passed ? ExitCodes.Ok : ExitCodes.Different;
     }
 
     private static void Write(string path, Action<Stream> write)

@@ -11,18 +11,16 @@ public sealed class LoadedModel : IDisposable
     public IModelWeights Weights { get; }
 
     /// <summary>Token ids that are text: below image_token_index for a Hugging Face model, the whole vocabulary for big_vision.</summary>
-    public int TextVocab => Checkpoint is PaliConvert.Formats.Safetensors.SafetensorsCheckpoint { Folder: { } f } && HfConfigFile.TryRead(f) is { } c
-        ? Math.Min(c.ImageTokenIndex, Weights.VocabRows)
-        : Weights.VocabRows;
+    public int TextVocab => Math.Min(Weights.Arch.ImageTokenIndex, Weights.VocabRows);
 
     private LoadedModel(Checkpoint ck, IModelWeights w) { Checkpoint = ck; Weights = w; }
 
-    public static LoadedModel Open(string path)
+    public static LoadedModel Open(string path, StatedFacts? stated = null)
     {
         var ck = CheckpointReader.Open(path);
         try
         {
-            var arch = ArchDetector.Detect(ck);
+            var arch = ArchDetector.Detect(ck, stated);
             IModelWeights w = ck.Find("llm/embedder/input_embedding") != null ? new BigVisionWeights(ck, arch) : new HfWeights(ck, arch);
             return new LoadedModel(ck, w);
         }

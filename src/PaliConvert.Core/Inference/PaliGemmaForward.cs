@@ -1,3 +1,5 @@
+using PaliConvert.Models;
+
 namespace PaliConvert.Inference;
 
 /// <summary>Inputs as big_vision takes them: image NHWC in [-1, 1], text tokens, mask_ar (0 prefix, 1 causal).</summary>
@@ -12,8 +14,6 @@ public sealed record ForwardResult(float[] Logits, int Vocab, float[] ImageToken
 /// </summary>
 public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)>? progress = null)
 {
-    private const float MaskedLogit = -2.3819763e38f;
-
     public ForwardResult Run(ModelInputs input)
     {
         var a = w.Arch;
@@ -40,6 +40,7 @@ public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)
     {
         var v = w.Arch.Vision;
         int p = v.Patch, d = v.Width, cols = input.Width / p, patchLen = p * p * 3;
+        float eps = (float)v.NormEps;
         var patches = new float[tokens * patchLen];
         for (int gy = 0, tok = 0; gy < input.Height / p; gy++)
             for (int gx = 0; gx < cols; gx++, tok++)
@@ -66,22 +67,22 @@ public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)
         {
             progress?.Report(($"vision layer {l}", (double)l / (v.Layers + w.Arch.Decoder.Layers)));
             var (s1, b1) = w.Vision(VisionNorm.Ln1, l);
-            Ops.LayerNorm(x, tokens, d, s1, b1, y);
+            Ops.LayerNorm(x, tokens, d, s1, b1, y, eps);
             Apply(w.Vision(VisionLinear.Q, l), y, tokens, q);
             Apply(w.Vision(VisionLinear.K, l), y, tokens, k2);
             Apply(w.Vision(VisionLinear.V, l), y, tokens, val);
-            Attention(q, k2, val, tokens, v.Heads, v.Heads, v.HeadDim, 1f / MathF.Sqrt(v.HeadDim), null, 0, att);
+            Attention(q, k2, val, tokens, v.Heads, v.Heads, v.HeadDim, 1f / MathF.Sqrt(v.HeadDim), null, 0, 0, att);
             Apply(w.Vision(VisionLinear.Out, l), att, tokens, y);
             System.Numerics.Tensors.TensorPrimitives.Add(x, y, x);
             var (s2, b2) = w.Vision(VisionNorm.Ln2, l);
-            Ops.LayerNorm(x, tokens, d, s2, b2, y);
+            Ops.LayerNorm(x, tokens, d, s2, b2, y, eps);
             Apply(w.Vision(VisionLinear.Fc1, l), y, tokens, hidden);
-            Ops.GeluTanh(hidden);
+            Ops.Activate(hidden, v.Activation);
             Apply(w.Vision(VisionLinear.Fc2, l), hidden, tokens, y);
             System.Numerics.Tensors.TensorPrimitives.Add(x, y, x);
         }
         var (fs, fb) = w.VisionFinalNorm();
-        Ops.LayerNorm(x, tokens, d, fs, fb, y);
+        Ops.LayerNorm(x, tokens, d, fs, fb, y, eps);
         var zimg = new float[tokens * w.Arch.Decoder.Width];
         Apply(w.Projection(), y, tokens, zimg);
         return zimg;
@@ -106,7 +107,7 @@ public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)
         for (int i = 0, c = 0; i < s; i++) group[i] = c += i < tokens ? 0 : maskAr[i - tokens];
 
         bool gemma2 = a.Family == 2;
-        float qScale = (float)(1.0 / Math.Sqrt(a.QueryPreAttnScalar));
+        float qScale = (float)(1.0 / Math.Sqrt(dec.QueryPreAttnScalar)), eps = (float)dec.NormEps, theta = (float)dec.RopeTheta;
         var hbuf = new float[s * width];
         var q = new float[s * dec.Heads * h];
         var k = new float[s * dec.KvHeads * h];
@@ -118,38 +119,46 @@ public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)
         for (int l = 0; l < dec.Layers; l++)
         {
             progress?.Report(($"decoder layer {l}", (double)(a.Vision.Layers + l) / (a.Vision.Layers + dec.Layers)));
-            Ops.RmsNorm(x, s, width, w.Decoder(DecoderNorm.PreAttention, l), hbuf);
+            Ops.RmsNorm(x, s, width, w.Decoder(DecoderNorm.PreAttention, l), hbuf, eps);
             Apply(w.Decoder(DecoderLinear.Q, l), hbuf, s, q);
             Apply(w.Decoder(DecoderLinear.K, l), hbuf, s, k);
             Apply(w.Decoder(DecoderLinear.V, l), hbuf, s, v);
             for (int i = 0; i < s; i++)
             {
-                for (int n = 0; n < dec.Heads; n++) Ops.Rope(q.AsSpan((i * dec.Heads + n) * h, h), i);
-                for (int n = 0; n < dec.KvHeads; n++) Ops.Rope(k.AsSpan((i * dec.KvHeads + n) * h, h), i);
+                for (int n = 0; n < dec.Heads; n++) Ops.Rope(q.AsSpan((i * dec.Heads + n) * h, h), i, theta);
+                for (int n = 0; n < dec.KvHeads; n++) Ops.Rope(k.AsSpan((i * dec.KvHeads + n) * h, h), i, theta);
             }
             System.Numerics.Tensors.TensorPrimitives.Multiply(q, qScale, q);
-            Attention(q, k, v, s, dec.Heads, dec.KvHeads, h, 1f, group, gemma2 ? 50f : 0f, att);
+            Attention(q, k, v, s, dec.Heads, dec.KvHeads, h, 1f, group, (float)dec.AttnSoftcap, dec.WindowOf(l), att);
             Apply(w.Decoder(DecoderLinear.Out, l), att, s, o);
-            if (gemma2) Ops.RmsNorm(o, s, width, w.Decoder(DecoderNorm.PostAttention, l), o);
+            if (gemma2) Ops.RmsNorm(o, s, width, w.Decoder(DecoderNorm.PostAttention, l), o, eps);
             System.Numerics.Tensors.TensorPrimitives.Add(x, o, x);
 
-            Ops.RmsNorm(x, s, width, w.Decoder(DecoderNorm.PreFeedForward, l), hbuf);
+            Ops.RmsNorm(x, s, width, w.Decoder(DecoderNorm.PreFeedForward, l), hbuf, eps);
             Apply(w.Decoder(DecoderLinear.Gate, l), hbuf, s, gate);
             Apply(w.Decoder(DecoderLinear.Up, l), hbuf, s, up);
-            Ops.GeluTanh(gate);
+            Ops.Activate(gate, dec.Activation);
             System.Numerics.Tensors.TensorPrimitives.Multiply(gate, up, gate);
             Apply(w.Decoder(DecoderLinear.Down, l), gate, s, o);
-            if (gemma2) Ops.RmsNorm(o, s, width, w.Decoder(DecoderNorm.PostFeedForward, l), o);
+            if (gemma2) Ops.RmsNorm(o, s, width, w.Decoder(DecoderNorm.PostFeedForward, l), o, eps);
             System.Numerics.Tensors.TensorPrimitives.Add(x, o, x);
         }
         var pre = new float[s * width];
-        Ops.RmsNorm(x, s, width, w.FinalNorm(), pre);
+        Ops.RmsNorm(x, s, width, w.FinalNorm(), pre, eps);
         var logits = new float[t * w.VocabRows];
         // No final softcap: the golden logits of big_vision and of transformers (which agree to 6e-6) both exceed 30
         // on the Gemma 2 model, and equal pre_logits . E^T uncapped, so neither caps these logits.
         Apply(w.Unembed(), pre.AsSpan(tokens * width).ToArray(), t, logits);
         return (pre, logits);
     }
+
+    /// <summary>
+    /// The prefix-LM mask: j is visible from i iff group[j] &lt;= group[i] (group = cumsum(mask_ar), image positions 0).
+    /// A sliding window (0: none) also hides |i - j| &gt;= window, except within one group: transformers ORs the
+    /// bidirectional prefix block over its sliding-window causal mask (README findings: big_vision does not).
+    /// </summary>
+    public static bool Visible(int[] group, int i, int j, int window) =>
+        group[j] <= group[i] && (window == 0 || Math.Abs(i - j) < window || group[i] == group[j]);
 
     private static void Apply(Linear linear, float[] x, int rows, float[] y)
     {
@@ -158,10 +167,10 @@ public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)
     }
 
     /// <summary>
-    /// Multi-head attention over s positions; query head n uses kv head n / (heads / kvHeads). group == null: no
-    /// mask; else j is visible from i iff group[j] &lt;= group[i]. softcap 0: none.
+    /// Multi-head attention over s positions; query head n uses kv head n / (heads / kvHeads). softcap 0: none.
+    /// Mask: none when group is null, else <see cref="Visible"/>.
     /// </summary>
-    private static void Attention(float[] q, float[] k, float[] v, int s, int heads, int kvHeads, int h, float scale, int[]? group, float softcap, float[] output)
+    private static void Attention(float[] q, float[] k, float[] v, int s, int heads, int kvHeads, int h, float scale, int[]? group, float softcap, int window, float[] output)
     {
         int perKv = heads / kvHeads;
         Parallel.For(0, heads, () => new float[s], (n, _, scores) =>
@@ -174,7 +183,7 @@ public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)
                 {
                     float logit = MatMul.Dot(qi, k.AsSpan((j * kvHeads + g) * h, h)) * scale;
                     if (softcap > 0) logit = Ops.SoftCap(logit, softcap);
-                    scores[j] = group == null || group[j] <= group[i] ? logit : MaskedLogit;
+                    scores[j] = group == null || Visible(group, i, j, window) ? logit : ModelDefaults.MaskedLogit;
                 }
                 Ops.Softmax(scores);
                 var outRow = output.AsSpan((i * heads + n) * h, h);

@@ -6,8 +6,54 @@ namespace PaliConvert.Models;
 /// <summary>Reads the architecture off tensor shapes; every shape is cross-checked against the others.</summary>
 public static class ArchDetector
 {
-    public static PaliGemmaArch Detect(Checkpoint ck) =>
-        ck is Formats.Npz.NpzCheckpoint || ck.Find("llm/embedder/input_embedding") != null ? FromBigVision(ck) : FromHf(ck);
+    /// <summary>
+    /// Shapes from the tensors; facts from config.json beside HF weights (every shape key cross-checked), else from the
+    /// release table or big_vision's defaults, with what <paramref name="stated"/> says over them.
+    /// </summary>
+    public static PaliGemmaArch Detect(Checkpoint ck, StatedFacts? stated = null)
+    {
+        if (ck is Formats.Npz.NpzCheckpoint || ck.Find("llm/embedder/input_embedding") != null)
+            return Warned(ck, ReleaseTable.Complete(FromBigVision(ck), stated ?? StatedFacts.None));
+        var cfg = ck is SafetensorsCheckpoint { Folder: { } folder } ? HfConfigFile.TryRead(folder) : null;
+        var shapes = FromHf(ck, cfg?.Arch);
+        return cfg == null ? Warned(ck, ReleaseTable.Complete(shapes, stated ?? StatedFacts.None)) : CrossChecked(cfg, shapes);
+    }
+
+    private static PaliGemmaArch Warned(Checkpoint ck, PaliGemmaArch a)
+    {
+        if (a.Assumed.Count > 0)
+            IO.Warnings.Raise($"{ck.Path}: its shapes are not a released variant's and the file holds no other facts, so these are " +
+                $"assumed from big_vision's defaults: {string.Join(", ", a.Assumed)}");
+        return a;
+    }
+
+    /// <summary>The config's description, once every shape it states agrees with the tensors.</summary>
+    private static PaliGemmaArch CrossChecked(HfConfigFile cfg, PaliGemmaArch shapes)
+    {
+        var c = cfg.Arch;
+        var (cv, sv, cd, sd) = (c.Vision, shapes.Vision, c.Decoder, shapes.Decoder);
+        (string key, long config, long tensors)[] pairs =
+        [
+            ("vision_config.hidden_size", cv.Width, sv.Width), ("vision_config.num_hidden_layers", cv.Layers, sv.Layers),
+            ("vision_config.intermediate_size", cv.Mlp, sv.Mlp), ("vision_config.patch_size", cv.Patch, sv.Patch),
+            ("vision_config.image_size", cv.Tokens, sv.Tokens), ("text_config.hidden_size", cd.Width, sd.Width),
+            ("text_config.num_hidden_layers", cd.Layers, sd.Layers), ("text_config.num_attention_heads", cd.Heads, sd.Heads),
+            ("text_config.num_key_value_heads", cd.KvHeads, sd.KvHeads), ("text_config.intermediate_size", cd.Mlp, sd.Mlp),
+            ("text_config.vocab_size", cd.Vocab, sd.Vocab), ("text_config.model_type", c.Family, shapes.Family),
+        ];
+        foreach (var (key, config, tensors) in pairs)
+            if (config != tensors)
+                throw new InvalidDataException($"{cfg.Path} contradicts the tensors: {key} {Describe(key, config, c, false)} against {Describe(key, tensors, shapes, true)} in the tensors");
+        return c with { Decoder = cd with { FusedQkv = sd.FusedQkv } };
+    }
+
+    private static string Describe(string key, long value, PaliGemmaArch a, bool tensors) => key switch
+    {
+        "text_config.model_type" => (value == 2 ? "'gemma2'" : "'gemma'") + (tensors ? $" ({(value == 2 ? "Gemma 2" : "Gemma")} norms)" : ""),
+        "vision_config.image_size" => tensors ? $"{value} position embeddings" : $"{a.Vision.ImageSize} px ({value} image tokens)",
+        "text_config.vocab_size" => tensors ? $"{value} rows of embed_tokens" : value.ToString(),
+        _ => value.ToString(),
+    };
 
     private static PaliGemmaArch FromBigVision(Checkpoint ck)
     {
@@ -47,7 +93,7 @@ public static class ArchDetector
         return new PaliGemmaArch(family, vision, decoder, stacked ? "big_vision stacked (nn.scan)" : "big_vision unstacked");
     }
 
-    private static PaliGemmaArch FromHf(Checkpoint ck)
+    private static PaliGemmaArch FromHf(Checkpoint ck, PaliGemmaArch? cfg)
     {
         const string vis = "vision_tower.vision_model.", lm = "language_model.model.";
         var patchW = Need(ck, vis + "embeddings.patch_embedding.weight", 4);
@@ -63,22 +109,10 @@ public static class ArchDetector
         int mlp = Dim(Need(ck, lm + "layers.0.mlp.gate_proj.weight", 2), 0);
         int family = ck.Find(lm + "layers.0.pre_feedforward_layernorm.weight") != null ? 2 : 1;
 
-        var cfg = ck is SafetensorsCheckpoint { Folder: { } folder } ? HfConfigFile.TryRead(folder) : null;
-        int headDim = cfg?.HeadDim ?? 256;
-        int vHeads = cfg?.VisionHeads ?? (vWidth % 72 == 0 ? vWidth / 72 : 0);
+        int headDim = cfg?.Decoder.HeadDim ?? 256;
+        int vHeads = cfg?.Vision.Heads ?? (vWidth % 72 == 0 ? vWidth / 72 : 0);
         if (qRows % headDim != 0 || kRows % headDim != 0) throw Bad(ck, lm + "layers.0.self_attn.q_proj.weight", $"{qRows} rows are not a multiple of head_dim {headDim}");
         int heads = qRows / headDim, kv = kRows / headDim;
-        if (cfg is { } c)
-        {
-            string? contradiction =
-                c.Heads != heads || c.KvHeads != kv || c.Layers != layers || c.Width != width
-                    ? $"heads {c.Heads}, kv heads {c.KvHeads}, layers {c.Layers}, width {c.Width} against the tensors' heads {heads}, kv heads {kv}, layers {layers}, width {width}"
-                : c.Vocab != vocab ? $"vocab_size {c.Vocab} against {vocab} rows of embed_tokens"
-                : (c.TextModelType == "gemma2") != (family == 2) ? $"text model_type '{c.TextModelType}' against {(family == 2 ? "Gemma 2" : "Gemma")} norms in the tensors"
-                : c.ImageSize is { } px && px / patch * (px / patch) != tokens ? $"image_size {px} against {tokens} position embeddings"
-                : null;
-            if (contradiction != null) throw new InvalidDataException($"{c.Path} contradicts the tensors: {contradiction}");
-        }
         int side = (int)Math.Round(Math.Sqrt(tokens));
         var vision = new VisionArch(vWidth, vLayers, vHeads, vMlp, patch, side * patch, tokens);
         return new PaliGemmaArch(family, vision, new DecoderArch(width, layers, heads, kv, headDim, mlp, vocab), "Hugging Face");

@@ -1,32 +1,111 @@
+using System.Text;
 using System.Text.Json;
 
 namespace PaliConvert.Models;
 
-/// <summary>The fields of a PaliGemma config.json that conversion relies on.</summary>
-public sealed record HfConfigFile(
-    string Path, string TextModelType, int Vocab, int ImageTokenIndex, int HeadDim, int Heads, int KvHeads, int Layers, int Width,
-    int? VisionHeads, int? ImageSize)
+/// <summary>
+/// A PaliGemma config.json read as transformers 5.x reads it: both spellings it accepts, its class defaults where a
+/// key is absent (GemmaConfig, Gemma2Config, SiglipVisionConfig), every value type- and range-checked.
+/// </summary>
+public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
 {
+    public const string FileName = "config.json";
+
+    /// <summary>config.json of a folder, or null when it has none.</summary>
     public static HfConfigFile? TryRead(string folder)
     {
-        string path = System.IO.Path.Combine(folder, "config.json");
-        if (!File.Exists(path)) return null;
+        string path = System.IO.Path.Combine(folder, FileName);
+        return File.Exists(path) ? Read(path) : null;
+    }
+
+    public static HfConfigFile Read(string path)
+    {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON: {e.Message}"); }
+        try { doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 16 }); }
+        catch (Exception e) when (e is JsonException or DecoderFallbackException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON: {e.Message}");
+        }
         using var _ = doc;
-        var root = doc.RootElement;
-        if (!root.TryGetProperty("text_config", out var t)) throw new InvalidDataException($"{path}: no text_config; is this a PaliGemma config?");
-        int I(JsonElement e, string section, string n) =>
-            e.TryGetProperty(n, out var v) && v.TryGetInt32(out var x) ? x : throw new InvalidDataException($"{path}: {section} has no integer '{n}'");
-        int? Opt(JsonElement e, string n) => e.TryGetProperty(n, out var v) && v.TryGetInt32(out var x) ? x : null;
-        root.TryGetProperty("vision_config", out var vc);
-        return new HfConfigFile(path,
-            t.TryGetProperty("model_type", out var mt) ? mt.GetString() ?? "" : "",
-            I(t, "text_config", "vocab_size"), I(root, "config", "image_token_index"), I(t, "text_config", "head_dim"),
-            I(t, "text_config", "num_attention_heads"), I(t, "text_config", "num_key_value_heads"),
-            I(t, "text_config", "num_hidden_layers"), I(t, "text_config", "hidden_size"),
-            vc.ValueKind == JsonValueKind.Object ? Opt(vc, "num_attention_heads") : null,
-            vc.ValueKind == JsonValueKind.Object ? Opt(vc, "image_size") : null);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: not a JSON object");
+        var root = new JsonSection(path, "", doc.RootElement);
+        return new HfConfigFile(path, Parse(path, root));
+    }
+
+    private static PaliGemmaArch Parse(string path, JsonSection root)
+    {
+        var t = root.Section("text_config");
+        var v = root.Section("vision_config");
+        string type = t.String("model_type", "gemma");
+        if (type is not ("gemma" or "gemma2")) throw new InvalidDataException($"{path}: {t.Name("model_type")} is '{type}'; PaliGemma's decoder is gemma or gemma2");
+        int family = type == "gemma2" ? 2 : 1;
+
+        int vWidth = v.Int("hidden_size", 768), vHeads = v.Int("num_attention_heads", 12);
+        if (vWidth % vHeads != 0) throw new InvalidDataException($"{path}: {v.Name("num_attention_heads")} {vHeads} does not divide {v.Name("hidden_size")} {vWidth}");
+        int patch = v.Int("patch_size", 16), px = v.Int("image_size", 224);
+        if (px % patch != 0) throw new InvalidDataException($"{path}: {v.Name("image_size")} {px} is not a multiple of {v.Name("patch_size")} {patch}");
+        var vision = new VisionArch(vWidth, v.Int("num_hidden_layers", 12), vHeads, v.Int("intermediate_size", 3072), patch, px, px / patch * (px / patch))
+        {
+            NormEps = v.Number("layer_norm_eps", ModelDefaults.NormEps),
+            Activation = Activation(path, v, "hidden_act", null),
+        };
+
+        // GemmaConfig's and Gemma2Config's class defaults
+        bool g2 = family == 2;
+        int layers = t.Int("num_hidden_layers", g2 ? 26 : 28), heads = t.Int("num_attention_heads", g2 ? 8 : 16);
+        int kv = t.Int("num_key_value_heads", g2 ? 4 : 16), headDim = t.Int("head_dim", 256);
+        if (heads % kv != 0) throw new InvalidDataException($"{path}: {t.Name("num_key_value_heads")} {kv} does not divide {t.Name("num_attention_heads")} {heads}");
+        var decoder = new DecoderArch(t.Int("hidden_size", g2 ? 2304 : 3072), layers, heads, kv, headDim,
+            t.Int("intermediate_size", g2 ? 9216 : 24576), t.Int("vocab_size", 256000))
+        {
+            NormEps = t.Number("rms_norm_eps", ModelDefaults.NormEps),
+            RopeTheta = RopeTheta(path, t),
+            Activation = Activation(path, t, "hidden_activation", "hidden_act"),
+            QueryPreAttnScalar = g2 ? t.Number("query_pre_attn_scalar", 256) : headDim,
+            AttnSoftcap = g2 ? Softcap(t, "attn_logit_softcapping", ModelDefaults.AttnSoftcap) : 0,
+            FinalSoftcap = g2 ? Softcap(t, "final_logit_softcapping", ModelDefaults.FinalSoftcap) : 0,
+            SlidingWindow = g2 && !t.IsNull("sliding_window") ? t.Int("sliding_window", ModelDefaults.SlidingWindow) : 0,
+            LayerTypes = g2 ? LayerTypes(path, t, layers) : [],
+        };
+        if (root.Has("image_token_index") && root.Has("image_token_id") && root.Int("image_token_index", 0) != root.Int("image_token_id", 0))
+            throw new InvalidDataException($"{path}: image_token_index and image_token_id disagree");
+        int image = root.Int("image_token_index", root.Int("image_token_id", 256000));
+        if (image > decoder.Vocab) throw new InvalidDataException($"{path}: image_token_index {image} lies beyond {t.Name("vocab_size")} {decoder.Vocab}");
+        return new PaliGemmaArch(family, vision, decoder, "Hugging Face") { ImageTokenIndex = image, FactsSource = path };
+    }
+
+    private static double Softcap(JsonSection t, string key, double fallback) => t.IsNull(key) ? 0 : t.Number(key, fallback);
+
+    private static double RopeTheta(string path, JsonSection t)
+    {
+        var rp = t.Section("rope_parameters");
+        string kind = rp.String("rope_type", "default");
+        if (kind != "default") throw new InvalidDataException($"{path}: {rp.Name("rope_type")} is '{kind}'; only default RoPE is implemented");
+        if (t.Has("rope_scaling")) throw new InvalidDataException($"{path}: {t.Name("rope_scaling")} is set; only default RoPE is implemented");
+        double top = t.Number("rope_theta", ModelDefaults.RopeTheta);
+        double theta = rp.Number("rope_theta", top);
+        if (rp.Has("rope_theta") && t.Has("rope_theta") && theta != top)
+            throw new InvalidDataException($"{path}: {rp.Name("rope_theta")} {theta} and {t.Name("rope_theta")} {top} disagree");
+        return theta;
+    }
+
+    /// <summary>The activation under its key or its other spelling; both present must agree; it must be implemented.</summary>
+    private static string Activation(string path, JsonSection s, string key, string? other)
+    {
+        string a = s.String(key, other != null ? s.String(other, ModelDefaults.Activation) : ModelDefaults.Activation);
+        if (other != null && s.Has(key) && s.Has(other) && s.String(other, a) != a)
+            throw new InvalidDataException($"{path}: {s.Name(key)} '{a}' and {s.Name(other)} '{s.String(other, a)}' disagree");
+        if (!ModelDefaults.Activations.Contains(a))
+            throw new InvalidDataException($"{path}: {s.Name(key)} '{a}' is not implemented (known: {string.Join(", ", ModelDefaults.Activations)})");
+        return a;
+    }
+
+    private static string[] LayerTypes(string path, JsonSection t, int layers)
+    {
+        var types = t.Strings("layer_types") ?? ModelDefaults.AlternatingLayers(layers);
+        if (types.Length != layers) throw new InvalidDataException($"{path}: {t.Name("layer_types")} has {types.Length} entries for {layers} layers");
+        var bad = types.FirstOrDefault(x => x is not (ModelDefaults.Sliding or ModelDefaults.Full));
+        if (bad != null) throw new InvalidDataException($"{path}: {t.Name("layer_types")} has '{bad}' (expected {ModelDefaults.Sliding} or {ModelDefaults.Full})");
+        return types;
     }
 }

@@ -7,7 +7,8 @@ using PaliConvert.Tensors;
 
 namespace PaliConvert.Pipeline;
 
-public sealed record ExportOnnxOptions(string Source, string Output, string MappingsFolder, string DType = "f32", bool Force = false, string Layout = "single");
+public sealed record ExportOnnxOptions(
+    string Source, string Output, string MappingsFolder, string DType = "f32", bool Force = false, string Layout = "single", StatedFacts? Stated = null);
 
 /// <summary>
 /// A checkpoint of either format -> model.onnx + model.onnx.data. The weights are the Hugging Face tensors: an HF
@@ -32,7 +33,7 @@ public static class ExportOnnx
         };
         if (o.Layout is not ("single" or "split")) throw new ArgumentException($"--layout must be single or split, not '{o.Layout}'");
         using var ck = CheckpointReader.Open(o.Source);
-        var (arch, views) = HfViews(ck, o.MappingsFolder);
+        var (arch, views) = HfViews(ck, o.MappingsFolder, o.Stated);
         string doc = $"{arch.Name} at {arch.Vision.ImageSize} px, converted by paliconvert from {Path.GetFileName(o.Source.TrimEnd('/'))}";
         using var output = AtomicOutput.ForFolder(o.Output, o.Force);
         var graphs = o.Layout == "single"
@@ -40,7 +41,7 @@ public static class ExportOnnx
             : Split(arch, views, storage).Select(x => (x.file, x.graph, x.file + "_data")).ToList();
         foreach (var (file, g, data) in graphs)
         {
-            OnnxWriter.Write(output.TempPath, file, OnnxWriter.Model(g, doc), g, progress, data);
+            OnnxWriter.Write(output.TempPath, file, OnnxWriter.Model(g, doc, ModelFacts.Metadata(arch)), g, progress, data);
             var check = OnnxChecker.Check(Path.Combine(output.TempPath, file));
             if (!check.Ok) throw new InvalidOperationException($"the exported {file} fails its structural check: {string.Join("; ", check.Problems)}");
         }
@@ -107,9 +108,9 @@ public static class ExportOnnx
     }
 
     /// <summary>The checkpoint's tensors under Hugging Face names and layouts, as views.</summary>
-    public static (PaliGemmaArch arch, Dictionary<string, TensorView> views) HfViews(Checkpoint ck, string mappings)
+    public static (PaliGemmaArch arch, Dictionary<string, TensorView> views) HfViews(Checkpoint ck, string mappings, StatedFacts? stated = null)
     {
-        var arch = ArchDetector.Detect(ck);
+        var arch = ArchDetector.Detect(ck, stated);
         if (ck.Find("llm/embedder/input_embedding") == null)
             return (arch, ck.Tensors.ToDictionary(t => t.Name, TensorView.Of));
         return (arch, Jax2Hf.Views(ck, arch, mappings).views.ToDictionary(v => v.Name));

@@ -17,13 +17,13 @@ public static class Hf2Jax
         if (File.Exists(o.Input) && !o.Input.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"{o.Input} is not a Hugging Face folder: hf2jax takes a folder with config.json and safetensors (for a big_vision .npz, use jax2hf)");
         using var ck = SafetensorsCheckpoint.Open(o.Input);
-        if (ck.Folder == null || HfConfigFile.TryRead(ck.Folder) is not { } cfg)
+        if (ck.Folder == null || !File.Exists(Path.Combine(ck.Folder, HfConfigFile.FileName)))
             throw new InvalidDataException($"{o.Input}: config.json is needed beside the weights (it gives head_dim and image_token_index)");
         var arch = ArchDetector.Detect(ck);
         var rules = RuleFile.ForFamily(o.MappingsFolder, arch.Family);
         long rows = arch.Decoder.Vocab;
         var symbols = RuleEngine.Symbols(arch, rows);
-        symbols["V"] = Math.Min(cfg.ImageTokenIndex, rows); // rows from image_token_index on were added for HF
+        symbols["V"] = Math.Min(arch.ImageTokenIndex, rows); // rows from image_token_index on were added for HF
         var plan = RuleInverse.Apply(rules, ck, symbols);
 
         using var output = AtomicOutput.ForFile(o.Output, o.Force);

@@ -9,7 +9,7 @@ namespace PaliConvert.Pipeline;
 
 public sealed record Jax2HfOptions(
     string Input, string Output, string MappingsFolder, string DType = "auto", long MaxShardBytes = 2_000_000_000,
-    bool PadVocab = true, bool Force = false, double AttnSoftcap = 50, double FinalSoftcap = 30);
+    bool PadVocab = true, bool Force = false, StatedFacts? Stated = null);
 
 /// <summary>big_vision .npz -> Hugging Face folder: detect, apply the family's rules, write shards and config.</summary>
 public static class Jax2Hf
@@ -19,7 +19,7 @@ public static class Jax2Hf
         if (Directory.Exists(o.Input))
             throw new ArgumentException($"{o.Input} is a folder: jax2hf takes a big_vision .npz (for a Hugging Face folder, use hf2jax)");
         using var ck = NpzCheckpoint.Open(o.Input);
-        var arch = ArchDetector.Detect(ck);
+        var arch = ArchDetector.Detect(ck, o.Stated);
         var (views, padded) = Views(ck, arch, o.MappingsFolder, o.PadVocab);
 
         DType? fixedType = o.DType switch
@@ -35,7 +35,7 @@ public static class Jax2Hf
 
         using var output = AtomicOutput.ForFolder(o.Output, o.Force);
         ShardedWriter.Write(output.TempPath, shards, progress);
-        File.WriteAllText(output.Inside("config.json"), HfConfig.Build(arch, padded, arch.Decoder.Vocab, dtypeName, o.AttnSoftcap, o.FinalSoftcap));
+        File.WriteAllText(output.Inside("config.json"), HfConfig.Build(arch, padded, dtypeName));
         File.WriteAllText(output.Inside("generation_config.json"), HfConfig.GenerationConfig);
         output.Commit();
         return output.Target;

@@ -5,7 +5,7 @@ using PaliConvert.Validation;
 namespace PaliConvert.Pipeline;
 
 public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar", double Atol = 1e-4, int Seed = 0,
-    string Engine = "reference", string? MappingsFolder = null);
+    string Engine = "reference", string? MappingsFolder = null, StatedFacts? Stated = null);
 
 /// <summary>Runs the reference forward pass on both models over the same inputs and compares their logits.</summary>
 public static class Verify
@@ -17,10 +17,10 @@ public static class Verify
     public static VerifyReport Run(VerifyOptions o, IProgress<(string, double)>? progress = null)
     {
         if (o.Engine is not ("reference" or "onnx")) throw new ArgumentException($"--engine must be reference or onnx, not '{o.Engine}'");
-        using var source = LoadedModel.Open(o.Source);
+        using var source = LoadedModel.Open(o.Source, o.Stated);
         var sa = source.Weights.Arch;
         bool onnx = o.Engine == "onnx" || ModelLogits.IsOnnx(o.Target);
-        using var target = onnx ? null : LoadedModel.Open(o.Target);
+        using var target = onnx ? null : LoadedModel.Open(o.Target, o.Stated);
         if (target != null)
         {
             var ta = target.Weights.Arch;
@@ -34,13 +34,18 @@ public static class Verify
         var (logits, vocab) = target != null ? Reference(target) : OnnxLogits(o, inputs);
         var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, logits, vocab, inputs.Batch, inputs.TextLength, o.Atol);
         string engine = onnx ? "ONNX Runtime" : "reference forward pass";
+        var facts = ModelFacts.Compare(sa.Facts(), target?.Weights.Arch.Facts() ?? OnnxFacts(o));
 
         (float[], int) Reference(LoadedModel m)
         {
             var r = new PaliGemmaForward(m.Weights, Scaled(progress, 0.5)).Run(inputs);
             return (r.Logits, r.Vocab);
         }
-        return new VerifyReport(o.Source, o.Target, o.Inputs ?? $"random (seed {o.Seed}, 8 prefix + 4 suffix tokens)", engine, summary, positions);
+        return new VerifyReport(o.Source, o.Target, o.Inputs ?? $"random (seed {o.Seed}, 8 prefix + 4 suffix tokens)", engine, summary, positions)
+        {
+            Facts = facts,
+            FactsSources = [sa.FactsSource, target?.Weights.Arch.FactsSource ?? (ModelLogits.IsOnnx(o.Target) ? o.Target : "the target's export")],
+        };
     }
 
     private static (float[] logits, int vocab) OnnxLogits(VerifyOptions o, ModelInputs inputs)
@@ -49,13 +54,29 @@ public static class Verify
         var folder = Path.Combine(Path.GetTempPath(), $"paliconvert-verify-{Guid.NewGuid():N}");
         try
         {
-            ExportOnnx.Run(new ExportOnnxOptions(o.Target, folder, o.MappingsFolder ?? throw new ArgumentException("the mappings folder is needed to export an .npz")));
+            var mappings = o.MappingsFolder ?? throw new ArgumentException("the mappings folder is needed to export an .npz");
+            ExportOnnx.Run(new ExportOnnxOptions(o.Target, folder, mappings, Stated: o.Stated));
             return OnnxRunner.Run(Path.Combine(folder, ExportOnnx.ModelFile), inputs);
         }
         finally
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The facts an ONNX target was exported with: from its metadata (an .onnx file or a split folder's decoder), or
+    /// the description of the checkpoint verify exports. A file that states none is compared on its logits alone.
+    /// </summary>
+    private static IReadOnlyList<(string key, string value)> OnnxFacts(VerifyOptions o)
+    {
+        if (!ModelLogits.IsOnnx(o.Target))
+        {
+            using var ck = Formats.CheckpointReader.Open(o.Target);
+            return ArchDetector.Detect(ck, o.Stated).Facts();
+        }
+        string file = ExportOnnx.IsSplitFolder(o.Target) ? Path.Combine(o.Target, ExportOnnx.DecoderFile) : o.Target;
+        return ModelFacts.FromMetadata(Formats.Onnx.OnnxWriter.ReadMetadata(file)) ?? [];
     }
 
     private static IProgress<(string, double)>? Scaled(IProgress<(string, double)>? p, double start) =>

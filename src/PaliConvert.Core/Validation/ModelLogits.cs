@@ -8,10 +8,10 @@ public static class ModelLogits
     /// <summary>An .onnx file, or a folder holding the split layout.</summary>
     public static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || Pipeline.ExportOnnx.IsSplitFolder(path);
 
-    public static (float[] logits, int vocab) Run(string model, ModelInputs input, IProgress<(string, double)>? progress = null)
+    public static (float[] logits, int vocab) Run(string model, ModelInputs input, IProgress<(string, double)>? progress = null, Models.StatedFacts? stated = null)
     {
         if (IsOnnx(model)) return OnnxRunner.Run(model, input);
-        using var m = LoadedModel.Open(model);
+        using var m = LoadedModel.Open(model, stated);
         var r = new PaliGemmaForward(m.Weights, progress).Run(input);
         return (r.Logits, r.Vocab);
     }

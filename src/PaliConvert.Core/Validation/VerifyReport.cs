@@ -2,12 +2,21 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Xml.Linq;
 using Parquet.Serialization;
+using PaliConvert.Models;
 
 namespace PaliConvert.Validation;
 
 /// <summary>What verify found, and its three renderings: JSON (always), JUnit XML (pipelines), Parquet (analysis).</summary>
 public sealed record VerifyReport(string Source, string Target, string Inputs, string Engine, ComparisonSummary Summary, List<PositionFigures> Positions)
 {
+    /// <summary>Every fact of both model descriptions; empty when the target states none (an ONNX file from elsewhere).</summary>
+    public List<FactDifference> Facts { get; init; } = [];
+    /// <summary>Where each side's facts came from: source, target.</summary>
+    public string[] FactsSources { get; init; } = [];
+    public bool FactsAgree => Facts.All(f => f.Equal);
+    /// <summary>The verdict: the descriptions agree and the logits are within tolerance.</summary>
+    public bool Passed => FactsAgree && Summary.Passed;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -19,6 +28,12 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
 
     public string ToJUnit()
     {
+        var factCases = Facts.Select(f =>
+        {
+            var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify.facts"), new XAttribute("name", f.Fact));
+            if (!f.Equal) tc.Add(new XElement("failure", new XAttribute("message", $"{f.Fact}: source {f.Source}, target {f.Target}")));
+            return tc;
+        });
         var cases = Positions.Select(p =>
         {
             var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify"), new XAttribute("name", $"batch {p.Batch} position {p.Position}"));
@@ -26,10 +41,10 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
                 tc.Add(new XElement("failure", new XAttribute("message", $"max |source - target| = {p.MaxAbsDiff:G4} > atol {Summary.Atol:G4}"),
                     $"cosine {p.Cosine:G6}, top-1 {p.Top1Source} vs {p.Top1Target}, top-5 overlap {p.Top5Overlap:P0}"));
             return tc;
-        }).ToList();
+        }).Concat(factCases).ToList();
         var suite = new XElement("testsuite",
             new XAttribute("name", $"verify {Target} against {Source}"), new XAttribute("tests", cases.Count),
-            new XAttribute("failures", Positions.Count(p => p.MaxAbsDiff > Summary.Atol)), new XAttribute("errors", 0),
+            new XAttribute("failures", Positions.Count(p => p.MaxAbsDiff > Summary.Atol) + Facts.Count(f => !f.Equal)), new XAttribute("errors", 0),
             new XElement("properties",
                 new XElement("property", new XAttribute("name", "source"), new XAttribute("value", Source)),
                 new XElement("property", new XAttribute("name", "target"), new XAttribute("value", Target)),
@@ -39,12 +54,24 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
         return new XDocument(new XElement("testsuites", suite)).ToString();
     }
 
-    public async Task WriteParquet(Stream output) => await ParquetSerializer.SerializeAsync(Positions, output);
+    /// <summary>Per-position figures as rows; the facts of both sides as the file's key/value metadata.</summary>
+    public async Task WriteParquet(Stream output)
+    {
+        var meta = Facts.SelectMany(f => new[] { ($"source.{f.Fact}", f.Source), ($"target.{f.Fact}", f.Target) })
+            .ToDictionary(x => x.Item1, x => x.Item2);
+        await ParquetSerializer.SerializeAsync(Positions, output, null, meta);
+    }
 
     public string ToText()
     {
         var s = Summary;
-        return $"""
+        var differing = Facts.Where(f => !f.Equal).Select(f => $"  {f.Fact}: source {f.Source}, target {f.Target}").ToList();
+        string facts = Facts.Count == 0 ? "facts: the target states none; logits compared alone\n"
+            : differing.Count == 0 ? $"facts: all {Facts.Count} agree ({string.Join("; ", FactsSources)})\n"
+            : $"facts: {differing.Count} of {Facts.Count} differ ({string.Join("; ", FactsSources)})\n{string.Join("\n", differing)}\n";
+        string verdict = !FactsAgree ? "FAIL: the two models are described differently, so their consumers compute different things"
+            : s.Passed ? "PASS: the target computes what the source does" : "FAIL: the target's logits differ from the source's";
+        return facts + $"""
             source: {Source}
             target: {Target} ({Engine})
             inputs: {Inputs}
@@ -54,7 +81,7 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
             min cosine             {s.MinCosine:G8}
             top-1 agreement        {s.Top1Agreement:P1}
             mean top-5 overlap     {s.MeanTop5Overlap:P1}
-            {(s.Passed ? "PASS: the target computes what the source does" : "FAIL: the target's logits differ from the source's")}
+            {verdict}
 
             """;
     }

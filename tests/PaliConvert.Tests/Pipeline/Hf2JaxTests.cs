@@ -138,9 +138,10 @@ public class Hf2JaxTests
 
     [Theory]
     [InlineData("missing-tensor", "language_model.model.layers.1.mlp.down_proj.weight")]
-    [InlineData("config-layers", "contradicts the tensors")]
-    [InlineData("config-vocab", "vocab_size 400 against 320 rows")]
-    [InlineData("config-family", "text model_type 'gemma'")]
+    [InlineData("config-layers", "text_config.layer_types has 2 entries for 3 layers")]
+    [InlineData("config-heads", "contradicts the tensors: text_config.num_attention_heads 8 against 4")]
+    [InlineData("config-vocab", "text_config.vocab_size 400 against 320 rows of embed_tokens")]
+    [InlineData("config-family", "text_config.model_type 'gemma' against 'gemma2' (Gemma 2 norms)")]
     [InlineData("no-config", "config.json is needed")]
     public void BadFoldersAreRefusedNamingWhatIsWrong(string damage, string expected)
     {
@@ -150,6 +151,7 @@ public class Hf2JaxTests
             c => damage switch
             {
                 "config-layers" => c.Replace("\"num_hidden_layers\": 2,\n    \"num_image_tokens\"", "\"num_hidden_layers\": 3,\n    \"num_image_tokens\""),
+                "config-heads" => c.Replace("\"num_attention_heads\": 4,\n    \"num_hidden_layers\": 2,\n    \"num_image_tokens\"", "\"num_attention_heads\": 8,\n    \"num_hidden_layers\": 2,\n    \"num_image_tokens\""),
                 "config-vocab" => c.Replace("\"vocab_size\": 320", "\"vocab_size\": 400"),
                 "config-family" => c.Replace("\"model_type\": \"gemma2\"", "\"model_type\": \"gemma\""),
                 _ => c,

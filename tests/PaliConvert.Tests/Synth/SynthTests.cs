@@ -108,6 +108,6 @@ public class SynthTests
         Assert.Equal(layers, r.DecoderLayers);
         Assert.True(r.Architecture.Vision.IsSo400m);
         if (parameters > 0) Assert.Equal(parameters, r.Parameters);
-        Assert.Equal(variant == "pg2-28b-896" ? 144.0 : r.Architecture.Decoder.HeadDim, r.Architecture.QueryPreAttnScalar);
+        Assert.Equal(variant == "pg2-28b-896" ? 144.0 : r.Architecture.Decoder.HeadDim, r.Architecture.Decoder.QueryPreAttnScalar);
     }
 }

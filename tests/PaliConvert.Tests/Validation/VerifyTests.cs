@@ -113,7 +113,10 @@ public class VerifyTests
         Assert.True(json.GetProperty("summary").GetProperty("passed").GetBoolean());
         Assert.Equal(12, json.GetProperty("positions").GetArrayLength());
         var xml = XDocument.Load(dir.File("r.xml"));
-        Assert.Equal("12", xml.Root!.Element("testsuite")!.Attribute("tests")!.Value);
+        int facts = json.GetProperty("facts").GetArrayLength();
+        Assert.Equal(25, facts);
+        Assert.All(json.GetProperty("facts").EnumerateArray(), f => Assert.True(f.GetProperty("equal").GetBoolean()));
+        Assert.Equal($"{12 + facts}", xml.Root!.Element("testsuite")!.Attribute("tests")!.Value);
         Assert.Equal("0", xml.Root!.Element("testsuite")!.Attribute("failures")!.Value);
         using var pq = File.OpenRead(dir.File("r.parquet"));
         var rows = (await ParquetSerializer.DeserializeAsync<PositionFigures>(pq)).Data;

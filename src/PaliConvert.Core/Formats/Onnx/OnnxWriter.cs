@@ -14,15 +14,31 @@ public static class OnnxWriter
     public const int Alignment = 4096;
     public const long IrVersion = 10, Opset = 23;
 
-    public static ModelProto Model(GraphBuilder g, string doc) => new()
+    public static ModelProto Model(GraphBuilder g, string doc, IEnumerable<(string key, string value)>? metadata = null)
     {
-        IrVersion = IrVersion,
-        ProducerName = "paliconvert",
-        ProducerVersion = typeof(OnnxWriter).Assembly.GetName().Version?.ToString() ?? "",
-        DocString = doc,
-        Graph = g.Graph,
-        OpsetImport = { new OperatorSetIdProto { Domain = "", Version = Opset } },
-    };
+        var m = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "paliconvert",
+            ProducerVersion = typeof(OnnxWriter).Assembly.GetName().Version?.ToString() ?? "",
+            DocString = doc,
+            Graph = g.Graph,
+            OpsetImport = { new OperatorSetIdProto { Domain = "", Version = Opset } },
+        };
+        foreach (var (key, value) in metadata ?? []) m.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        return m;
+    }
+
+    /// <summary>The metadata_props of a model file (weights are external, so the file is small).</summary>
+    public static Dictionary<string, string> ReadMetadata(string path)
+    {
+        ModelProto m;
+        try { m = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)); }
+        catch (InvalidProtocolBufferException e) { throw new InvalidDataException($"{path}: not an ONNX model: {e.Message}"); }
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in m.MetadataProps) d[p.Key] = p.Value;
+        return d;
+    }
 
     public static void Write(string folder, string modelName, ModelProto model, GraphBuilder g, IProgress<(string, double)>? progress = null, string? dataName = null)
     {

@@ -47,7 +47,7 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
             string o = Merge(g.Node("MatMul", [g.Node("Softmax", [s], Int("axis", -1)), val]), bs, v.Width);
             x = g.Node("Add", [x, Linear(o, p + "self_attn.out_proj", v.Width, bs, true)]);
             y = LayerNorm(x, p + "layer_norm2");
-            string h = g.Node("Gelu", [Linear(y, p + "mlp.fc1", v.Mlp, bs, true)], String("approximate", "tanh"));
+            string h = Gelu(Linear(y, p + "mlp.fc1", v.Mlp, bs, true), v.Activation);
             x = g.Node("Add", [x, Linear(h, p + "mlp.fc2", v.Width, bs, true)]);
         }
         x = LayerNorm(x, Vis + "post_layernorm");
@@ -73,10 +73,10 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
         var b1 = g.Node("Slice", [shape, g.IntsVector(0), g.IntsVector(1)]);
         var s1 = g.Node("Slice", [shape, g.IntsVector(1), g.IntsVector(2)]);
         var zeros = g.Node("ConstantOfShape", [g.Node("Concat", [b1, g.IntsVector(tokens)], Int("axis", 0))], TensorAttr("value", DType.I64, BitConverter.GetBytes(0L)));
-        var allowed = PrefixLmMask(g.Node("Concat", [zeros, tokenTypes], Int("axis", 1)), null, s1);
+        var masks = PrefixLmMask(g.Node("Concat", [zeros, tokenTypes], Int("axis", 1)), null, s1);
         var pos = g.Node("Cast", [g.Node("Range", [g.Ints([0], []), g.Node("Squeeze", [s1, g.IntsVector(0)]), g.Ints([1], [])])], Int("to", 1));
         var (sin, cos) = RopeAngles(g.Node("Unsqueeze", [pos, g.IntsVector(1)])); // [S, H/2]
-        var (y, _) = Layers(x, sin, cos, allowed, null);
+        var (y, _) = Layers(x, sin, cos, masks, null);
         y = g.Node("Slice", [y, g.IntsVector(tokens), g.IntsVector(long.MaxValue), g.IntsVector(1)]);
         return Logits(y, g.Node("Shape", [inputIds]));
     }
@@ -91,35 +91,50 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
     {
         string x = g.Node("Mul", [embeds, g.Scalar(MathF.Sqrt(a.Decoder.Width))]);
         var s1 = g.Node("Slice", [g.Node("Shape", [x]), g.IntsVector(1), g.IntsVector(2)]);
-        var allowed = PrefixLmMask(tokenTypes, attentionMask, s1);
+        var masks = PrefixLmMask(tokenTypes, attentionMask, s1);
         var angles = g.Node("Unsqueeze", [g.Node("Cast", [positionIds], Int("to", 1)), g.IntsVector(2)]); // [B, S, 1]
         var (sin, cos) = RopeAngles(angles);
         (sin, cos) = (g.Node("Unsqueeze", [sin, g.IntsVector(1)]), g.Node("Unsqueeze", [cos, g.IntsVector(1)])); // [B, 1, S, H/2]
-        var (y, present) = Layers(x, sin, cos, allowed, past);
+        var (y, present) = Layers(x, sin, cos, masks, past);
         return (Logits(y, g.Node("Slice", [g.Node("Shape", [x]), g.IntsVector(0), g.IntsVector(2)])), present);
     }
 
-    /// <summary>Mask [B, 1, S, T] over T = P + S keys for the last S queries; types over all T positions.</summary>
-    private string PrefixLmMask(string types, string? attentionMask, string s1)
+    /// <summary>
+    /// Masks [B, 1, S, T] over T = P + S keys for the last S queries (types over all T positions): full layers', and
+    /// sliding layers' (null without a window), as the reference pass's Visible: |i - j| &lt; window or the same group.
+    /// </summary>
+    private (string full, string? sliding) PrefixLmMask(string types, string? attentionMask, string s1)
     {
         var c = g.Node("CumSum", [types, g.Ints([1], [])]);
         var cq = g.Node("Slice", [c, g.Node("Neg", [s1]), g.IntsVector(long.MaxValue), g.IntsVector(1)]);
-        var allowed = g.Node("LessOrEqual", [g.Node("Unsqueeze", [c, g.IntsVector(1)]), g.Node("Unsqueeze", [cq, g.IntsVector(2)])]);
+        var (ck, cqu) = (g.Node("Unsqueeze", [c, g.IntsVector(1)]), g.Node("Unsqueeze", [cq, g.IntsVector(2)]));
+        var allowed = g.Node("LessOrEqual", [ck, cqu]);
         if (attentionMask != null)
             allowed = g.Node("And", [allowed, g.Node("Unsqueeze", [g.Node("Cast", [attentionMask], Int("to", 9)), g.IntsVector(1)])]);
-        return g.Node("Unsqueeze", [allowed, g.IntsVector(1)]);
+        string? sliding = null;
+        if (a.Decoder.SlidingWindow > 0)
+        {
+            var t1 = g.Node("Slice", [g.Node("Shape", [types]), g.IntsVector(1), g.IntsVector(2)]);
+            var keys = g.Node("Range", [g.Ints([0], []), g.Node("Squeeze", [t1, g.IntsVector(0)]), g.Ints([1], [])]);
+            var queries = g.Node("Slice", [keys, g.Node("Neg", [s1]), g.IntsVector(long.MaxValue)]);
+            var distance = g.Node("Abs", [g.Node("Sub", [g.Node("Unsqueeze", [queries, g.IntsVector(1)]), keys])]); // [S, T]
+            var near = g.Node("Less", [distance, g.Ints([a.Decoder.SlidingWindow], [])]);
+            sliding = g.Node("Unsqueeze", [g.Node("And", [allowed, g.Node("Or", [near, g.Node("Equal", [ck, cqu])])]), g.IntsVector(1)]);
+        }
+        return (g.Node("Unsqueeze", [allowed, g.IntsVector(1)]), sliding);
     }
 
-    /// <summary>sin and cos of position / 10000^(2i/H), for positions shaped [..., 1].</summary>
+    /// <summary>sin and cos of position / theta^(2i/H), for positions shaped [..., 1].</summary>
     private (string sin, string cos) RopeAngles(string positions)
     {
         int h = a.Decoder.HeadDim;
-        var timescale = Enumerable.Range(0, h / 2).Select(i => MathF.Pow(10000f, 2f * i / h)).ToArray();
+        float theta = (float)a.Decoder.RopeTheta;
+        var timescale = Enumerable.Range(0, h / 2).Select(i => MathF.Pow(theta, 2f * i / h)).ToArray();
         var angle = g.Node("Div", [positions, g.Floats(timescale, h / 2)]);
         return (g.Node("Sin", [angle]), g.Node("Cos", [angle]));
     }
 
-    private (string x, List<(string key, string value)> present) Layers(string x, string sin, string cos, string allowed, IReadOnlyList<(string key, string value)>? past)
+    private (string x, List<(string key, string value)> present) Layers(string x, string sin, string cos, (string full, string? sliding) masks, IReadOnlyList<(string key, string value)>? past)
     {
         var d = a.Decoder;
         int h = d.HeadDim, n = d.Heads, k = d.KvHeads;
@@ -139,15 +154,16 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
                 vv = g.Node("Concat", [past[l].value, vv], Int("axis", 2));
             }
             present.Add((kk, vv));
-            q = g.Node("Mul", [q, g.Scalar((float)(1.0 / Math.Sqrt(a.QueryPreAttnScalar)))]);
+            q = g.Node("Mul", [q, g.Scalar((float)(1.0 / Math.Sqrt(d.QueryPreAttnScalar)))]);
             string s = g.Node("MatMul", [q, g.Node("Transpose", [Repeat(kk, n / k, n, h)], IntList("perm", 0, 1, 3, 2))]);
-            if (gemma2) s = g.Node("Mul", [g.Node("Tanh", [g.Node("Div", [s, g.Scalar(50f)])]), g.Scalar(50f)]);
-            s = g.Node("Where", [allowed, s, g.Scalar(-2.3819763e38f)]);
+            float cap = (float)d.AttnSoftcap;
+            if (cap > 0) s = g.Node("Mul", [g.Node("Tanh", [g.Node("Div", [s, g.Scalar(cap)])]), g.Scalar(cap)]);
+            s = g.Node("Where", [d.WindowOf(l) > 0 ? masks.sliding! : masks.full, s, g.Scalar(ModelDefaults.MaskedLogit)]);
             string o = Linear(Merge(g.Node("MatMul", [g.Node("Softmax", [s], Int("axis", -1)), Repeat(vv, n / k, n, h)]), bs, n * h), p + "self_attn.o_proj", d.Width, bs, false);
             if (gemma2) o = RmsNorm(o, p + "post_attention_layernorm.weight");
             x = g.Node("Add", [x, o]);
             y = RmsNorm(x, p + (gemma2 ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"));
-            string gate = g.Node("Gelu", [Linear(y, p + "mlp.gate_proj", d.Mlp, bs, false)], String("approximate", "tanh"));
+            string gate = Gelu(Linear(y, p + "mlp.gate_proj", d.Mlp, bs, false), d.Activation);
             string m = Linear(g.Node("Mul", [gate, Linear(y, p + "mlp.up_proj", d.Mlp, bs, false)]), p + "mlp.down_proj", d.Width, bs, false);
             if (gemma2) m = RmsNorm(m, p + "post_feedforward_layernorm.weight");
             x = g.Node("Add", [x, m]);
@@ -174,13 +190,21 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
     }
 
     private string LayerNorm(string x, string prefix) =>
-        g.Node("LayerNormalization", [x, W(prefix + ".weight"), W(prefix + ".bias")], Int("axis", -1), Float("epsilon", 1e-6f));
+        g.Node("LayerNormalization", [x, W(prefix + ".weight"), W(prefix + ".bias")], Int("axis", -1), Float("epsilon", (float)a.Vision.NormEps));
 
-    /// <summary>Gemma's RMSNorm: x * 1/sqrt(mean(x^2) + 1e-6) * (1 + scale).</summary>
+    /// <summary>HF's gelu_pytorch_tanh and gelu_new are ONNX's tanh approximation; "gelu" is the exact one.</summary>
+    private string Gelu(string x, string activation) => activation switch
+    {
+        "gelu_pytorch_tanh" or "gelu_new" => g.Node("Gelu", [x], String("approximate", "tanh")),
+        "gelu" => g.Node("Gelu", [x], String("approximate", "none")),
+        _ => throw new NotSupportedException($"activation '{activation}' cannot be exported"),
+    };
+
+    /// <summary>Gemma's RMSNorm: x * 1/sqrt(mean(x^2) + eps) * (1 + scale).</summary>
     private string RmsNorm(string x, string scale)
     {
         string ms = g.Node("ReduceMean", [g.Node("Mul", [x, x]), g.IntsVector(-1)], Int("keepdims", 1));
-        string inv = g.Node("Reciprocal", [g.Node("Sqrt", [g.Node("Add", [ms, g.Scalar(1e-6f)])])]);
+        string inv = g.Node("Reciprocal", [g.Node("Sqrt", [g.Node("Add", [ms, g.Scalar((float)a.Decoder.NormEps)])])]);
         return g.Node("Mul", [g.Node("Mul", [x, inv]), g.Node("Add", [W(scale), g.Scalar(1f)])]);
     }
 

@@ -1,0 +1,29 @@
+namespace PaliConvert.Models;
+
+/// <summary>A model description's facts as key/value pairs, written into exported files and compared by verify.</summary>
+public static class ModelFacts
+{
+    private const string Prefix = "paliconvert.";
+
+    /// <summary>The facts as ONNX metadata_props entries.</summary>
+    public static IEnumerable<(string key, string value)> Metadata(PaliGemmaArch a) =>
+        a.Facts().Select(f => (Prefix + f.key, f.value)).Append((Prefix + "facts_source", a.FactsSource));
+
+    /// <summary>The facts back from metadata_props, or null when the file states none (not exported by paliconvert).</summary>
+    public static IReadOnlyList<(string key, string value)>? FromMetadata(IReadOnlyDictionary<string, string> metadata)
+    {
+        var facts = metadata.Where(p => p.Key.StartsWith(Prefix, StringComparison.Ordinal) && p.Key != Prefix + "facts_source")
+            .Select(p => (p.Key[Prefix.Length..], p.Value)).ToList();
+        return facts.Count == 0 ? null : facts;
+    }
+
+    /// <summary>Facts whose values differ, and facts one side states and the other does not.</summary>
+    public static List<FactDifference> Compare(IReadOnlyList<(string key, string value)> source, IReadOnlyList<(string key, string value)> target)
+    {
+        var t = target.ToDictionary(f => f.key, f => f.value);
+        var s = source.ToDictionary(f => f.key, f => f.value);
+        return source.Select(f => new FactDifference(f.key, f.value, t.GetValueOrDefault(f.key, "(not stated)")))
+            .Concat(target.Where(f => !s.ContainsKey(f.key)).Select(f => new FactDifference(f.key, "(not stated)", f.value)))
+            .ToList();
+    }
+}

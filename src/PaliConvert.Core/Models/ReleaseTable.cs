@@ -1,0 +1,88 @@
+namespace PaliConvert.Models;
+
+/// <summary>
+/// The facts of big_vision checkpoints, which hold shapes only: the released variants' from a table, any other's from
+/// big_vision's defaults (each then listed as assumed), and what the user states over either.
+/// </summary>
+public static class ReleaseTable
+{
+    private sealed record Release(string Name, int Family, int Width, int Layers, int Mlp, int Heads, int KvHeads, int HeadDim, double QueryScalar);
+
+    private static readonly Release[] Releases =
+    [
+        new("PaliGemma 3B", 1, 2048, 18, 16384, 8, 1, 256, 256),
+        new("PaliGemma 2 3B", 2, 2304, 26, 9216, 8, 4, 256, 256),
+        new("PaliGemma 2 10B", 2, 3584, 42, 14336, 16, 8, 256, 256),
+        new("PaliGemma 2 28B", 2, 4608, 46, 36864, 32, 16, 128, 4608.0 / 32), // query_pre_attn_norm: rsqrt_emb_per_head
+    ];
+
+    public const int ReleaseVocab = 257152;
+    private static readonly int[] ReleaseSizes = [224, 448, 896];
+
+    /// <summary>The arch with every non-shape fact set, and <see cref="PaliGemmaArch.Assumed"/> naming those guessed.</summary>
+    public static PaliGemmaArch Complete(PaliGemmaArch shapes, StatedFacts stated)
+    {
+        var d = shapes.Decoder;
+        var release = Releases.FirstOrDefault(r => r.Family == shapes.Family && r.Width == d.Width && r.Layers == d.Layers
+            && r.Mlp == d.Mlp && r.Heads == d.Heads && r.KvHeads == d.KvHeads && r.HeadDim == d.HeadDim && d.Vocab == ReleaseVocab
+            && shapes.Vision.IsSo400m && shapes.Vision.Heads == 16 && ReleaseSizes.Contains(shapes.Vision.ImageSize));
+        bool g2 = shapes.Family == 2;
+        var arch = shapes with
+        {
+            Decoder = d with
+            {
+                QueryPreAttnScalar = release?.QueryScalar ?? d.HeadDim, // big_vision's default: query_pre_attn_norm rsqrt_head_dim
+                AttnSoftcap = g2 ? ModelDefaults.AttnSoftcap : 0,
+                FinalSoftcap = g2 ? ModelDefaults.FinalSoftcap : 0,
+                SlidingWindow = g2 ? ModelDefaults.SlidingWindow : 0,
+                LayerTypes = g2 ? ModelDefaults.AlternatingLayers(d.Layers) : [],
+            },
+            ImageTokenIndex = d.Vocab,
+            FactsSource = release != null ? $"the release table ({release.Name} at {shapes.Vision.ImageSize} px)" : "big_vision's defaults",
+        };
+        var assumed = release != null ? new List<string>() : Guessable(arch).Select(f => $"{f.key} {f.value}").ToList();
+        if (stated.ConfigFile != null) (arch, assumed) = (FromConfig(arch, stated.ConfigFile), []);
+        var dec = arch.Decoder;
+        if (stated.QueryPreAttnScalar is { } q) dec = dec with { QueryPreAttnScalar = Positive(q, "query_pre_attn_scalar") };
+        if (stated.AttnSoftcap is { } a) dec = dec with { AttnSoftcap = NonNegative(a, "attn_logit_softcapping") };
+        if (stated.FinalSoftcap is { } f) dec = dec with { FinalSoftcap = NonNegative(f, "final_logit_softcapping") };
+        assumed.RemoveAll(s => (stated.QueryPreAttnScalar != null && s.StartsWith("text_config.query_pre_attn_scalar"))
+            || (stated.AttnSoftcap != null && s.StartsWith("text_config.attn_logit"))
+            || (stated.FinalSoftcap != null && s.StartsWith("text_config.final_logit")));
+        return arch with { Decoder = dec, Assumed = assumed };
+    }
+
+    /// <summary>The facts a big_vision checkpoint cannot show.</summary>
+    private static IEnumerable<(string key, string value)> Guessable(PaliGemmaArch a) => a.Facts().Where(f => f.key is
+        "vision_config.layer_norm_eps" or "vision_config.hidden_act" or "text_config.rms_norm_eps" or "text_config.rope_theta"
+        or "text_config.hidden_activation" or "text_config.query_pre_attn_scalar" or "text_config.attn_logit_softcapping"
+        or "text_config.final_logit_softcapping" or "text_config.sliding_window" or "text_config.layer_types");
+
+    /// <summary>Non-shape facts from another model's config.json.</summary>
+    private static PaliGemmaArch FromConfig(PaliGemmaArch a, string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such config file");
+        var c = HfConfigFile.Read(path).Arch;
+        if (c.Family != a.Family)
+            throw new InvalidDataException($"{path}: describes a {(c.Family == 2 ? "Gemma 2" : "Gemma")} decoder, but the checkpoint's is {(a.Family == 2 ? "Gemma 2" : "Gemma")}");
+        var cd = c.Decoder;
+        if (cd.LayerTypes.Count > 0 && cd.LayerTypes.Count != a.Decoder.Layers)
+            throw new InvalidDataException($"{path}: text_config.layer_types has {cd.LayerTypes.Count} entries but the checkpoint has {a.Decoder.Layers} layers");
+        return a with
+        {
+            Vision = a.Vision with { NormEps = c.Vision.NormEps, Activation = c.Vision.Activation },
+            Decoder = a.Decoder with
+            {
+                NormEps = cd.NormEps, RopeTheta = cd.RopeTheta, Activation = cd.Activation, QueryPreAttnScalar = cd.QueryPreAttnScalar,
+                AttnSoftcap = cd.AttnSoftcap, FinalSoftcap = cd.FinalSoftcap, SlidingWindow = cd.SlidingWindow, LayerTypes = cd.LayerTypes,
+            },
+            FactsSource = $"{path} (stated)",
+        };
+    }
+
+    private static double Positive(double x, string name) =>
+        double.IsFinite(x) && x > 0 ? x : throw new ArgumentException($"{name} must be a finite number above 0, not {x}");
+
+    private static double NonNegative(double x, string name) =>
+        double.IsFinite(x) && x >= 0 ? x : throw new ArgumentException($"{name} must be a finite number of at least 0 (0: none), not {x}");
+}
