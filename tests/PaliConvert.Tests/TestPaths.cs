@@ -6,6 +6,7 @@ public static class TestPaths
 {
     public static string Root { get; } = FindRoot();
     public static string Golden(string rel) => Path.Combine(Root, "golden", rel);
+    public static string Mappings => Path.Combine(Root, "mappings");
     public static readonly string[] Cases = ["pg1-tiny", "pg2-tiny"];
     public static readonly string[] Flavours = ["f32", "mixed", "bf16", "prefixed"];
 
