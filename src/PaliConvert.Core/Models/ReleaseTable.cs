@@ -49,7 +49,8 @@ public static class ReleaseTable
         assumed.RemoveAll(s => (stated.QueryPreAttnScalar != null && s.StartsWith("text_config.query_pre_attn_scalar"))
             || (stated.AttnSoftcap != null && s.StartsWith("text_config.attn_logit"))
             || (stated.FinalSoftcap != null && s.StartsWith("text_config.final_logit")));
-        return arch with { Decoder = dec, Assumed = assumed };
+        bool overridden = stated.QueryPreAttnScalar != null || stated.AttnSoftcap != null || stated.FinalSoftcap != null;
+        return arch with { Decoder = dec, Assumed = assumed, FactsSource = arch.FactsSource + (overridden ? " with stated options" : "") };
     }
 
     /// <summary>The facts a big_vision checkpoint cannot show.</summary>

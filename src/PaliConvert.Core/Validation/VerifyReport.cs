@@ -65,10 +65,11 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
     public string ToText()
     {
         var s = Summary;
-        var differing = Facts.Where(f => !f.Equal).Select(f => $"  {f.Fact}: source {f.Source}, target {f.Target}").ToList();
+        int width = Facts.Select(f => f.Fact.Length).DefaultIfEmpty(0).Max();
+        var lines = Facts.Select(f => f.Equal ? $"  same  {f.Fact.PadRight(width)}  {f.Source}" : $"  DIFF  {f.Fact}: source {f.Source}, target {f.Target}");
         string facts = Facts.Count == 0 ? "facts: the target states none; logits compared alone\n"
-            : differing.Count == 0 ? $"facts: all {Facts.Count} agree ({string.Join("; ", FactsSources)})\n"
-            : $"facts: {differing.Count} of {Facts.Count} differ ({string.Join("; ", FactsSources)})\n{string.Join("\n", differing)}\n";
+            : $"facts: {Facts.Count(f => !f.Equal)} of {Facts.Count} differ (source: {FactsSources.ElementAtOrDefault(0)}; target: {FactsSources.ElementAtOrDefault(1)})\n"
+              + string.Join("\n", lines) + "\n";
         string verdict = !FactsAgree ? "FAIL: the two models are described differently, so their consumers compute different things"
             : s.Passed ? "PASS: the target computes what the source does" : "FAIL: the target's logits differ from the source's";
         return facts + $"""
