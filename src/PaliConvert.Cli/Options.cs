@@ -55,3 +55,20 @@ public sealed class FactOptions
 
     public StatedFacts Read(ParseResult r) => new(r.GetValue(_query), r.GetValue(_attn), r.GetValue(_final), r.GetValue(_config));
 }
+
+/// <summary>An option whose value is one of a fixed set of names, each standing for a value of T.</summary>
+public sealed class ChoiceOption<T>
+{
+    private readonly IReadOnlyDictionary<string, T> _values;
+
+    public Option<string> Option { get; }
+
+    public ChoiceOption(string name, string description, string fallback, params (string name, T value)[] values)
+    {
+        _values = values.ToDictionary(v => v.name, v => v.value, StringComparer.OrdinalIgnoreCase);
+        Option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => fallback };
+        Option.AcceptOnlyFromAmong(values.Select(v => v.name).ToArray());
+    }
+
+    public T Read(ParseResult r) => _values[r.GetValue(Option)!];
+}

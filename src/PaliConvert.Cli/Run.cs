@@ -45,7 +45,7 @@ public static class Run
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException or KeyNotFoundException or NotSupportedException)
         {
             Progress.Clear();
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {e.Message}{(e is PaliConvert.IO.OutputExistsException ? "; use --force to replace it" : "")}");
             return ExitCodes.BadInput;
         }
         catch (Exception e)

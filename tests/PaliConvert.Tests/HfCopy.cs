@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using PaliConvert.Models;
 using PaliConvert.Formats.Safetensors;
 using PaliConvert.Tensors;
 
@@ -10,7 +11,7 @@ public static class HfCopy
     public static string Write(string goldenFolder, string target, Action<JsonObject>? config = null, Func<TensorInfo, float[]?>? values = null)
     {
         Directory.CreateDirectory(target);
-        using var src = SafetensorsCheckpoint.Open(TestPaths.Golden(goldenFolder));
+        using var src = KeySpelling.OpenHf(TestPaths.Golden(goldenFolder));
         using (var fs = File.Create(Path.Combine(target, "model.safetensors")))
         {
             fs.Write(SafetensorsFile.BuildHeader(src.Tensors.Select(t => (t.Name, t.DType, t.Shape)), null));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PaliConvert.Export;
 using PaliConvert.Formats.Npz;
 using PaliConvert.Inference;
 using PaliConvert.Models;
@@ -21,11 +22,11 @@ public static class ModelRuns
     }
 
     /// <summary>Exports the model (either format) into <paramref name="dir"/> and runs it in ONNX Runtime.</summary>
-    public static (float[] logits, int vocab) Onnx(string path, TempDir dir, ModelInputs inputs, StatedFacts? stated = null, string layout = "single")
+    public static (float[] logits, int vocab) Onnx(string path, TempDir dir, ModelInputs inputs, StatedFacts? stated = null, OnnxLayoutKind layout = OnnxLayoutKind.Single)
     {
         string folder = dir.File($"onnx-{Guid.NewGuid():N}");
         ExportOnnx.Run(new ExportOnnxOptions(path, folder, TestPaths.Mappings, Layout: layout, Stated: stated));
-        return OnnxRunner.Run(layout == "single" ? Path.Combine(folder, ExportOnnx.ModelFile) : folder, inputs);
+        return OnnxRunner.Run(layout == OnnxLayoutKind.Single ? Path.Combine(folder, OnnxLayout.ModelFile) : folder, inputs);
     }
 
     /// <summary>tests/oracle/forward_oracle.py on a big_vision checkpoint with the facts stated.</summary>

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using PaliConvert.Analysis;
-using PaliConvert.Formats;
+using PaliConvert.Models;
 
 namespace PaliConvert.Cli.Commands;
 
@@ -15,8 +15,8 @@ public static class DiffCommand
         var cmd = new Command("diff", "Which tensors differ between two checkpoints, by how much, summarised by module. Exit 0 if all equal, 1 if any differ") { a, b, all, json };
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            using var ca = CheckpointReader.Open(r.GetValue(a)!);
-            using var cb = CheckpointReader.Open(r.GetValue(b)!);
+            using var ca = KeySpelling.Open(r.GetValue(a)!);
+            using var cb = KeySpelling.Open(r.GetValue(b)!);
             var total = ca.Tensors.Count;
             int i = 0;
             var progress = new Progress();

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using PaliConvert.Analysis;
-using PaliConvert.Formats;
+using PaliConvert.Models;
 
 namespace PaliConvert.Cli.Commands;
 
@@ -13,7 +13,7 @@ public static class InspectCommand
         var cmd = new Command("inspect", "Show what a checkpoint holds: architecture, layer counts, parameters per module, the tensor tree and dtypes") { path, json };
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            using var ck = CheckpointReader.Open(r.GetValue(path)!);
+            using var ck = KeySpelling.Open(r.GetValue(path)!);
             var report = Inspection.Of(ck);
             Console.Out.Write(r.GetValue(json) ? Json.Serialize(report) + "\n" : report.ToText());
             return ExitCodes.Ok;

@@ -9,7 +9,8 @@ public static class Jax2HfCommand
     {
         var input = new Argument<string>("in") { Description = "big_vision checkpoint (.npz)" };
         var output = new Argument<string>("out") { Description = "Hugging Face folder to create (written beside, renamed when complete)" };
-        var dtype = new Option<string>("--dtype") { Description = "auto (widest float in the source), keep (each tensor's own), f32, bf16 or f16", DefaultValueFactory = _ => "auto" };
+        var dtype = new ChoiceOption<OutputDType>("--dtype", "auto (widest float in the source), keep (each tensor's own), f32, bf16 or f16", "auto",
+            ("auto", OutputDType.Auto), ("keep", OutputDType.Keep), ("f32", OutputDType.F32), ("bf16", OutputDType.BF16), ("f16", OutputDType.F16));
         var shard = new Option<string>("--max-shard-size") { Description = "Largest shard, e.g. 2GB, 500MB, 123456 (bytes)", DefaultValueFactory = _ => "2GB" };
         var noPad = new Option<bool>("--no-pad-vocab") { Description = "Keep the vocabulary as it is instead of appending <image> and padding to a multiple of 64" };
         var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder" };
@@ -18,11 +19,11 @@ public static class Jax2HfCommand
         var verify = new Option<bool>("--verify") { Description = "After converting, run both models and compare their logits (exit 1 on mismatch)" };
         var (atol, seed, inputs, maskKey, json, junit, parquet) = VerifyCommand.Options();
         var cmd = new Command("jax2hf", "Convert a big_vision .npz to a Hugging Face folder (sharded safetensors, index, config.json)")
-            { input, output, dtype, shard, noPad, force, mappings, verify, atol, seed, inputs, maskKey, json, junit, parquet };
+            { input, output, dtype.Option, shard, noPad, force, mappings, verify, atol, seed, inputs, maskKey, json, junit, parquet };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            var o = new Jax2HfOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, r.GetValue(dtype)!,
+            var o = new Jax2HfOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, dtype.Read(r),
                 Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), facts.Read(r));
             var target = Jax2Hf.Run(o, new Progress());
             Progress.Clear();

@@ -14,15 +14,17 @@ public static class VerifyCommand
         var source = new Argument<string>("source") { Description = "The original model (.npz or Hugging Face folder)" };
         var target = new Argument<string>("target") { Description = "The converted model (.npz, Hugging Face folder, or model.onnx)" };
         var (atol, seed, inputs, maskKey, json, junit, parquet) = Options();
-        var engine = new Option<string>("--engine") { Description = "How the target runs: reference (the C# forward pass) or onnx (exported, then run in ONNX Runtime). An .onnx target always runs in ONNX Runtime", DefaultValueFactory = _ => "reference" };
+        var engine = new ChoiceOption<VerifyEngine>("--engine",
+            "How the target runs: reference (the C# forward pass) or onnx (exported, then run in ONNX Runtime). An .onnx target always runs in ONNX Runtime",
+            "reference", ("reference", VerifyEngine.Reference), ("onnx", VerifyEngine.Onnx));
         var mappings = MappingsFolder.Option("Folder of mapping rule files (to export an .npz target)");
         var facts = new FactOptions();
         var cmd = new Command("verify", "Compare the two models' descriptions (every fact a consumer reads), then run both on the same inputs and compare their logits. Exit 0 when both agree, 1 on a mismatch, 2 on unusable input")
-            { source, target, inputs, maskKey, atol, seed, json, junit, parquet, engine, mappings };
+            { source, target, inputs, maskKey, atol, seed, json, junit, parquet, engine.Option, mappings };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(inputs), r.GetValue(maskKey)!, r.GetValue(atol), r.GetValue(seed), r.GetValue(engine)!, r.GetValue(mappings), facts.Read(r));
+            var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(inputs), r.GetValue(maskKey)!, r.GetValue(atol), r.GetValue(seed), engine.Read(r), r.GetValue(mappings), facts.Read(r));
             return Execute(o, new ReportPaths(r.GetValue(json), r.GetValue(junit), r.GetValue(parquet)));
         }));
         return cmd;

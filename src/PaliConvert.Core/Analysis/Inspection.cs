@@ -36,7 +36,7 @@ public sealed record Inspection(
         var modules = ck.Tensors.GroupBy(t => LayerNames.ModuleOf(t.Name))
             .Select(g => new ModuleCount(g.Key, g.Sum(t => t.Elements), g.Count()))
             .OrderBy(m => m.Module, StringComparer.Ordinal).ToArray();
-        return new Inspection(ck.Path, ck.Format, (ck as SafetensorsCheckpoint)?.Spelling, (ck as NpzCheckpoint)?.HadParamsPrefix,
+        return new Inspection(ck.Path, ck.Format, ck is SafetensorsCheckpoint s ? Models.KeySpelling.Of(s) : null, (ck as NpzCheckpoint)?.HadParamsPrefix,
             ck.DTypes.Select(d => d.Label()).ToArray(), ck.Tensors.Sum(t => t.Elements), ck.Tensors.Sum(t => t.ByteLength),
             arch.Family, arch.Size, arch.Vision.ImageSize, arch.Vision.Layers, arch.Decoder.Layers, arch.Layout, arch.Summary(),
             arch, modules, rows.ToArray());

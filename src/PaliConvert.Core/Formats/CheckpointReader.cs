@@ -7,11 +7,12 @@ namespace PaliConvert.Formats;
 /// <summary>Opens any supported checkpoint by what the path is: an .npz file, a .safetensors file, or an HF folder.</summary>
 public static class CheckpointReader
 {
-    public static Checkpoint Open(string path)
+    /// <summary>Opens the checkpoint; <paramref name="rename"/> presents safetensors names under another spelling.</summary>
+    public static Checkpoint Open(string path, Func<string, string>? rename = null)
     {
-        if (Directory.Exists(path)) return SafetensorsCheckpoint.Open(path);
+        if (Directory.Exists(path)) return SafetensorsCheckpoint.Open(path, rename);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file or folder");
-        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return SafetensorsCheckpoint.Open(path);
+        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return SafetensorsCheckpoint.Open(path, rename);
         if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return NpzCheckpoint.Open(path);
         // Sniff: zip files start with a local header, safetensors with a small little-endian length.
         using var fs = File.OpenRead(path);

@@ -29,7 +29,7 @@ public sealed class AtomicOutput : IDisposable
         if (File.Exists(parent)) throw new IOException($"{parent} is a file, so the output cannot go inside it");
         Directory.CreateDirectory(parent);
         bool exists = folder ? Directory.Exists(Target) && Directory.EnumerateFileSystemEntries(Target).Any() : File.Exists(Target);
-        if (exists && !force) throw new IOException($"{Target} already exists{(folder ? " and is not empty" : "")}; use --force to replace it");
+        if (exists && !force) throw new OutputExistsException($"{Target} already exists{(folder ? " and is not empty" : "")}");
         if (folder && File.Exists(Target)) throw new IOException($"{Target} is a file, not a folder");
         TempPath = Path.Combine(parent, $".{Path.GetFileName(Target)}.partial-{Guid.NewGuid().ToString("N")[..8]}");
         if (folder) Directory.CreateDirectory(TempPath);

@@ -72,7 +72,7 @@ public sealed class BigVisionWeights(Checkpoint ck, PaliGemmaArch arch) : IModel
     public void EmbedToken(int token, Span<float> row)
     {
         if (token < 0 || token >= VocabRows) throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is outside the vocabulary of {VocabRows}");
-        ck.Get("llm/embedder/input_embedding").ReadF32((long)token * arch.Decoder.Width, row);
+        ck.Get(TensorNames.BigVisionEmbedding).ReadF32((long)token * arch.Decoder.Width, row);
     }
 
     public Linear Decoder(DecoderLinear which, int layer)
@@ -119,5 +119,5 @@ public sealed class BigVisionWeights(Checkpoint ck, PaliGemmaArch arch) : IModel
 
     public float[] FinalNorm() => Read("llm/final_norm/scale");
 
-    public Linear Unembed() => Linear.Single(ck.Get("llm/embedder/input_embedding"), 0, arch.Decoder.Width, VocabRows, outIn: true);
+    public Linear Unembed() => Linear.Single(ck.Get(TensorNames.BigVisionEmbedding), 0, arch.Decoder.Width, VocabRows, outIn: true);
 }

@@ -6,7 +6,7 @@ namespace PaliConvert.Inference;
 /// <summary>Weights read from a Hugging Face folder's per-layer Linear tensors ([out, in]), written from the HF model code's point of view.</summary>
 public sealed class HfWeights(Checkpoint ck, PaliGemmaArch arch) : IModelWeights
 {
-    private const string Vis = "vision_tower.vision_model.", Lm = "language_model.model.";
+    private const string Vis = TensorNames.HfVision, Lm = TensorNames.HfDecoder;
 
     public PaliGemmaArch Arch => arch;
     public int VocabRows => arch.Decoder.Vocab;

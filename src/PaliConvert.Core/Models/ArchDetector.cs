@@ -12,9 +12,9 @@ public static class ArchDetector
     /// </summary>
     public static PaliGemmaArch Detect(Checkpoint ck, StatedFacts? stated = null)
     {
-        if (ck is Formats.Npz.NpzCheckpoint || ck.Find("llm/embedder/input_embedding") != null)
+        if (TensorNames.IsBigVision(ck))
             return Warned(ck, ReleaseTable.Complete(FromBigVision(ck), stated ?? StatedFacts.None));
-        var cfg = ck is SafetensorsCheckpoint { Folder: { } folder } ? HfConfigFile.TryRead(folder) : null;
+        var cfg = ck.Folder is { } folder ? HfConfigFile.TryRead(folder) : null;
         var shapes = FromHf(ck, cfg?.Arch);
         return cfg == null ? Warned(ck, ReleaseTable.Complete(shapes, stated ?? StatedFacts.None)) : CrossChecked(cfg, shapes);
     }
@@ -68,7 +68,7 @@ public static class ArchDetector
         if (side * side != tokens) throw Bad(ck, "img/pos_embedding", $"{tokens} positions do not form a square grid");
         var vision = new VisionArch(vWidth, vLayers, vHeads, Dim(d0, 1), patch, side * patch, tokens);
 
-        var emb = Need(ck, "llm/embedder/input_embedding", 2);
+        var emb = Need(ck, TensorNames.BigVisionEmbedding, 2);
         int vocab = Dim(emb, 0), width = Dim(emb, 1);
         const string lay = "llm/layers";
         int layers, heads, kvHeads, headDim;
@@ -95,7 +95,7 @@ public static class ArchDetector
 
     private static PaliGemmaArch FromHf(Checkpoint ck, PaliGemmaArch? cfg)
     {
-        const string vis = "vision_tower.vision_model.", lm = "language_model.model.";
+        const string vis = TensorNames.HfVision, lm = TensorNames.HfDecoder;
         var patchW = Need(ck, vis + "embeddings.patch_embedding.weight", 4);
         int vWidth = Dim(patchW, 0), patch = Dim(patchW, 2);
         int tokens = Dim(Need(ck, vis + "embeddings.position_embedding.weight", 2), 0);

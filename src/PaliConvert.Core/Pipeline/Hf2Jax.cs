@@ -7,7 +7,8 @@ using PaliConvert.Tensors;
 
 namespace PaliConvert.Pipeline;
 
-public sealed record Hf2JaxOptions(string Input, string Output, string MappingsFolder, string DType = "keep", string Prefix = "", bool Force = false);
+public sealed record Hf2JaxOptions(
+    string Input, string Output, string MappingsFolder, OutputDType DType = OutputDType.Keep, string Prefix = "", bool Force = false);
 
 /// <summary>Hugging Face folder -> big_vision .npz: the family's rules run backwards, streamed into a stored zip.</summary>
 public static class Hf2Jax
@@ -16,7 +17,7 @@ public static class Hf2Jax
     {
         if (File.Exists(o.Input) && !o.Input.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"{o.Input} is not a Hugging Face folder: hf2jax takes a folder with config.json and safetensors (for a big_vision .npz, use jax2hf)");
-        using var ck = SafetensorsCheckpoint.Open(o.Input);
+        using var ck = KeySpelling.OpenHf(o.Input);
         if (ck.Folder == null || !File.Exists(Path.Combine(ck.Folder, HfConfigFile.FileName)))
             throw new InvalidDataException($"{o.Input}: config.json is needed beside the weights (it gives head_dim and image_token_index)");
         var arch = ArchDetector.Detect(ck);
@@ -33,7 +34,7 @@ public static class Hf2Jax
         {
             foreach (var t in plan)
             {
-                var dtype = o.DType == "keep" ? Widest(t.Slices.Select(s => s.Source.DType)) : DTypeInfo.ParseLabel(o.DType);
+                var dtype = o.DType.Fixed() ?? Widest(t.Slices.Select(s => s.Source.DType));
                 npz.BeginTensor(t.Name, dtype, t.Shape);
                 using (var stream = new WriteBehindStream(npz.TensorStream()))
                 {

@@ -8,7 +8,7 @@ using PaliConvert.Tensors;
 namespace PaliConvert.Pipeline;
 
 public sealed record Jax2HfOptions(
-    string Input, string Output, string MappingsFolder, string DType = "auto", long MaxShardBytes = 2_000_000_000,
+    string Input, string Output, string MappingsFolder, OutputDType DType = OutputDType.Auto, long MaxShardBytes = 2_000_000_000,
     bool PadVocab = true, bool Force = false, StatedFacts? Stated = null);
 
 /// <summary>big_vision .npz -> Hugging Face folder: detect, apply the family's rules, write shards and config.</summary>
@@ -24,9 +24,9 @@ public static class Jax2Hf
 
         DType? fixedType = o.DType switch
         {
-            "keep" => null,
-            "auto" => ck.Tensors.Select(t => t.DType).Where(d => d.IsFloat()).OrderByDescending(d => d.Size()).ThenBy(d => d == DType.BF16 ? 1 : 0).First(),
-            _ => DTypeInfo.ParseLabel(o.DType),
+            OutputDType.Keep => null,
+            OutputDType.Auto => ck.Tensors.Select(t => t.DType).Where(d => d.IsFloat()).OrderByDescending(d => d.Size()).ThenBy(d => d == DType.BF16 ? 1 : 0).First(),
+            _ => o.DType.Fixed(),
         };
         var planned = views.Select(v => new ShardedWriter.Planned(v, fixedType ?? v.Source.DType)).ToList();
         var shards = ShardedWriter.Plan(planned, o.MaxShardBytes);
@@ -35,8 +35,8 @@ public static class Jax2Hf
 
         using var output = AtomicOutput.ForFolder(o.Output, o.Force);
         ShardedWriter.Write(output.TempPath, shards, progress);
-        File.WriteAllText(output.Inside("config.json"), HfConfig.Build(arch, padded, dtypeName));
-        File.WriteAllText(output.Inside("generation_config.json"), HfConfig.GenerationConfig);
+        File.WriteAllText(output.Inside("config.json"), HfConfigWriter.Build(arch, padded, dtypeName));
+        File.WriteAllText(output.Inside("generation_config.json"), HfConfigWriter.GenerationConfig);
         output.Commit();
         return output.Target;
     }

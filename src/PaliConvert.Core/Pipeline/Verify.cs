@@ -1,3 +1,4 @@
+using PaliConvert.Export;
 using PaliConvert.Inference;
 using PaliConvert.Models;
 using PaliConvert.Validation;
@@ -5,7 +6,7 @@ using PaliConvert.Validation;
 namespace PaliConvert.Pipeline;
 
 public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar", double Atol = 1e-4, int Seed = 0,
-    string Engine = "reference", string? MappingsFolder = null, StatedFacts? Stated = null);
+    VerifyEngine Engine = VerifyEngine.Reference, string? MappingsFolder = null, StatedFacts? Stated = null);
 
 /// <summary>Runs the reference forward pass on both models over the same inputs and compares their logits.</summary>
 public static class Verify
@@ -16,10 +17,9 @@ public static class Verify
     /// </summary>
     public static VerifyReport Run(VerifyOptions o, IProgress<(string, double)>? progress = null)
     {
-        if (o.Engine is not ("reference" or "onnx")) throw new ArgumentException($"--engine must be reference or onnx, not '{o.Engine}'");
         using var source = LoadedModel.Open(o.Source, o.Stated);
         var sa = source.Weights.Arch;
-        bool onnx = o.Engine == "onnx" || ModelLogits.IsOnnx(o.Target);
+        bool onnx = o.Engine == VerifyEngine.Onnx || ModelLogits.IsOnnx(o.Target);
         using var target = onnx ? null : LoadedModel.Open(o.Target, o.Stated);
         if (target != null)
         {
@@ -56,7 +56,7 @@ public static class Verify
         {
             var mappings = o.MappingsFolder ?? throw new ArgumentException("the mappings folder is needed to export an .npz");
             ExportOnnx.Run(new ExportOnnxOptions(o.Target, folder, mappings, Stated: o.Stated));
-            return OnnxRunner.Run(Path.Combine(folder, ExportOnnx.ModelFile), inputs);
+            return OnnxRunner.Run(Path.Combine(folder, OnnxLayout.ModelFile), inputs);
         }
         finally
         {
@@ -72,10 +72,10 @@ public static class Verify
     {
         if (!ModelLogits.IsOnnx(o.Target))
         {
-            using var ck = Formats.CheckpointReader.Open(o.Target);
+            using var ck = KeySpelling.Open(o.Target);
             return ArchDetector.Detect(ck, o.Stated).Facts();
         }
-        string file = ExportOnnx.IsSplitFolder(o.Target) ? Path.Combine(o.Target, ExportOnnx.DecoderFile) : o.Target;
+        string file = OnnxLayout.IsSplitFolder(o.Target) ? Path.Combine(o.Target, OnnxLayout.DecoderFile) : o.Target;
         return ModelFacts.FromMetadata(Formats.Onnx.OnnxWriter.ReadMetadata(file)) ?? [];
     }
 

@@ -10,6 +10,8 @@ public abstract class Checkpoint : IDisposable
     public string Path { get; }
     public abstract string Format { get; }
     public IReadOnlyList<TensorInfo> Tensors => _tensors;
+    /// <summary>The folder the checkpoint is (where its config.json would be), or null for a single file.</summary>
+    public virtual string? Folder => null;
 
     protected Checkpoint(string path) { Path = path; }
 

@@ -8,7 +8,7 @@ public static class OnnxRunner
 {
     public static (float[] logits, int vocab) Run(string modelPath, ModelInputs input)
     {
-        if (Pipeline.ExportOnnx.IsSplitFolder(modelPath)) return RunSplit(modelPath, input);
+        if (Export.OnnxLayout.IsSplitFolder(modelPath)) return RunSplit(modelPath, input);
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: no such ONNX model");
         using var session = Session(modelPath);
         int b = input.Batch, h = input.Height, w = input.Width, t = input.TextLength;
@@ -50,7 +50,7 @@ public static class OnnxRunner
         int b = input.Batch, t = input.TextLength;
         float[] features, embeds;
         long[] fshape;
-        using (var vision = Session(Path.Combine(folder, Pipeline.ExportOnnx.VisionFile)))
+        using (var vision = Session(Path.Combine(folder, Export.OnnxLayout.VisionFile)))
         using (var pixels = OrtValue.CreateTensorValueFromMemory(Nchw(input), [b, 3, input.Height, input.Width]))
         using (var run = new RunOptions())
         using (var o = vision.Run(run, ["pixel_values"], [pixels], ["image_features"]))
@@ -58,7 +58,7 @@ public static class OnnxRunner
             features = o[0].GetTensorDataAsSpan<float>().ToArray();
             fshape = o[0].GetTensorTypeAndShape().Shape;
         }
-        using (var embed = Session(Path.Combine(folder, Pipeline.ExportOnnx.EmbedFile)))
+        using (var embed = Session(Path.Combine(folder, Export.OnnxLayout.EmbedFile)))
         using (var ids = OrtValue.CreateTensorValueFromMemory(input.Text.Select(v => (long)v).ToArray(), [b, t]))
         using (var run = new RunOptions())
         using (var o = embed.Run(run, ["input_ids"], [ids], ["inputs_embeds"]))
@@ -72,7 +72,7 @@ public static class OnnxRunner
             Array.Copy(embeds, bi * t * w, all, (bi * s + tokens) * w, t * w);
             for (int i = 0; i < t; i++) types[bi * s + tokens + i] = input.MaskAr[bi * t + i];
         }
-        using var decoder = Session(Path.Combine(folder, Pipeline.ExportOnnx.DecoderFile));
+        using var decoder = Session(Path.Combine(folder, Export.OnnxLayout.DecoderFile));
         var kvInputs = decoder.InputMetadata.Keys.Where(k => k.StartsWith("past_key_values.", StringComparison.Ordinal)).ToList();
         var kvShape = decoder.InputMetadata[kvInputs[0]].Dimensions; // [batch, K, past, H]
         int split = cacheSplit > 0 ? cacheSplit : s;

@@ -1,3 +1,4 @@
+using PaliConvert.Models;
 using PaliConvert.Analysis;
 using PaliConvert.Formats;
 
@@ -21,8 +22,8 @@ public class DiffTests
             }
             return [(t.Name, t.Shape, b)];
         });
-        using var a = CheckpointReader.Open(baseline);
-        using var c = CheckpointReader.Open(tuned);
+        using var a = KeySpelling.Open(baseline);
+        using var c = KeySpelling.Open(tuned);
         var r = DiffReport.Compare(a, c);
         Assert.False(r.Identical);
         var changed = Assert.Single(r.Tensors, t => t.Status != DiffStatus.Equal);
@@ -37,8 +38,8 @@ public class DiffTests
     [Fact]
     public void DifferentDTypesOfTheSameValuesCompareByValue()
     {
-        using var f32 = CheckpointReader.Open(TestPaths.Golden("pg1-tiny/params.f32.npz"));
-        using var mixed = CheckpointReader.Open(TestPaths.Golden("pg1-tiny/params.mixed.npz"));
+        using var f32 = KeySpelling.Open(TestPaths.Golden("pg1-tiny/params.f32.npz"));
+        using var mixed = KeySpelling.Open(TestPaths.Golden("pg1-tiny/params.mixed.npz"));
         var r = DiffReport.Compare(f32, mixed);
         // attention stays f32 in the mixed file: equal; the rest was rounded to f16: changed by at most half an f16 ulp
         Assert.All(r.Tensors.Where(t => t.Name.StartsWith("llm/layers/attn/")), t => Assert.Equal(DiffStatus.Equal, t.Status));
@@ -58,8 +59,8 @@ public class DiffTests
             "img/pos_embedding" => [(t.Name, [16, 32], NpzCopy.Bytes(t))],
             _ => [(t.Name, t.Shape, NpzCopy.Bytes(t))],
         });
-        using var a = CheckpointReader.Open(baseline);
-        using var b = CheckpointReader.Open(other);
+        using var a = KeySpelling.Open(baseline);
+        using var b = KeySpelling.Open(other);
         var r = DiffReport.Compare(a, b);
         Assert.Equal(DiffStatus.OnlyInA, r.Tensors.Single(t => t.Name == "img/head/bias").Status);
         Assert.Equal(DiffStatus.ShapeMismatch, r.Tensors.Single(t => t.Name == "img/pos_embedding").Status);
@@ -69,8 +70,8 @@ public class DiffTests
     [Fact]
     public void HfFoldersCompareByLayerName()
     {
-        using var a = CheckpointReader.Open(TestPaths.Golden("pg2-tiny/hf-legacy"));
-        using var b = CheckpointReader.Open(TestPaths.Golden("pg2-tiny/hf"));
+        using var a = KeySpelling.Open(TestPaths.Golden("pg2-tiny/hf-legacy"));
+        using var b = KeySpelling.Open(TestPaths.Golden("pg2-tiny/hf"));
         var r = DiffReport.Compare(a, b);
         Assert.True(r.Identical, r.ToText(false));
         Assert.Contains(r.Groups, g => g.Group == "language_model.model.layers.*.self_attn");

@@ -18,7 +18,7 @@ public class InspectionTests
     [InlineData("pg2-tiny", "params.mixed.npz", 2), InlineData("pg2-tiny", "params.prefixed.npz", 2), InlineData("pg2-tiny", "hf-legacy", 2)]
     public void GoldenModelsShowLayerCountsParametersAndArchitecture(string model, string file, int family)
     {
-        using var ck = CheckpointReader.Open(TestPaths.Golden($"{model}/{file}"));
+        using var ck = KeySpelling.Open(TestPaths.Golden($"{model}/{file}"));
         var r = Inspection.Of(ck);
         var cfg = JsonDocument.Parse(File.ReadAllText(TestPaths.Golden($"{model}/manifest.json"))).RootElement;
         Assert.Equal(family, r.Family);
@@ -58,8 +58,8 @@ public class InspectionTests
             string Unstacked(int i) => t.Name.Replace("encoderblock/", $"encoderblock_{i}/").Replace("llm/layers/", $"llm/layers_{i}/");
             return Enumerable.Range(0, (int)t.Shape[0]).Select(i => (Unstacked(i), t.Shape[1..], all[(int)(i * per)..(int)((i + 1) * per)]));
         });
-        using var a = CheckpointReader.Open(src);
-        using var b = CheckpointReader.Open(path);
+        using var a = KeySpelling.Open(src);
+        using var b = KeySpelling.Open(path);
         var ra = Inspection.Of(a);
         var rb = Inspection.Of(b);
         Assert.Equal(ra.Architecture.Facts(), rb.Architecture.Facts());
@@ -74,7 +74,7 @@ public class InspectionTests
         using var dir = new TempDir();
         var path = NpzCopy.Write(TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("bad.npz"), t =>
             t.Name == "img/head/kernel" ? [(t.Name, [64, 32], NpzCopy.Bytes(t))] : [(t.Name, t.Shape, NpzCopy.Bytes(t))]);
-        using var ck = CheckpointReader.Open(path);
+        using var ck = KeySpelling.Open(path);
         var e = Assert.Throws<InvalidDataException>(() => Inspection.Of(ck));
         Assert.Contains("'img/head/kernel'", e.Message);
     }
@@ -85,7 +85,7 @@ public class InspectionTests
         using var dir = new TempDir();
         foreach (var f in Directory.GetFiles(TestPaths.Golden("pg2-tiny/hf"))) File.Copy(f, dir.File(Path.GetFileName(f)));
         File.WriteAllText(dir.File("config.json"), File.ReadAllText(dir.File("config.json")).Replace("\"intermediate_size\": 96,", "\"intermediate_size\": 128,"));
-        using var ck = CheckpointReader.Open(dir.Path);
+        using var ck = KeySpelling.Open(dir.Path);
         var e = Assert.Throws<InvalidDataException>(() => Inspection.Of(ck));
         Assert.Contains("contradicts the tensors: text_config.intermediate_size 128 against 96", e.Message);
     }

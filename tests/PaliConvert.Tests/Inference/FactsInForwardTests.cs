@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using PaliConvert.Export;
 using PaliConvert.Inference;
 using PaliConvert.Models;
 using static PaliConvert.Tests.ModelRuns;
@@ -78,7 +79,7 @@ public class FactsInForwardTests
         var facts = GoldenFacts("pg2-tiny");
         facts["window"] = 3;
         var oracle = Oracle(TestPaths.Golden("pg2-tiny/params.f32.npz"), "pg2-tiny", "prefixlm", dir, facts);
-        var split = Onnx(folder, dir, GoldenInputs("pg2-tiny"), layout: "split");
+        var split = Onnx(folder, dir, GoldenInputs("pg2-tiny"), layout: OnnxLayoutKind.Split);
         Assert.True(MaxAbs(split, oracle) < Tolerance, $"split layout against the oracle: {MaxAbs(split, oracle)}");
     }
 

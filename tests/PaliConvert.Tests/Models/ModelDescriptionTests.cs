@@ -9,7 +9,7 @@ public class ModelDescriptionTests
 {
     private static PaliGemmaArch Describe(string folder)
     {
-        using var ck = CheckpointReader.Open(folder);
+        using var ck = KeySpelling.Open(folder);
         return ArchDetector.Detect(ck);
     }
 
@@ -110,7 +110,7 @@ public class ModelDescriptionTests
     [Fact]
     public void ReleasedShapesTakeTheTableAndOthersListWhatIsAssumed()
     {
-        using var ck = CheckpointReader.Open(TestPaths.Golden("pg2-tiny/params.f32.npz"));
+        using var ck = KeySpelling.Open(TestPaths.Golden("pg2-tiny/params.f32.npz"));
         var guessed = ArchDetector.Detect(ck);
         Assert.Equal("big_vision's defaults", guessed.FactsSource);
         Assert.Contains(guessed.Assumed, s => s == "text_config.query_pre_attn_scalar 16");
@@ -128,7 +128,7 @@ public class ModelDescriptionTests
     [Fact]
     public void AConfigOfTheOtherFamilyIsRefusedAsStatedFacts()
     {
-        using var ck = CheckpointReader.Open(TestPaths.Golden("pg2-tiny/params.f32.npz"));
+        using var ck = KeySpelling.Open(TestPaths.Golden("pg2-tiny/params.f32.npz"));
         var e = Assert.Throws<InvalidDataException>(() => ArchDetector.Detect(ck, new StatedFacts(ConfigFile: TestPaths.Golden("pg1-tiny/hf/config.json"))));
         Assert.Contains("describes a Gemma decoder, but the checkpoint's is Gemma 2", e.Message);
     }

@@ -1,3 +1,4 @@
+using PaliConvert.Models;
 using PaliConvert.Analysis;
 using PaliConvert.Formats;
 using PaliConvert.Formats.Npz;
@@ -55,7 +56,7 @@ public class FusedQkvTests
 
         string hf = Jax2Hf.Run(new Jax2HfOptions(fused, dir.File("hf"), TestPaths.Mappings));
         Assert.True(MaxAbs(Reference(hf, inputs), goldenLogits) < 1e-4);
-        using (var ck = CheckpointReader.Open(hf))
+        using (var ck = KeySpelling.Open(hf))
         {
             var arch = Inspection.Of(ck).Architecture;
             Assert.Equal((4, 4), (arch.Decoder.Heads, arch.Decoder.KvHeads));

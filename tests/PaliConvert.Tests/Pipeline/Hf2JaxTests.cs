@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PaliConvert.Models;
 using PaliConvert.Formats.Npz;
 using PaliConvert.Formats.Safetensors;
 using PaliConvert.Pipeline;
@@ -52,7 +53,7 @@ public class Hf2JaxTests
     {
         using var dir = new TempDir();
         string source = TestPaths.Golden($"{model}/params.{flavour}.npz");
-        var hf = Jax2Hf.Run(new Jax2HfOptions(source, dir.File("hf"), Mappings, DType: "keep"));
+        var hf = Jax2Hf.Run(new Jax2HfOptions(source, dir.File("hf"), Mappings, DType: OutputDType.Keep));
         var back = Hf2Jax.Run(new Hf2JaxOptions(hf, dir.File("back.npz"), Mappings, Prefix: flavour == "prefixed" ? "params/" : ""));
         AssertBitIdentical(source, back);
         if (flavour == "bf16")
@@ -66,7 +67,7 @@ public class Hf2JaxTests
     public void DTypeOptionCastsEveryTensor()
     {
         using var dir = new TempDir();
-        var back = Hf2Jax.Run(new Hf2JaxOptions(TestPaths.Golden("pg2-tiny/hf"), dir.File("b.npz"), Mappings, DType: "bf16"));
+        var back = Hf2Jax.Run(new Hf2JaxOptions(TestPaths.Golden("pg2-tiny/hf"), dir.File("b.npz"), Mappings, DType: OutputDType.BF16));
         using var ck = NpzCheckpoint.Open(back);
         Assert.All(ck.Tensors, t => Assert.Equal(DType.BF16, t.DType));
         using var bf16 = NpzCheckpoint.Open(TestPaths.Golden("pg2-tiny/params.bf16.npz"));
@@ -77,7 +78,7 @@ public class Hf2JaxTests
     /// <summary>Copies a golden HF folder, renaming or dropping keys and rewriting config.json as asked.</summary>
     private static string CopyHf(TempDir dir, string folder, Func<string, string?> rename, Func<string, string>? config = null, int shards = 1, string? lmHead = null)
     {
-        using var src = SafetensorsCheckpoint.Open(TestPaths.Golden(folder));
+        using var src = KeySpelling.OpenHf(TestPaths.Golden(folder));
         string outDir = dir.File("copy");
         Directory.CreateDirectory(outDir);
         var keep = src.Tensors.Select(t => (t, name: rename(t.Name))).Where(x => x.name != null).ToList();
@@ -110,7 +111,7 @@ public class Hf2JaxTests
             .Replace("language_model.model.", "model.language_model.")
             .Replace("vision_tower.vision_model.", "model.vision_tower.")
             .Replace("multi_modal_projector.", "model.multi_modal_projector."), shards: 3, lmHead: "lm_head.weight");
-        using (var ck = SafetensorsCheckpoint.Open(folder)) Assert.Equal(KeySpelling.InMemory, ck.Spelling);
+        using (var ck = KeySpelling.OpenHf(folder)) Assert.Equal(KeySpelling.InMemory, KeySpelling.Of(ck));
         var back = Hf2Jax.Run(new Hf2JaxOptions(folder, dir.File("b.npz"), Mappings));
         AssertBitIdentical(TestPaths.Golden("pg1-tiny/params.f32.npz"), back);
     }
@@ -119,7 +120,7 @@ public class Hf2JaxTests
     public void AnUntiedLmHeadIsRefused()
     {
         using var dir = new TempDir();
-        using var src = SafetensorsCheckpoint.Open(TestPaths.Golden("pg1-tiny/hf"));
+        using var src = KeySpelling.OpenHf(TestPaths.Golden("pg1-tiny/hf"));
         var emb = src.Get("language_model.model.embed_tokens.weight");
         // the same shape, other values: the embedding read from one element on
         var shifted = emb with { Data = new Region(emb.Data.File, emb.Data.Offset + 4, emb.ByteLength) };

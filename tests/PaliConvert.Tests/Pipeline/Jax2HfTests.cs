@@ -13,15 +13,15 @@ public class Jax2HfTests
     private static string Mappings => Path.Combine(TestPaths.Root, "mappings");
 
     private static string Convert(TempDir dir, string model, string flavour, string dtype = "auto", long shard = 2_000_000_000) =>
-        Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden($"{model}/params.{flavour}.npz"), dir.File("out"), Mappings, dtype, shard));
+        Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden($"{model}/params.{flavour}.npz"), dir.File("out"), Mappings, Enum.Parse<OutputDType>(dtype, ignoreCase: true), shard));
 
     [Theory]
     [InlineData("pg1-tiny"), InlineData("pg2-tiny")]
     public void F32ConvertsBitIdenticalToTheGoldenFolder(string model)
     {
         using var dir = new TempDir();
-        using var ours = SafetensorsCheckpoint.Open(Convert(dir, model, "f32"));
-        using var golden = SafetensorsCheckpoint.Open(TestPaths.Golden($"{model}/hf-legacy"));
+        using var ours = KeySpelling.OpenHf(Convert(dir, model, "f32"));
+        using var golden = KeySpelling.OpenHf(TestPaths.Golden($"{model}/hf-legacy"));
         Assert.Equal(golden.Tensors.Select(t => t.Name).Order(), ours.Tensors.Select(t => t.Name).Order());
         var diff = DiffReport.Compare(golden, ours);
         foreach (var t in diff.Tensors)
@@ -66,7 +66,7 @@ public class Jax2HfTests
     public void OtherFlavoursConvertWithinTheirRounding(string flavour, string dtype, double tolerance)
     {
         using var dir = new TempDir();
-        using var ours = CheckpointReader.Open(Convert(dir, "pg2-tiny", flavour, dtype));
+        using var ours = KeySpelling.Open(Convert(dir, "pg2-tiny", flavour, dtype));
         var v = ours.Get("language_model.model.layers.1.self_attn.v_proj.weight");
         var up = ours.Get("language_model.model.layers.0.mlp.up_proj.weight");
         var (vType, upType) = (flavour, dtype) switch
@@ -77,7 +77,7 @@ public class Jax2HfTests
         };
         Assert.Equal(vType, v.DType);
         Assert.Equal(upType, up.DType);
-        using var golden = SafetensorsCheckpoint.Open(TestPaths.Golden("pg2-tiny/hf-legacy"));
+        using var golden = KeySpelling.OpenHf(TestPaths.Golden("pg2-tiny/hf-legacy"));
         var d = DiffReport.Compare(golden, ours);
         Assert.Equal(golden.Tensors.Count, d.Tensors.Length);
         Assert.All(d.Tensors, t => Assert.InRange(t.MaxAbsDiff, 0, tolerance));
@@ -95,8 +95,8 @@ public class Jax2HfTests
             var all = NpzCopy.Bytes(t);
             return Enumerable.Range(0, (int)t.Shape[0]).Select(i => (LayerNames.Unstacked(t.Name, i), t.Shape[1..], all[(int)(i * per)..(int)((i + 1) * per)]));
         });
-        using var ours = SafetensorsCheckpoint.Open(Jax2Hf.Run(new Jax2HfOptions(unstacked, dir.File("out"), Mappings)));
-        using var golden = SafetensorsCheckpoint.Open(TestPaths.Golden("pg1-tiny/hf-legacy"));
+        using var ours = KeySpelling.OpenHf(Jax2Hf.Run(new Jax2HfOptions(unstacked, dir.File("out"), Mappings)));
+        using var golden = KeySpelling.OpenHf(TestPaths.Golden("pg1-tiny/hf-legacy"));
         Assert.All(DiffReport.Compare(golden, ours).Tensors, t => Assert.InRange(t.MaxAbsDiff, 0, 1e-6));
         Assert.Equal(golden.Tensors.Count, ours.Tensors.Count);
     }
@@ -109,10 +109,10 @@ public class Jax2HfTests
         var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "model.safetensors.index.json"))).RootElement;
         var files = Directory.GetFiles(outDir, "*.safetensors");
         Assert.True(files.Length >= 4, string.Join(",", files));
-        Assert.Equal(files.Sum(f => { using var c = SafetensorsCheckpoint.Open(f); return c.Tensors.Sum(t => t.ByteLength); }),
+        Assert.Equal(files.Sum(f => { using var c = KeySpelling.OpenHf(f); return c.Tensors.Sum(t => t.ByteLength); }),
             index.GetProperty("metadata").GetProperty("total_size").GetInt64());
-        using var ours = SafetensorsCheckpoint.Open(outDir);
-        using var golden = SafetensorsCheckpoint.Open(TestPaths.Golden("pg1-tiny/hf-legacy"));
+        using var ours = KeySpelling.OpenHf(outDir);
+        using var golden = KeySpelling.OpenHf(TestPaths.Golden("pg1-tiny/hf-legacy"));
         Assert.All(DiffReport.Compare(golden, ours).Tensors, t => Assert.InRange(t.MaxAbsDiff, 0, 1e-6));
     }
 
@@ -143,7 +143,7 @@ public class Jax2HfTests
         using var dir = new TempDir();
         Directory.CreateDirectory(dir.File("out"));
         File.WriteAllText(dir.File("out/keep.txt"), "mine");
-        Assert.Throws<IOException>(() => Convert(dir, "pg1-tiny", "f32"));
+        Assert.Throws<PaliConvert.IO.OutputExistsException>(() => Convert(dir, "pg1-tiny", "f32"));
         Assert.Equal("mine", File.ReadAllText(dir.File("out/keep.txt")));
         Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("out"), Mappings, Force: true));
         Assert.False(File.Exists(dir.File("out/keep.txt")));

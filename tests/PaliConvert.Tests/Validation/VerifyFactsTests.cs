@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PaliConvert.Export;
 using PaliConvert.Models;
 using PaliConvert.Pipeline;
 using PaliConvert.Tests.Cli;
@@ -75,11 +76,11 @@ public class VerifyFactsTests
         string npz = TestPaths.Golden("pg2-tiny/params.f32.npz");
         var outDir = dir.File("onnx");
         ExportOnnx.Run(new ExportOnnxOptions(npz, outDir, TestPaths.Mappings, Stated: new StatedFacts(AttnSoftcap: 20)));
-        var r = Verify.Run(new VerifyOptions(npz, Path.Combine(outDir, ExportOnnx.ModelFile)));
+        var r = Verify.Run(new VerifyOptions(npz, Path.Combine(outDir, OnnxLayout.ModelFile)));
         Assert.False(r.Passed);
         var f = Assert.Single(r.Facts, f => !f.Equal);
         Assert.Equal(("text_config.attn_logit_softcapping", "50", "20"), (f.Fact, f.Source, f.Target));
-        var same = Verify.Run(new VerifyOptions(npz, Path.Combine(outDir, ExportOnnx.ModelFile), Stated: new StatedFacts(AttnSoftcap: 20)));
+        var same = Verify.Run(new VerifyOptions(npz, Path.Combine(outDir, OnnxLayout.ModelFile), Stated: new StatedFacts(AttnSoftcap: 20)));
         Assert.True(same.Passed, same.ToText());
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Xml.Linq;
 using Parquet.Serialization;
+using PaliConvert.Models;
 using PaliConvert.Formats.Safetensors;
 using PaliConvert.Pipeline;
 using PaliConvert.Tensors;
@@ -18,7 +19,7 @@ public class VerifyTests
     {
         string outDir = dir.File("damaged");
         Directory.CreateDirectory(outDir);
-        using var src = SafetensorsCheckpoint.Open(TestPaths.Golden(folder));
+        using var src = KeySpelling.OpenHf(TestPaths.Golden(folder));
         using (var fs = File.Create(Path.Combine(outDir, "model.safetensors")))
         {
             fs.Write(SafetensorsFile.BuildHeader(src.Tensors.Select(t => (t.Name, t.DType, t.Shape)), null));
@@ -77,8 +78,8 @@ public class VerifyTests
             "swap the two Gemma 2 norms of layer 1" => SwapWith(ck, t, b, L + "1.post_attention_layernorm.weight", L + "1.pre_feedforward_layernorm.weight"),
             _ => t.Name.EndsWith("patch_embedding.weight") ? TransposeSpatial(t, b) : b,
         });
-        using (var ck = SafetensorsCheckpoint.Open(folder))
-        using (var golden = SafetensorsCheckpoint.Open(TestPaths.Golden($"{model}/hf-legacy")))
+        using (var ck = KeySpelling.OpenHf(folder))
+        using (var golden = KeySpelling.OpenHf(TestPaths.Golden($"{model}/hf-legacy")))
             Assert.Contains(PaliConvert.Analysis.DiffReport.Compare(golden, ck).Tensors, t => t.Status == PaliConvert.Analysis.DiffStatus.Changed); // the damage is real
         var (code, stdout, _) = CliTests.Run("verify", TestPaths.Golden($"{model}/params.f32.npz"), folder, "--inputs", TestPaths.Golden($"{model}/inputs.npz"), "--mask-key", "mask_ar_prefixlm");
         Assert.True(code == 1, stdout);

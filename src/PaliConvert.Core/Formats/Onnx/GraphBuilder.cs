@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using PaliConvert.Formats.Onnx.Proto;
-using PaliConvert.Mapping;
 using PaliConvert.Tensors;
 
 namespace PaliConvert.Formats.Onnx;

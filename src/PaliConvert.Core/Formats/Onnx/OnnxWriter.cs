@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using PaliConvert.Formats.Onnx.Proto;
 using PaliConvert.IO;
-using PaliConvert.Mapping;
+using PaliConvert.Tensors;
 
 namespace PaliConvert.Formats.Onnx;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using PaliConvert.IO;
-using PaliConvert.Mapping;
 using PaliConvert.Tensors;
 
 namespace PaliConvert.Formats.Safetensors;

@@ -1,4 +1,6 @@
 using Google.Protobuf;
+using PaliConvert.Export;
+using PaliConvert.Tensors;
 using PaliConvert.Formats.Npz;
 using PaliConvert.Formats.Onnx;
 using PaliConvert.Formats.Onnx.Proto;
@@ -15,7 +17,7 @@ public class OnnxExportTests
     private static string Mappings => Path.Combine(TestPaths.Root, "mappings");
 
     private static string Export(TempDir dir, string source, string dtype = "f32", string name = "onnx") =>
-        Path.Combine(ExportOnnx.Run(new ExportOnnxOptions(source, dir.File(name), Mappings, dtype)), ExportOnnx.ModelFile);
+        Path.Combine(ExportOnnx.Run(new ExportOnnxOptions(source, dir.File(name), Mappings, DTypeInfo.ParseLabel(dtype))), OnnxLayout.ModelFile);
 
     public static TheoryData<string, string, string> Sources()
     {
@@ -53,7 +55,7 @@ public class OnnxExportTests
     public void F16ExportComputesWhatItsF16WeightsDo(string model)
     {
         using var dir = new TempDir();
-        var hf16 = Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden($"{model}/params.f32.npz"), dir.File("hf16"), Mappings, DType: "f16"));
+        var hf16 = Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden($"{model}/params.f32.npz"), dir.File("hf16"), Mappings, DType: OutputDType.F16));
         var onnx = Export(dir, hf16, "f16");
         // weights take half the bytes of an f32 export (the files differ less: each weight is padded to 4096 bytes)
         Assert.Equal(OnnxChecker.Check(Export(dir, hf16, "f32", "onnx32")).ExternalBytes, 2 * OnnxChecker.Check(onnx).ExternalBytes);
@@ -163,7 +165,7 @@ public class OnnxExportTests
     public void SplitLayoutChainedGivesTheSameLogitsWithAndWithoutTheCache(string model, int cacheSplit)
     {
         using var dir = new TempDir();
-        var folder = ExportOnnx.Run(new ExportOnnxOptions(TestPaths.Golden($"{model}/params.f32.npz"), dir.File("split"), Mappings, Layout: "split"));
+        var folder = ExportOnnx.Run(new ExportOnnxOptions(TestPaths.Golden($"{model}/params.f32.npz"), dir.File("split"), Mappings, Layout: OnnxLayoutKind.Split));
         Assert.Equal(["decoder_model_merged.onnx", "decoder_model_merged.onnx_data", "embed_tokens.onnx", "embed_tokens.onnx_data", "vision_encoder.onnx", "vision_encoder.onnx_data"],
             Directory.GetFiles(folder).Select(Path.GetFileName).Order());
         foreach (var f in Directory.GetFiles(folder, "*.onnx")) Assert.True(OnnxChecker.Check(f).Ok, f);

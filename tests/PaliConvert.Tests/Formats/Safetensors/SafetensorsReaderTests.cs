@@ -1,6 +1,7 @@
 using System.Text;
 using PaliConvert.Formats.Npz;
 using PaliConvert.Formats.Safetensors;
+using PaliConvert.Models;
 using PaliConvert.Tensors;
 
 namespace PaliConvert.Tests.Formats.Safetensors;
@@ -24,7 +25,7 @@ public class SafetensorsReaderTests
     {
         using var hf = SafetensorsCheckpoint.Open(TestPaths.Golden(folder));
         using var npz = NpzCheckpoint.Open(TestPaths.Golden(folder.Split('/')[0] + "/params.f32.npz"));
-        Assert.Equal(KeySpelling.Hub, hf.Spelling);
+        Assert.Equal(0, hf.Renamed);
         Assert.All(hf.Tensors, t => Assert.Equal(DType.F32, t.DType));
         // Tensors copied unchanged by the conversion must be bit-identical to the big_vision ones.
         AssertSameBytes(npz.Get("llm/final_norm/scale"), hf.Get("language_model.model.norm.weight"), 0);
@@ -41,13 +42,18 @@ public class SafetensorsReaderTests
     }
 
     [Fact]
-    public void InMemorySpellingIsPresentedWithHubKeys()
+    public void ARenameFunctionPresentsStoredNamesUnderAnother()
     {
         using var dir = new TempDir();
         string json = """{"model.language_model.layers.0.self_attn.q_proj.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"model.vision_tower.encoder.layers.0.mlp.fc1.bias":{"dtype":"BF16","shape":[2],"data_offsets":[8,12]},"model.multi_modal_projector.linear.bias":{"dtype":"F16","shape":[1],"data_offsets":[12,14]},"lm_head.weight":{"dtype":"F16","shape":[1],"data_offsets":[14,16]}}""";
         Raw(dir.File("model.safetensors"), json, 16);
-        using var ck = SafetensorsCheckpoint.Open(dir.Path);
-        Assert.Equal(KeySpelling.InMemory, ck.Spelling);
+        using (var stored = SafetensorsCheckpoint.Open(dir.Path))
+        {
+            Assert.Equal(0, stored.Renamed);
+            Assert.NotNull(stored.Find("lm_head.weight"));
+        }
+        using var ck = SafetensorsCheckpoint.Open(dir.Path, KeySpelling.ToHub); // the PaliGemma spellings (Models)
+        Assert.Equal(KeySpelling.InMemory, KeySpelling.Of(ck));
         Assert.NotNull(ck.Find("language_model.model.layers.0.self_attn.q_proj.weight"));
         Assert.NotNull(ck.Find("vision_tower.vision_model.encoder.layers.0.mlp.fc1.bias"));
         Assert.NotNull(ck.Find("multi_modal_projector.linear.bias"));

@@ -17,11 +17,11 @@ public sealed class LoadedModel : IDisposable
 
     public static LoadedModel Open(string path, StatedFacts? stated = null)
     {
-        var ck = CheckpointReader.Open(path);
+        var ck = KeySpelling.Open(path);
         try
         {
             var arch = ArchDetector.Detect(ck, stated);
-            IModelWeights w = ck.Find("llm/embedder/input_embedding") != null ? new BigVisionWeights(ck, arch) : new HfWeights(ck, arch);
+            IModelWeights w = TensorNames.IsBigVision(ck) ? new BigVisionWeights(ck, arch) : new HfWeights(ck, arch);
             return new LoadedModel(ck, w);
         }
         catch

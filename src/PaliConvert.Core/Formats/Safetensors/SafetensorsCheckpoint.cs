@@ -9,20 +9,24 @@ public sealed class SafetensorsCheckpoint : Checkpoint
     public const string IndexName = "model.safetensors.index.json", SingleName = "model.safetensors";
 
     public override string Format => "safetensors";
-    public string Spelling { get; private set; } = KeySpelling.Hub;
+    /// <summary>Tensors whose names the reader's rename function changed.</summary>
+    public int Renamed { get; private set; }
+    private readonly Func<string, string> _rename;
     public IReadOnlyList<string> Files { get; private set; } = [];
-    /// <summary>The folder holding config.json, when the checkpoint is a folder.</summary>
-    public string? Folder { get; private set; }
+    private string? _folder;
+    public override string? Folder => _folder;
 
-    private SafetensorsCheckpoint(string path) : base(path) { }
+    private SafetensorsCheckpoint(string path, Func<string, string>? rename) : base(path) => _rename = rename ?? (n => n);
 
-    public static SafetensorsCheckpoint Open(string path) => Opened(new SafetensorsCheckpoint(path), c => c.Load());
+    /// <summary>Opens a file or folder; <paramref name="rename"/> presents each stored name under another (a key spelling).</summary>
+    public static SafetensorsCheckpoint Open(string path, Func<string, string>? rename = null) =>
+        Opened(new SafetensorsCheckpoint(path, rename), c => c.Load());
 
     private void Load()
     {
         if (File.Exists(Path)) { Files = [Path]; LoadFiles(null); return; }
         if (!Directory.Exists(Path)) throw new FileNotFoundException($"{Path}: no such file or folder");
-        Folder = Path;
+        _folder = Path;
         string index = System.IO.Path.Combine(Path, IndexName), single = System.IO.Path.Combine(Path, SingleName);
         if (File.Exists(index)) LoadFiles(ReadIndex(index));
         else if (File.Exists(single)) { Files = [single]; LoadFiles(null); }
@@ -56,7 +60,7 @@ public sealed class SafetensorsCheckpoint : Checkpoint
 
     private void LoadFiles(Dictionary<string, string>? index)
     {
-        int renamed = 0, total = 0;
+        int renamed = 0;
         var found = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in Files)
         {
@@ -68,9 +72,8 @@ public sealed class SafetensorsCheckpoint : Checkpoint
                 if (index != null && (!index.TryGetValue(e.Name, out var listed) || listed != shard))
                     throw new InvalidDataException($"{file}: tensor '{e.Name}' is in this shard but the index {(listed == null ? "does not list it" : $"places it in '{listed}'")}");
                 found.Add(e.Name);
-                var (key, changed) = KeySpelling.ToHub(e.Name);
-                if (changed) renamed++;
-                total++;
+                string key = _rename(e.Name);
+                if (key != e.Name) renamed++;
                 Add(new TensorInfo(key, e.DType, e.Shape, e.Data), file);
             }
         }
@@ -80,6 +83,6 @@ public sealed class SafetensorsCheckpoint : Checkpoint
             if (missing.Count > 0)
                 throw new InvalidDataException($"{System.IO.Path.Combine(Path, IndexName)}: tensor '{missing[0]}' is not in the shard the index names ('{index[missing[0]]}'){(missing.Count > 1 ? $", nor are {missing.Count - 1} more" : "")}");
         }
-        Spelling = renamed == 0 ? KeySpelling.Hub : renamed == total ? KeySpelling.InMemory : KeySpelling.Mixed;
+        Renamed = renamed;
     }
 }

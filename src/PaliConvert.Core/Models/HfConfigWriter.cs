@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace PaliConvert.Models;
 
 /// <summary>config.json and generation_config.json as transformers 5.17 writes them for PaliGemma (PALIGEMMA.md).</summary>
-public static class HfConfig
+public static class HfConfigWriter
 {
     public static string Build(PaliGemmaArch a, long vocab, string dtype)
     {

@@ -1,6 +1,6 @@
 using PaliConvert.Tensors;
 
-namespace PaliConvert.Mapping;
+namespace PaliConvert.Tensors;
 
 /// <summary>
 /// A target tensor as a strided view of a source tensor's bytes: unstack and split pick a slice, transpose permutes

@@ -1,11 +1,11 @@
 using Google.Protobuf;
 using PaliConvert.Formats.Onnx.Proto;
-using PaliConvert.Mapping;
+using PaliConvert.Formats.Onnx;
 using PaliConvert.Models;
 using PaliConvert.Tensors;
 using static PaliConvert.Formats.Onnx.GraphBuilder;
 
-namespace PaliConvert.Formats.Onnx;
+namespace PaliConvert.Export;
 
 /// <summary>
 /// PaliGemma as an ONNX graph (opset 23), the same computation as the reference forward pass. Weights are the
@@ -14,7 +14,7 @@ namespace PaliConvert.Formats.Onnx;
 /// </summary>
 public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDictionary<string, TensorView> weights, DType storage)
 {
-    private const string Vis = "vision_tower.vision_model.", Lm = "language_model.model.";
+    private const string Vis = TensorNames.HfVision, Lm = TensorNames.HfDecoder;
     private readonly Dictionary<string, string> _used = new();
 
     /// <summary>A weight as float32 in the graph (an f16 initializer is cast once).</summary>

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using PaliConvert.Tensors;
 
-namespace PaliConvert.Mapping;
+namespace PaliConvert.Tensors;
 
 /// <summary>
 /// Streams a <see cref="TensorView"/> in row-major order: contiguous rows are copied, transposed ones are gathered in
