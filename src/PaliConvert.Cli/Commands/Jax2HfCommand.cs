@@ -17,10 +17,10 @@ public static class Jax2HfCommand
         var mappings = MappingsFolder.Option("Folder of mapping rule files");
         var facts = new FactOptions();
         var verify = new Option<bool>("--verify") { Description = "After converting, run both models and compare their logits (exit 1 on mismatch)" };
-        var (atol, seed, inputs, maskKey, json, junit, parquet) = VerifyCommand.Options();
+        var check = new VerifyCommand.VerifyOptionSet();
         var cmd = new Command("jax2hf", "Convert a big_vision .npz to a Hugging Face folder (sharded safetensors, index, config.json)")
-            { input, output, dtype.Option, shard, noPad, force, mappings, verify, atol, seed, inputs, maskKey, json, junit, parquet };
-        foreach (var option in facts.All) cmd.Options.Add(option);
+            { input, output, dtype.Option, shard, noPad, force, mappings, verify };
+        foreach (var option in check.All.Concat(facts.All)) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new Jax2HfOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, dtype.Read(r),
@@ -30,8 +30,9 @@ public static class Jax2HfCommand
             Console.Out.WriteLine(target);
             if (!r.GetValue(verify)) return ExitCodes.Ok;
             // a converted f16/bf16 model differs from its source by its rounding: the tolerance is the user's to set
-            var v = new VerifyOptions(o.Input, target, r.GetValue(inputs), r.GetValue(maskKey)!, r.GetValue(atol), r.GetValue(seed), Stated: o.Stated);
-            return VerifyCommand.Execute(v, new VerifyCommand.ReportPaths(r.GetValue(json), r.GetValue(junit), r.GetValue(parquet)));
+            var v = new VerifyOptions(o.Input, target, r.GetValue(check.Inputs), r.GetValue(check.MaskKey)!, r.GetValue(check.Atol), r.GetValue(check.Seed),
+                Stated: o.Stated);
+            return VerifyCommand.Execute(v, check.Paths(r));
         }));
         return cmd;
     }

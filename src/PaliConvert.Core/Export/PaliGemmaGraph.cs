@@ -23,7 +23,7 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
         if (_used.TryGetValue(name, out var v)) return v;
         if (!weights.TryGetValue(name, out var view)) throw new InvalidDataException($"the model has no tensor '{name}' to export");
         string init = g.Weight(name, view, storage);
-        return _used[name] = storage == DType.F32 ? init : g.Node("Cast", [init], Int("to", 1));
+        return _used[name] = storage == DType.F32 ? init : g.Node("Cast", [init], CastTo(DType.F32));
     }
 
     /// <summary>Pixel values NCHW -> image tokens after the projection [B, T, W].</summary>
@@ -74,7 +74,7 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
         var s1 = g.Node("Slice", [shape, g.IntsVector(1), g.IntsVector(2)]);
         var zeros = g.Node("ConstantOfShape", [g.Node("Concat", [b1, g.IntsVector(tokens)], Int("axis", 0))], TensorAttr("value", DType.I64, BitConverter.GetBytes(0L)));
         var masks = PrefixLmMask(g.Node("Concat", [zeros, tokenTypes], Int("axis", 1)), null, s1);
-        var pos = g.Node("Cast", [g.Node("Range", [g.Ints([0], []), g.Node("Squeeze", [s1, g.IntsVector(0)]), g.Ints([1], [])])], Int("to", 1));
+        var pos = g.Node("Cast", [g.Node("Range", [g.Ints([0], []), g.Node("Squeeze", [s1, g.IntsVector(0)]), g.Ints([1], [])])], CastTo(DType.F32));
         var (sin, cos) = RopeAngles(g.Node("Unsqueeze", [pos, g.IntsVector(1)])); // [S, H/2]
         var (y, _) = Layers(x, sin, cos, masks, null);
         y = g.Node("Slice", [y, g.IntsVector(tokens), g.IntsVector(long.MaxValue), g.IntsVector(1)]);
@@ -92,7 +92,7 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
         string x = g.Node("Mul", [embeds, g.Scalar(MathF.Sqrt(a.Decoder.Width))]);
         var s1 = g.Node("Slice", [g.Node("Shape", [x]), g.IntsVector(1), g.IntsVector(2)]);
         var masks = PrefixLmMask(tokenTypes, attentionMask, s1);
-        var angles = g.Node("Unsqueeze", [g.Node("Cast", [positionIds], Int("to", 1)), g.IntsVector(2)]); // [B, S, 1]
+        var angles = g.Node("Unsqueeze", [g.Node("Cast", [positionIds], CastTo(DType.F32)), g.IntsVector(2)]); // [B, S, 1]
         var (sin, cos) = RopeAngles(angles);
         (sin, cos) = (g.Node("Unsqueeze", [sin, g.IntsVector(1)]), g.Node("Unsqueeze", [cos, g.IntsVector(1)])); // [B, 1, S, H/2]
         var (y, present) = Layers(x, sin, cos, masks, past);
@@ -110,7 +110,7 @@ public sealed class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDic
         var (ck, cqu) = (g.Node("Unsqueeze", [c, g.IntsVector(1)]), g.Node("Unsqueeze", [cq, g.IntsVector(2)]));
         var allowed = g.Node("LessOrEqual", [ck, cqu]);
         if (attentionMask != null)
-            allowed = g.Node("And", [allowed, g.Node("Unsqueeze", [g.Node("Cast", [attentionMask], Int("to", 9)), g.IntsVector(1)])]);
+            allowed = g.Node("And", [allowed, g.Node("Unsqueeze", [g.Node("Cast", [attentionMask], CastTo(DType.Bool)), g.IntsVector(1)])]);
         string? sliding = null;
         if (a.Decoder.SlidingWindow > 0)
         {

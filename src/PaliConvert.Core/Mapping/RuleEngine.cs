@@ -10,15 +10,6 @@ namespace PaliConvert.Mapping;
 /// </summary>
 public static class RuleEngine
 {
-    /// <summary>Symbolic sizes rules may use, read off the architecture.</summary>
-    public static Dictionary<string, long> Symbols(PaliGemmaArch a, long paddedVocab) => new()
-    {
-        ["D"] = a.Vision.Width, ["VL"] = a.Vision.Layers, ["VH"] = a.Vision.Heads, ["VHD"] = a.Vision.HeadDim,
-        ["P"] = a.Vision.Patch, ["T"] = a.Vision.Tokens, ["VM"] = a.Vision.Mlp,
-        ["W"] = a.Decoder.Width, ["L"] = a.Decoder.Layers, ["N"] = a.Decoder.Heads, ["K"] = a.Decoder.KvHeads,
-        ["H"] = a.Decoder.HeadDim, ["F"] = a.Decoder.Mlp, ["V"] = a.Decoder.Vocab, ["VP"] = paddedVocab,
-    };
-
     public static List<TensorView> Apply(RuleFile rules, Checkpoint ck, IReadOnlyDictionary<string, long> symbols)
     {
         var targets = new List<TensorView>();
@@ -55,10 +46,10 @@ public static class RuleEngine
         {
             consumed.Add(stacked.Name);
             CheckShape(ck, stacked, expected);
-            return Run(rule, [TensorView.Of(stacked) with { Name = rule.To }], rule.Ops, symbols);
+            return Run(rule, [TensorView.Of(stacked) with { Name = rule.To }], rule.Steps, symbols);
         }
         var layers = new List<TensorInfo>();
-        bool unstacks = rule.Ops.Count > 0 && rule.Ops[0] is "unstack";
+        bool unstacks = rule.Steps.Count > 0 && rule.Steps[0] is Unstack;
         while (unstacks && ck.Find(LayerNames.Unstacked(rule.From, layers.Count)) is { } layer) layers.Add(layer);
         if (layers.Count == 0)
         {
@@ -73,7 +64,7 @@ public static class RuleEngine
         if (expected != null && expected[0] != layers.Count)
             throw new InvalidDataException($"{ck.Path}: '{rule.From}' is saved unstacked with {layers.Count} layers but the other tensors imply {expected[0]}");
         var views = layers.Select((t, i) => TensorView.Of(t) with { Name = rule.To.Replace("{i}", i.ToString(CultureInfo.InvariantCulture)) }).ToList();
-        return Run(rule, views, rule.Ops.Skip(1), symbols);
+        return Run(rule, views, rule.Steps.Skip(1), symbols);
     }
 
     private static void CheckShape(Checkpoint ck, TensorInfo t, long[]? expected)
@@ -82,47 +73,10 @@ public static class RuleEngine
             throw new InvalidDataException($"{ck.Path}: tensor '{t.Name}' has shape {Shape.Format(t.Shape)} but the other tensors imply {Shape.Format(expected)}");
     }
 
-    private static IEnumerable<TensorView> Run(Rule rule, List<TensorView> views, IEnumerable<object> ops, IReadOnlyDictionary<string, long> symbols)
+    private static IEnumerable<TensorView> Run(Rule rule, List<TensorView> views, IEnumerable<RuleOp> ops, IReadOnlyDictionary<string, long> symbols)
     {
         string where = $"rule '{rule.From}'";
-        foreach (var op in ops)
-        {
-            var (kind, arg) = op switch
-            {
-                string s => (s, (object?)null),
-                Dictionary<object, object> d when d.Count == 1 => ((string)d.Keys.First(), d.Values.First()),
-                _ => throw new InvalidDataException($"{where}: operation {op} is not understood"),
-            };
-            views = kind switch
-            {
-                "unstack" => views.SelectMany(v => Enumerable.Range(0, (int)v.Shape[0])
-                    .Select(i => v.Take(i, v.Name.Replace("{i}", i.ToString(CultureInfo.InvariantCulture))))).ToList(),
-                "split" => views.SelectMany(v => Parts(arg, where) is var parts && parts.Count == v.Shape[0]
-                    ? parts.Select((p, j) => v.Take(j, v.Name.Replace("{part}", p)))
-                    : throw new InvalidDataException($"'{v.Source.Name}': split into {Parts(arg, where).Count} parts but axis 0 of {Shape.Format(v.Shape)} has {v.Shape[0]}")).ToList(),
-                "transpose" => views.Select(v => v.Transpose(Ints(arg, where).Select(x => (int)x).ToArray())).ToList(),
-                "reshape" => views.Select(v => v.Reshape(Sizes(arg, symbols, where))).ToList(),
-                "pad_rows" => views.Select(v => Pad(v, SizeExpr.Eval(Scalar(arg, where), symbols, where))).ToList(),
-                _ => throw new InvalidDataException($"{where}: unknown operation '{kind}' (unstack, split, transpose, reshape, pad_rows)"),
-            };
-        }
+        foreach (var op in ops) views = op.Forward(views, symbols, where);
         return views;
     }
-
-    private static TensorView Pad(TensorView v, long rows)
-    {
-        if (v.Relabelled != null || v.Shape.Length != 2 || rows < v.Shape[0]) throw new InvalidDataException($"'{v.Source.Name}': cannot pad {Shape.Format(v.LogicalShape)} to {rows} rows");
-        return rows == v.Shape[0] ? v : v with { PadRowsTo = rows };
-    }
-
-    private static List<string> Parts(object? arg, string where) =>
-        arg is List<object> l ? l.Select(x => x.ToString()!).ToList() : throw new InvalidDataException($"{where}: split needs a list of part names");
-
-    private static List<long> Ints(object? arg, string where) =>
-        arg is List<object> l ? l.Select(x => long.Parse(x.ToString()!, CultureInfo.InvariantCulture)).ToList() : throw new InvalidDataException($"{where}: expected a list of integers");
-
-    private static long[] Sizes(object? arg, IReadOnlyDictionary<string, long> symbols, string where) =>
-        arg is List<object> l ? l.Select(x => SizeExpr.Eval(x.ToString()!, symbols, where)).ToArray() : throw new InvalidDataException($"{where}: reshape needs a list of sizes");
-
-    private static string Scalar(object? arg, string where) => arg?.ToString() ?? throw new InvalidDataException($"{where}: missing argument");
 }

@@ -56,78 +56,44 @@ public static class RuleInverse
     }
 
     /// <summary>Target names in big_vision order (layer-major, then part), one slice's shape, and the other operations.</summary>
-    private static (List<string> names, long[] sliceShape, List<(string kind, object? arg)> rest) Slices(Rule rule, long[] shape, string where)
+    private static (List<string> names, long[] sliceShape, List<RuleOp> rest) Slices(Rule rule, long[] shape, string where)
     {
-        var ops = rule.Ops.Select(op => Parse(op, where)).ToList();
         var names = new List<string> { rule.To };
         var s = shape;
         int k = 0;
-        if (k < ops.Count && ops[k].kind == "unstack")
+        var ops = rule.Steps;
+        if (k < ops.Count && ops[k] is Unstack)
         {
             long n = s[0];
             names = names.SelectMany(x => Enumerable.Range(0, (int)n).Select(i => x.Replace("{i}", i.ToString(CultureInfo.InvariantCulture)))).ToList();
             s = s[1..];
             k++;
         }
-        if (k < ops.Count && ops[k].kind == "split")
+        if (k < ops.Count && ops[k] is Split split)
         {
-            var parts = ((List<object>)ops[k].arg!).Select(p => p.ToString()!).ToList();
-            if (parts.Count != s[0]) throw new InvalidDataException($"{where}: split into {parts.Count} parts but axis 0 of {Shape.Format(s)} has {s[0]}");
-            names = names.SelectMany(x => parts.Select(p => x.Replace("{part}", p))).ToList();
+            if (split.Parts.Count != s[0]) throw new InvalidDataException($"{where}: split into {split.Parts.Count} parts but axis 0 of {Shape.Format(s)} has {s[0]}");
+            names = names.SelectMany(x => split.Parts.Select(p => x.Replace("{part}", p))).ToList();
             s = s[1..];
             k++;
         }
         var rest = ops.Skip(k).ToList();
-        if (rest.Any(o => o.kind is "unstack" or "split"))
+        if (rest.Any(o => o is Unstack or Split))
             throw new InvalidDataException($"{where}: unstack and split must come first (in that order) for the rule to run backwards");
         return (names, s, rest);
     }
 
-    private static List<long[]> ShapesBefore(List<(string kind, object? arg)> ops, long[] start, IReadOnlyDictionary<string, long> symbols, string where)
+    private static List<long[]> ShapesBefore(List<RuleOp> ops, long[] start, IReadOnlyDictionary<string, long> symbols, string where)
     {
         var shapes = new List<long[]> { start };
-        foreach (var (kind, arg) in ops)
-        {
-            var s = shapes[^1];
-            shapes.Add(kind switch
-            {
-                "transpose" => ((List<object>)arg!).Select(p => s[int.Parse(p.ToString()!, CultureInfo.InvariantCulture)]).ToArray(),
-                "reshape" => ((List<object>)arg!).Select(x => SizeExpr.Eval(x.ToString()!, symbols, where)).ToArray(),
-                "pad_rows" => [SizeExpr.Eval(arg!.ToString()!, symbols, where), .. s[1..]],
-                _ => throw new InvalidDataException($"{where}: unknown operation '{kind}'"),
-            });
-        }
+        foreach (var op in ops) shapes.Add(op.ShapeAfter(shapes[^1], symbols, where));
         return shapes;
     }
 
-    private static TensorView Undo(TensorView v, List<(string kind, object? arg)> ops, List<long[]> before)
+    private static TensorView Undo(TensorView v, List<RuleOp> ops, List<long[]> before)
     {
-        for (int k = ops.Count - 1; k >= 0; k--)
-        {
-            var (kind, arg) = ops[k];
-            v = kind switch
-            {
-                "reshape" => v.Reshape(before[k]),
-                "transpose" => v.Transpose(Inverse(((List<object>)arg!).Select(p => int.Parse(p.ToString()!, CultureInfo.InvariantCulture)).ToArray())),
-                _ => v.TakeRows(before[k][0]),
-            };
-        }
+        for (int k = ops.Count - 1; k >= 0; k--) v = ops[k].Undo(v, before[k]);
         return v;
     }
-
-    private static int[] Inverse(int[] perm)
-    {
-        var inv = new int[perm.Length];
-        for (int i = 0; i < perm.Length; i++) inv[perm[i]] = i;
-        return inv;
-    }
-
-    private static (string kind, object? arg) Parse(object op, string where) => op switch
-    {
-        string s => (s, null),
-        Dictionary<object, object> d when d.Count == 1 => ((string)d.Keys.First(), d.Values.First()),
-        _ => throw new InvalidDataException($"{where}: operation {op} is not understood"),
-    };
 
     /// <summary>'A == B' or 'A != B' over sizes.</summary>
     public static bool Holds(string condition, IReadOnlyDictionary<string, long> symbols, string where)

@@ -21,11 +21,10 @@ public static class Hf2Jax
         if (ck.Folder == null || !File.Exists(Path.Combine(ck.Folder, HfConfigFile.FileName)))
             throw new InvalidDataException($"{o.Input}: config.json is needed beside the weights (it gives head_dim and image_token_index)");
         var arch = ArchDetector.Detect(ck);
-        var rules = RuleFile.ForFamily(o.MappingsFolder, arch.Family);
         long rows = arch.Decoder.Vocab;
-        var symbols = RuleEngine.Symbols(arch, rows);
-        symbols["V"] = Math.Min(arch.ImageTokenIndex, rows); // rows from image_token_index on were added for HF
-        var plan = RuleInverse.Apply(rules, ck, symbols);
+        // rows from image_token_index on were added for HF: big_vision's vocabulary ends there
+        var quantities = Quantities.Of(arch, Math.Min(arch.ImageTokenIndex, rows), rows);
+        var (_, plan) = RuleSet.Load(o.MappingsFolder).Apply(arch.Family, f => RuleInverse.Apply(f, ck, f.Symbols(quantities)));
 
         using var output = AtomicOutput.ForFile(o.Output, o.Force);
         long total = plan.Sum(t => t.Slices.Sum(s => Shape.Elements(s.Shape))), done = 0;

@@ -49,7 +49,9 @@ public static class Jax2Hf
     {
         long vocab = arch.Decoder.Vocab;
         long padded = padVocab ? (vocab + 1 + 63) / 64 * 64 : vocab;
-        return (RuleEngine.Apply(RuleFile.ForFamily(mappings, arch.Family), ck, RuleEngine.Symbols(arch, padded)), padded);
+        var quantities = Quantities.Of(arch, vocab, padded);
+        var (_, views) = RuleSet.Load(mappings).Apply(arch.Family, f => RuleEngine.Apply(f, ck, f.Symbols(quantities)));
+        return (views, padded);
     }
 
     private static string TorchName(DType d) => d switch

@@ -6,15 +6,25 @@ namespace PaliConvert.Tests.Mapping;
 
 public class RuleEngineTests
 {
-    private static (RuleFile rules, string error) Apply(string yaml, string model = "pg2-tiny")
+    /// <summary>The size symbols the test rules use, declared as a rule file declares them.</summary>
+    internal const string Sizes = """
+        sizes: {W: text_config.hidden_size, L: text_config.num_hidden_layers, N: text_config.num_attention_heads,
+                K: text_config.num_key_value_heads, H: text_config.head_dim}
+        """;
+
+    private static string Apply(string yaml, string model = "pg2-tiny")
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir.File("r.yaml"), yaml);
+        File.WriteAllText(dir.File("r.yaml"), Sizes + "\n" + yaml);
         using var ck = NpzCheckpoint.Open(TestPaths.Golden($"{model}/params.f32.npz"));
-        var rules = RuleFile.Load(dir.File("r.yaml"));
-        var symbols = RuleEngine.Symbols(ArchDetector.Detect(ck), 320);
-        var e = Record.Exception(() => RuleEngine.Apply(rules, ck, symbols));
-        return (rules, e?.Message ?? "");
+        var arch = ArchDetector.Detect(ck);
+        var e = Record.Exception(() =>
+        {
+            var rules = RuleFile.Load(dir.File("r.yaml"));
+            RuleEngine.Apply(rules, ck, rules.Symbols(Quantities.Of(arch, 300, 320)));
+        });
+        Assert.True(e is null or InvalidDataException, e?.ToString());
+        return e?.Message ?? "";
     }
 
     private const string Skip = "skip: [img/embedding/bias, img/embedding/kernel, img/pos_embedding, img/head/kernel, img/head/bias, llm/final_norm/scale]";
@@ -22,7 +32,7 @@ public class RuleEngineTests
     [Fact]
     public void TargetProducedTwiceIsNamed()
     {
-        var (_, error) = Apply("""
+        var error = Apply("""
             name: t
             rules:
               - {from: img/head/bias, to: x}
@@ -34,7 +44,7 @@ public class RuleEngineTests
     [Fact]
     public void UnmappedSourceTensorsAreListedUnlessSkipped()
     {
-        var (_, error) = Apply("name: t\nrules:\n  - {from: img/head/bias, to: x}\n");
+        var error = Apply("name: t\nrules:\n  - {from: img/head/bias, to: x}\n");
         Assert.Contains("that no rule of 't' maps", error);
         Assert.Contains("img/Transformer/encoder_norm/bias", error);
     }
@@ -44,11 +54,15 @@ public class RuleEngineTests
     [InlineData("kv.{part}.{i}", "[unstack]", "still has a placeholder")]
     [InlineData("kv.{part}.{i}", "[unstack, {split: [a, b, c]}]", "split into 3 parts but axis 0")]
     [InlineData("kv.{i}", "[unstack, {reshape: [W, 3]}]", "cannot reshape")]
-    [InlineData("kv.{i}", "[unstack, {transpose: [0, 0, 1]}]", "does not fit shape")]
+    [InlineData("kv.{i}", "[unstack, {transpose: [0, 0, 1]}]", "transpose needs a permutation of 0..n-1, not ['0', '0', '1']")]
+    [InlineData("kv.{i}", "[unstack, {transpose: [1, 0]}]", "transpose of 2 axes on 'llm/layers/attn/kv_einsum/w'")]
+    [InlineData("kv.{i}", "[{split: x}]", "split needs a list of part names, not 'x'")]
+    [InlineData("kv.{i}", "[{unstack: 3}]", "unstack takes no argument")]
+    [InlineData("kv.{i}", "[{split: [a], reshape: [W]}]", "operation {split: ['a'], reshape: ['W']} is not understood")]
     [InlineData("kv.{i}", "[unstack, {reshape: [Q]}]", "unknown size 'Q'")]
     public void BadRulesAreRefusedWithTheReason(string to, string ops, string expected)
     {
-        var (_, error) = Apply($$"""
+        var error = Apply($$"""
             name: t
             {{Skip}}
             rules:
@@ -60,7 +74,7 @@ public class RuleEngineTests
     [Fact]
     public void ASourceShapeThatContradictsTheRuleIsNamed()
     {
-        var (_, error) = Apply($$"""
+        var error = Apply($$"""
             name: t
             {{Skip}}
             rules:
@@ -72,7 +86,7 @@ public class RuleEngineTests
     [Fact]
     public void ReshapeAfterTransposeRelabelsAndRefusesAFollowingTranspose()
     {
-        var (_, error) = Apply($$"""
+        var error = Apply($$"""
             name: t
             {{Skip}}
             rules:

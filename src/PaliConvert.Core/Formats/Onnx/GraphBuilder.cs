@@ -84,6 +84,9 @@ public sealed class GraphBuilder
                 if (n.Output[i] == from) n.Output[i] = to;
     }
 
+    /// <summary>Cast's "to" attribute, by the target's dtype.</summary>
+    public static AttributeProto CastTo(DType d) => Int("to", OnnxType(d));
+
     public static AttributeProto Int(string name, long v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = v };
     public static AttributeProto Float(string name, float v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = v };
     public static AttributeProto String(string name, string v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(v) };
