@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace PaliConvert.Tests.Cli;
@@ -6,17 +5,7 @@ namespace PaliConvert.Tests.Cli;
 /// <summary>Runs the real paliconvert binary: arguments in, exit code and output out.</summary>
 public class CliTests
 {
-    internal static (int code, string stdout, string stderr) Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "paliconvert.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    private static (int code, string stdout, string stderr) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void InspectPrintsLayersAndSummary()
@@ -81,12 +70,40 @@ public class CliTests
         Assert.Equal([existing], Directory.GetFiles(dir.Path)); // nothing half-written left behind
     }
 
+    private static readonly string[] Commands = ["inspect", "diff", "synth", "jax2hf", "hf2jax", "logits", "verify", "export-onnx", "check-onnx"];
+
     [Fact]
-    public void HelpListsTheCommands()
+    public void HelpListsEveryCommand()
     {
         var (code, stdout, _) = Run("--help");
         Assert.Equal(0, code);
-        foreach (var c in new[] { "inspect", "diff", "synth" }) Assert.Contains(c, stdout);
+        foreach (var c in Commands) Assert.Contains($"  {c} ", stdout);
+    }
+
+    public static TheoryData<string, string[]> CommandOptions() => new()
+    {
+        { "inspect", ["<path>", "--json"] },
+        { "diff", ["<a>", "<b>", "--all", "--json"] },
+        { "synth", ["--variant", "--dtype", "--seed", "--force"] },
+        { "jax2hf", ["--dtype", "--max-shard-size", "--no-pad-vocab", "--force", "--mappings", "--verify", "--atol", "--report", "--junit",
+            "--parquet", "--query-pre-attn-scalar", "--attn-softcap", "--final-softcap", "--config"] },
+        { "hf2jax", ["--dtype", "--prefix", "--force", "--mappings"] },
+        { "logits", ["--inputs", "--mask-key", "--out", "--query-pre-attn-scalar", "--config"] },
+        { "verify", ["<source>", "<target>", "--inputs", "--atol", "--seed", "--engine", "--report", "--junit", "--parquet", "--config"] },
+        { "export-onnx", ["--dtype", "--layout", "--force", "--mappings", "--config", "--query-pre-attn-scalar"] },
+        { "check-onnx", ["<model>"] },
+    };
+
+    [Theory, MemberData(nameof(CommandOptions))]
+    public void EveryCommandsHelpDescribesItsOptions(string command, string[] options)
+    {
+        var (code, stdout, stderr) = Run(command, "--help");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"Usage:\n  paliconvert {command}", stdout);
+        foreach (var o in options) Assert.Contains(o, stdout);
+        // every option line carries a description after its name
+        foreach (var line in stdout.Split('\n').Where(l => l.TrimStart().StartsWith("--") && !l.Contains("--help")))
+            Assert.Matches(@"^\s+--\S+.*\S\s{2,}\S", line);
     }
 
     [Fact]

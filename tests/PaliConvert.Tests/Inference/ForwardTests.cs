@@ -18,13 +18,6 @@ public class ForwardTests
         return d;
     }
 
-    internal static double MaxAbs(float[] a, float[] b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        double m = 0;
-        for (int i = 0; i < a.Length; i++) m = Math.Max(m, Math.Abs(a[i] - b[i]));
-        return m;
-    }
 
     [Theory, MemberData(nameof(Cases))]
     public void BigVisionViewMatchesBigVisionLogits(string model, string flavour, string mask)
@@ -35,7 +28,7 @@ public class ForwardTests
         // the prefixed file holds the mixed file's values; golden logits were computed per values
         var (shape, expected) = NpyFile.ReadF32(TestPaths.Golden($"{model}/logits.jax.{(flavour == "prefixed" ? "mixed" : flavour)}.{mask}.npy"));
         Assert.Equal(new long[] { 2, 7, 300 }, shape);
-        Assert.InRange(MaxAbs(expected, r.Logits), 0, Tolerance);
+        Assert.InRange(ModelRuns.MaxAbs(expected, r.Logits), 0, Tolerance);
     }
 
     [Theory]
@@ -44,8 +37,8 @@ public class ForwardTests
     {
         using var m = LoadedModel.Open(TestPaths.Golden($"{model}/params.f32.npz"));
         var r = new PaliGemmaForward(m.Weights).Run(InputsFile.Load(TestPaths.Golden($"{model}/inputs.npz"), "mask_ar_prefixlm"));
-        Assert.InRange(MaxAbs(NpyFile.ReadF32(TestPaths.Golden($"{model}/zimg.jax.f32.npy")).values, r.ImageTokens), 0, Tolerance);
-        Assert.InRange(MaxAbs(NpyFile.ReadF32(TestPaths.Golden($"{model}/pre_logits.jax.f32.prefixlm.npy")).values, r.PreLogits), 0, Tolerance);
+        Assert.InRange(ModelRuns.MaxAbs(NpyFile.ReadF32(TestPaths.Golden($"{model}/zimg.jax.f32.npy")).values, r.ImageTokens), 0, Tolerance);
+        Assert.InRange(ModelRuns.MaxAbs(NpyFile.ReadF32(TestPaths.Golden($"{model}/pre_logits.jax.f32.prefixlm.npy")).values, r.PreLogits), 0, Tolerance);
     }
 
     [Theory]

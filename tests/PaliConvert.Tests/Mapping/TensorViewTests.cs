@@ -1,6 +1,5 @@
 using PaliConvert.Mapping;
 using PaliConvert.Tensors;
-using PaliConvert.Tests.Formats.Npz;
 
 namespace PaliConvert.Tests.Mapping;
 

@@ -4,7 +4,6 @@ using PaliConvert.Formats.Npz;
 using PaliConvert.Formats.Safetensors;
 using PaliConvert.Pipeline;
 using PaliConvert.Tensors;
-using PaliConvert.Tests.Formats.Npz;
 
 namespace PaliConvert.Tests.Pipeline;
 
@@ -38,7 +37,7 @@ public class Hf2JaxTests
         // and numpy reads it: bf16/f32 descrs, stored zip, CRCs
         var oracle = JsonDocument.Parse(TestPaths.Python("npz_oracle.py", back)).RootElement;
         using var ck = NpzCheckpoint.Open(back);
-        foreach (var t in ck.Tensors) Assert.Equal(NpzReaderTests.Sha256(t), oracle.GetProperty(t.Name)[2].GetString());
+        foreach (var t in ck.Tensors) Assert.Equal(NpzCopy.Sha256(t), oracle.GetProperty(t.Name)[2].GetString());
     }
 
     public static TheoryData<string, string> Flavours()

@@ -3,7 +3,6 @@ using PaliConvert.Formats.Npz;
 using PaliConvert.Models;
 using PaliConvert.Synth;
 using PaliConvert.Tensors;
-using PaliConvert.Tests.Formats.Npz;
 
 namespace PaliConvert.Tests.Synth;
 
@@ -54,7 +53,7 @@ public class SynthTests
                 _ => DTypeInfo.ParseLabel(mode),
             };
             Assert.Equal(expected, t.DType);
-            Assert.Equal(NpzReaderTests.Sha256(t), oracle.GetProperty(name)[2].GetString());
+            Assert.Equal(NpzCopy.Sha256(t), oracle.GetProperty(name)[2].GetString());
             var v = new float[t.Elements];
             t.ReadF32(0, v);
             double mean = v.Average(), std = Math.Sqrt(v.Average(x => (x - mean) * (x - mean)));

@@ -43,7 +43,7 @@ public class VerifyFactsTests
         Assert.True(r.Passed, r.ToText());
         Assert.Equal(25, r.Facts.Count);
         var folder = HfCopy.Write("pg2-tiny/hf", dir.File("m"), c => HfCopy.Set(c, "text_config.rope_parameters.rope_theta", 1000.0));
-        var (code, stdout, stderr) = CliTests.Run("verify", TestPaths.Golden("pg2-tiny/params.f32.npz"), folder, "--report", dir.File("r.json"));
+        var (code, stdout, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg2-tiny/params.f32.npz"), folder, "--report", dir.File("r.json"));
         Assert.True(code == 1, stdout + stderr);
         Assert.Contains("text_config.rope_theta: source 10000, target 1000", stdout);
         var facts = JsonDocument.Parse(File.ReadAllText(dir.File("r.json"))).RootElement.GetProperty("facts");
@@ -89,16 +89,16 @@ public class VerifyFactsTests
     {
         using var dir = new TempDir();
         string npz = TestPaths.Golden("pg2-tiny/params.f32.npz"), inputs = TestPaths.Golden("pg2-tiny/inputs.npz");
-        var (code, _, stderr) = CliTests.Run("logits", npz, "--inputs", inputs, "--mask-key", "mask_ar_prefixlm", "--out", dir.File("a.npy"));
+        var (code, _, stderr) = CliRunner.Run("logits", npz, "--inputs", inputs, "--mask-key", "mask_ar_prefixlm", "--out", dir.File("a.npy"));
         Assert.True(code == 0, stderr);
         Assert.Contains("assumed from big_vision's defaults", stderr);
         Assert.Contains("text_config.query_pre_attn_scalar 16", stderr);
         Assert.Contains("--query-pre-attn-scalar", stderr);
-        (code, _, stderr) = CliTests.Run("logits", npz, "--inputs", inputs, "--mask-key", "mask_ar_prefixlm", "--out", dir.File("b.npy"),
+        (code, _, stderr) = CliRunner.Run("logits", npz, "--inputs", inputs, "--mask-key", "mask_ar_prefixlm", "--out", dir.File("b.npy"),
             "--config", TestPaths.Golden("pg2-tiny/hf/config.json"));
         Assert.True(code == 0, stderr);
         Assert.DoesNotContain("warning", stderr);
-        (code, _, stderr) = CliTests.Run("jax2hf", npz, dir.File("hf"), "--query-pre-attn-scalar", "12", "--attn-softcap", "0");
+        (code, _, stderr) = CliRunner.Run("jax2hf", npz, dir.File("hf"), "--query-pre-attn-scalar", "12", "--attn-softcap", "0");
         Assert.True(code == 0, stderr);
         var text = JsonNode.Parse(File.ReadAllText(dir.File("hf/config.json")))!["text_config"]!;
         Assert.Equal(12.0, text["query_pre_attn_scalar"]!.GetValue<double>());

@@ -81,7 +81,7 @@ public class VerifyTests
         using (var ck = KeySpelling.OpenHf(folder))
         using (var golden = KeySpelling.OpenHf(TestPaths.Golden($"{model}/hf-legacy")))
             Assert.Contains(PaliConvert.Analysis.DiffReport.Compare(golden, ck).Tensors, t => t.Status == PaliConvert.Analysis.DiffStatus.Changed); // the damage is real
-        var (code, stdout, _) = CliTests.Run("verify", TestPaths.Golden($"{model}/params.f32.npz"), folder, "--inputs", TestPaths.Golden($"{model}/inputs.npz"), "--mask-key", "mask_ar_prefixlm");
+        var (code, stdout, _) = CliRunner.Run("verify", TestPaths.Golden($"{model}/params.f32.npz"), folder, "--inputs", TestPaths.Golden($"{model}/inputs.npz"), "--mask-key", "mask_ar_prefixlm");
         Assert.True(code == 1, stdout);
         Assert.Contains("FAIL", stdout);
         var r = Verify.Run(new VerifyOptions(TestPaths.Golden($"{model}/params.f32.npz"), folder)); // random inputs catch it too
@@ -107,7 +107,7 @@ public class VerifyTests
     public async Task ReportsAreWrittenAndReadable()
     {
         using var dir = new TempDir();
-        var (code, _, stderr) = CliTests.Run("verify", TestPaths.Golden("pg2-tiny/params.mixed.npz"), TestPaths.Golden("pg2-tiny/hf"),
+        var (code, _, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg2-tiny/params.mixed.npz"), TestPaths.Golden("pg2-tiny/hf"),
             "--atol", "0.05", "--report", dir.File("r.json"), "--junit", dir.File("r.xml"), "--parquet", dir.File("r.parquet"));
         Assert.True(code == 0, stderr);
         var json = JsonDocument.Parse(File.ReadAllText(dir.File("r.json"))).RootElement;
@@ -138,12 +138,12 @@ public class VerifyTests
     [Fact]
     public void UnusableInputExitsTwo()
     {
-        var (code, _, stderr) = CliTests.Run("verify", TestPaths.Golden("pg1-tiny/params.f32.npz"), TestPaths.Golden("pg2-tiny/hf"));
+        var (code, _, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg1-tiny/params.f32.npz"), TestPaths.Golden("pg2-tiny/hf"));
         Assert.Equal(2, code);
         Assert.Contains("differ in architecture", stderr);
         using var dir = new TempDir();
         File.WriteAllBytes(dir.File("in.npz"), [1, 2, 3]);
-        (code, _, stderr) = CliTests.Run("verify", TestPaths.Golden("pg1-tiny/params.f32.npz"), TestPaths.Golden("pg1-tiny/hf"), "--inputs", dir.File("in.npz"));
+        (code, _, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg1-tiny/params.f32.npz"), TestPaths.Golden("pg1-tiny/hf"), "--inputs", dir.File("in.npz"));
         Assert.Equal(2, code);
         Assert.Contains("in.npz", stderr);
     }
@@ -152,11 +152,11 @@ public class VerifyTests
     public void LogitsCommandWritesWhatGoldenHolds()
     {
         using var dir = new TempDir();
-        var (code, _, stderr) = CliTests.Run("logits", TestPaths.Golden("pg2-tiny/params.bf16.npz"), "--inputs", TestPaths.Golden("pg2-tiny/inputs.npz"),
+        var (code, _, stderr) = CliRunner.Run("logits", TestPaths.Golden("pg2-tiny/params.bf16.npz"), "--inputs", TestPaths.Golden("pg2-tiny/inputs.npz"),
             "--mask-key", "mask_ar_fullprefix", "--out", dir.File("l.npy"));
         Assert.True(code == 0, stderr);
         var (shape, ours) = PaliConvert.Formats.Npz.NpyFile.ReadF32(dir.File("l.npy"));
         Assert.Equal(new long[] { 2, 7, 300 }, shape);
-        Assert.InRange(Inference.ForwardTests.MaxAbs(PaliConvert.Formats.Npz.NpyFile.ReadF32(TestPaths.Golden("pg2-tiny/logits.jax.bf16.fullprefix.npy")).values, ours), 0, 1e-4);
+        Assert.InRange(ModelRuns.MaxAbs(PaliConvert.Formats.Npz.NpyFile.ReadF32(TestPaths.Golden("pg2-tiny/logits.jax.bf16.fullprefix.npy")).values, ours), 0, 1e-4);
     }
 }

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using PaliConvert.Formats.Zip;
 
-namespace PaliConvert.Tests.Formats.Npz;
+namespace PaliConvert.Tests;
 
 /// <summary>Hand-made .npy and .npz bytes, hostile ones included.</summary>
 public static class NpzBytes

@@ -22,7 +22,13 @@ public static class ModelRuns
     }
 
     /// <summary>Exports the model (either format) into <paramref name="dir"/> and runs it in ONNX Runtime.</summary>
-    public static (float[] logits, int vocab) Onnx(string path, TempDir dir, ModelInputs inputs, StatedFacts? stated = null, OnnxLayoutKind layout = OnnxLayoutKind.Single)
+    public static (float[] logits, int vocab) Onnx(
+        string path,
+        TempDir dir,
+        ModelInputs inputs,
+        StatedFacts? stated = null,
+        OnnxLayoutKind layout = OnnxLayoutKind.Single
+    )
     {
         string folder = dir.File($"onnx-{Guid.NewGuid():N}");
         ExportOnnx.Run(new ExportOnnxOptions(path, folder, TestPaths.Mappings, Layout: layout, Stated: stated));
@@ -33,28 +39,52 @@ public static class ModelRuns
     public static (float[] logits, int vocab) Oracle(string npz, string model, string mask, TempDir dir, object facts)
     {
         string output = dir.File($"oracle-{Guid.NewGuid():N}.npy");
-        TestPaths.Python("forward_oracle.py", npz, TestPaths.Golden($"{model}/inputs.npz"), $"mask_ar_{mask}", output, JsonSerializer.Serialize(facts));
+        TestPaths.Python(
+            "forward_oracle.py",
+            npz,
+            TestPaths.Golden($"{model}/inputs.npz"),
+            $"mask_ar_{mask}",
+            output,
+            JsonSerializer.Serialize(facts)
+        );
         var (shape, values) = NpyFile.ReadF32(output);
         return (values, (int)shape[2]);
     }
 
     /// <summary>Facts for the oracle, as the golden models have them unless changed.</summary>
-    public static Dictionary<string, object> GoldenFacts(string model) => new()
-    {
-        ["eps"] = 1e-6, ["vision_eps"] = 1e-6, ["theta"] = 10000.0, ["query_scalar"] = 16.0,
-        ["attn_softcap"] = model == "pg2-tiny" ? 50.0 : 0.0, ["window"] = 0,
-        ["layer_types"] = model == "pg2-tiny" ? new[] { "sliding_attention", "full_attention" } : new[] { "full_attention", "full_attention" },
-    };
+    public static Dictionary<string, object> GoldenFacts(string model) =>
+        new()
+        {
+            ["eps"] = 1e-6,
+            ["vision_eps"] = 1e-6,
+            ["theta"] = 10000.0,
+            ["query_scalar"] = 16.0,
+            ["attn_softcap"] = model == "pg2-tiny" ? 50.0 : 0.0,
+            ["window"] = 0,
+            ["layer_types"] =
+                model == "pg2-tiny" ? new[] { "sliding_attention", "full_attention" } : new[] { "full_attention", "full_attention" },
+        };
 
     /// <summary>max |a - b| over the vocabulary both share (an HF model's padded rows are left out).</summary>
     public static double MaxAbs((float[] logits, int vocab) a, (float[] logits, int vocab) b)
     {
-        int v = Math.Min(a.vocab, b.vocab), rows = a.logits.Length / a.vocab;
+        int v = Math.Min(a.vocab, b.vocab),
+            rows = a.logits.Length / a.vocab;
         Assert.Equal(rows, b.logits.Length / b.vocab);
         double m = 0;
         for (int r = 0; r < rows; r++)
-            for (int i = 0; i < v; i++)
-                m = Math.Max(m, Math.Abs(a.logits[r * a.vocab + i] - b.logits[r * b.vocab + i]));
+        for (int i = 0; i < v; i++)
+            m = Math.Max(m, Math.Abs(a.logits[r * a.vocab + i] - b.logits[r * b.vocab + i]));
+        return m;
+    }
+
+    /// <summary>max |a - b| of two arrays of equal length.</summary>
+    public static double MaxAbs(float[] a, float[] b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        double m = 0;
+        for (int i = 0; i < a.Length; i++)
+            m = Math.Max(m, Math.Abs(a[i] - b[i]));
         return m;
     }
 }

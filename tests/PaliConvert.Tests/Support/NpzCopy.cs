@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using PaliConvert.Formats.Npz;
 using PaliConvert.Tensors;
 
@@ -25,4 +26,13 @@ public static class NpzCopy
     }
 
     public static byte[] Bytes(TensorInfo t) => t.Data.Span(0, (int)t.ByteLength).ToArray();
+
+    /// <summary>SHA-256 of a tensor's stored bytes, as the numpy oracle prints it.</summary>
+    public static string Sha256(TensorInfo t)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        for (long o = 0; o < t.ByteLength; o += 1 << 20)
+            sha.AppendData(t.Data.Span(o, (int)Math.Min(1 << 20, t.ByteLength - o)));
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
 }

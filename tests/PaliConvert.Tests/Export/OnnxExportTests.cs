@@ -10,7 +10,7 @@ using PaliConvert.Tests.Cli;
 using PaliConvert.Tests.Inference;
 using PaliConvert.Validation;
 
-namespace PaliConvert.Tests.Formats.Onnx;
+namespace PaliConvert.Tests.Export;
 
 public class OnnxExportTests
 {
@@ -121,7 +121,7 @@ public class OnnxExportTests
         var check = OnnxChecker.Check(onnx);
         Assert.False(check.Ok);
         Assert.Contains(check.Problems, p => p.Contains(expected));
-        var (code, stdout, _) = CliTests.Run("check-onnx", onnx);
+        var (code, stdout, _) = CliRunner.Run("check-onnx", onnx);
         Assert.Equal(1, code);
         Assert.Contains(expected, stdout);
     }
@@ -130,7 +130,7 @@ public class OnnxExportTests
     public void VerifyWithTheOnnxEngineExportsAndCompares()
     {
         var before = Directory.GetDirectories(Path.GetTempPath(), "paliconvert-verify-*").ToHashSet();
-        var (code, stdout, stderr) = CliTests.Run("verify", TestPaths.Golden("pg2-tiny/params.f32.npz"), TestPaths.Golden("pg2-tiny/params.f32.npz"), "--engine", "onnx");
+        var (code, stdout, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg2-tiny/params.f32.npz"), TestPaths.Golden("pg2-tiny/params.f32.npz"), "--engine", "onnx");
         Assert.True(code == 0, stderr + stdout);
         Assert.Contains("ONNX Runtime", stdout);
         Assert.Contains("PASS", stdout);
@@ -142,12 +142,12 @@ public class OnnxExportTests
     {
         using var dir = new TempDir();
         var onnx = Export(dir, TestPaths.Golden("pg1-tiny/hf"));
-        var (code, _, stderr) = CliTests.Run("logits", onnx, "--inputs", TestPaths.Golden("pg1-tiny/inputs.npz"), "--mask-key", "mask_ar_fullprefix", "--out", dir.File("l.npy"));
+        var (code, _, stderr) = CliRunner.Run("logits", onnx, "--inputs", TestPaths.Golden("pg1-tiny/inputs.npz"), "--mask-key", "mask_ar_fullprefix", "--out", dir.File("l.npy"));
         Assert.True(code == 0, stderr);
         var (shape, ours) = NpyFile.ReadF32(dir.File("l.npy"));
         Assert.Equal(new long[] { 2, 7, 320 }, shape);
         var golden = NpyFile.ReadF32(TestPaths.Golden("pg1-tiny/logits.jax.f32.fullprefix.npy")).values;
-        Assert.InRange(ForwardTests.MaxAbs(golden, Enumerable.Range(0, 14 * 300).Select(i => ours[i / 300 * 320 + i % 300]).ToArray()), 0, 1e-4);
+        Assert.InRange(ModelRuns.MaxAbs(golden, Enumerable.Range(0, 14 * 300).Select(i => ours[i / 300 * 320 + i % 300]).ToArray()), 0, 1e-4);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using PaliConvert.Models;
 using PaliConvert.Formats.Safetensors;
+using PaliConvert.Models;
 using PaliConvert.Tensors;
 
 namespace PaliConvert.Tests;
@@ -8,7 +8,12 @@ namespace PaliConvert.Tests;
 /// <summary>Writes a modified copy of a golden Hugging Face folder: config.json edited as JSON, tensors' values changed.</summary>
 public static class HfCopy
 {
-    public static string Write(string goldenFolder, string target, Action<JsonObject>? config = null, Func<TensorInfo, float[]?>? values = null)
+    public static string Write(
+        string goldenFolder,
+        string target,
+        Action<JsonObject>? config = null,
+        Func<TensorInfo, float[]?>? values = null
+    )
     {
         Directory.CreateDirectory(target);
         using var src = KeySpelling.OpenHf(TestPaths.Golden(goldenFolder));
@@ -22,7 +27,8 @@ public static class HfCopy
                     Assert.Equal(DType.F32, t.DType);
                     fs.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan()));
                 }
-                else fs.Write(t.Data.Span(0, (int)t.ByteLength));
+                else
+                    fs.Write(t.Data.Span(0, (int)t.ByteLength));
             }
         }
         var json = JsonNode.Parse(File.ReadAllText(TestPaths.Golden($"{goldenFolder}/config.json")))!.AsObject();
@@ -44,8 +50,11 @@ public static class HfCopy
     {
         var parts = path.Split('.');
         var o = root;
-        foreach (var p in parts[..^1]) o = o[p]!.AsObject();
-        if (value == null) o.Remove(parts[^1]);
-        else o[parts[^1]] = value;
+        foreach (var p in parts[..^1])
+            o = o[p]!.AsObject();
+        if (value == null)
+            o.Remove(parts[^1]);
+        else
+            o[parts[^1]] = value;
     }
 }
