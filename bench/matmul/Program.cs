@@ -17,7 +17,8 @@ for (int rep = 0; rep < 3; rep++)
 {
     var sw = System.Diagnostics.Stopwatch.StartNew();
     MatMul.Apply(lin, x, s, y);
-    Console.WriteLine($"PaliConvert MatMul [272x2048]x[2048x16384] (weights from a mapped file): {sw.Elapsed.TotalSeconds:F3} s, {flop / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
+    Console.WriteLine($"PaliConvert MatMul [272x2048]x[2048x16384] (weights from a mapped file): {sw.Elapsed.TotalSeconds:F3} s, " +
+        $"{flop / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
 }
 var nx = NumSharp.np.array(x).reshape(s, inF);
 var nwT = NumSharp.np.array(w).reshape(outF, inF).T; // [in, out] view, as x @ W^T
@@ -26,7 +27,9 @@ for (int rep = 0; rep < 3; rep++)
 {
     var sw = System.Diagnostics.Stopwatch.StartNew();
     var ny = NumSharp.np.dot(nx, nw);
-    Console.WriteLine($"NumSharp np.dot same shapes (weights already f32 in memory, [in,out]): {sw.Elapsed.TotalSeconds:F3} s, {flop / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
-    if (rep == 2) { var yy = ny.ToArray<float>(); double m = 0; for (int i = 0; i < yy.Length; i++) m = Math.Max(m, Math.Abs(yy[i] - y[i])); Console.WriteLine($"max |numsharp - ours| = {m:G3}"); }
+    Console.WriteLine($"NumSharp np.dot same shapes (weights already f32 in memory, [in,out]): {sw.Elapsed.TotalSeconds:F3} s, " +
+        $"{flop / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
+    if (rep == 2) { var yy = ny.ToArray<float>(); double m = 0; for (int i = 0; i < yy.Length; i++) m = Math.Max(m,
+        Math.Abs(yy[i] - y[i])); Console.WriteLine($"max |numsharp - ours| = {m:G3}"); }
 }
 File.Delete(path);

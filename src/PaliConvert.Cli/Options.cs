@@ -19,7 +19,8 @@ public static class Sizes
 public static class MappingsFolder
 {
     /// <summary>The --mappings option every converting command takes.</summary>
-    public static Option<string> Option(string description) => new("--mappings") { Description = description, DefaultValueFactory = _ => Default() };
+    public static Option<string> Option(string description)
+        => new("--mappings") { Description = description, DefaultValueFactory = _ => Default() };
 
     /// <summary>mappings/ beside the tool (published with it), else the repository's, found upwards from here.</summary>
     public static string Default()
@@ -42,11 +43,14 @@ public sealed class FactOptions
     {
         Description = "Gemma 2 queries are scaled by X^-0.5 (default: the release table's value, else head_dim as big_vision's default)",
     };
-    private readonly Option<double?> _attn = new("--attn-softcap") { Description = "Gemma 2 attention logit softcap, 0 for none (default 50)" };
-    private readonly Option<double?> _final = new("--final-softcap") { Description = "Gemma 2 final logit softcap for config.json, 0 for none (default 30)" };
+    private readonly Option<double?> _attn = new("--attn-softcap") { Description = "Gemma 2 attention logit softcap, 0 for none " +
+        "(default 50)" };
+    private readonly Option<double?> _final = new("--final-softcap") { Description = "Gemma 2 final logit softcap for config.json, 0 " +
+        "for none (default 30)" };
     private readonly Option<string?> _config = new("--config")
     {
-        Description = "An HF config.json (e.g. the base model's) whose non-shape facts (norm eps, RoPE theta, activations, query scaling, softcaps, sliding window) are taken",
+        Description = "An HF config.json (e.g. the base model's) whose non-shape facts (norm eps, RoPE theta, activations, query " +
+            "scaling, softcaps, sliding window) are taken",
     };
 
     public const string Hint = "state them with --config FILE, --query-pre-attn-scalar, --attn-softcap or --final-softcap";

@@ -2,7 +2,8 @@ using System.CommandLine;
 using PaliConvert.Cli;
 using PaliConvert.Cli.Commands;
 
-var root = new RootCommand("PaliConvert: move PaliGemma checkpoints between big_vision .npz, Hugging Face safetensors and ONNX, and prove the conversion.");
+var root = new RootCommand("PaliConvert: move PaliGemma checkpoints between big_vision .npz, Hugging Face safetensors and ONNX, and " +
+    "prove the conversion.");
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(DiffCommand.Create());
 root.Subcommands.Add(SynthCommand.Create());

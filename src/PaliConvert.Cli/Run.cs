@@ -42,10 +42,12 @@ public static class Run
         {
             return body();
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException or KeyNotFoundException or NotSupportedException)
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException
+            or KeyNotFoundException or NotSupportedException)
         {
             Progress.Clear();
-            Console.Error.WriteLine($"error: {e.Message}{(e is PaliConvert.IO.OutputExistsException ? "; use --force to replace it" : "")}");
+            string hint = e is PaliConvert.IO.OutputExistsException ? "; use --force to replace it" : "";
+            Console.Error.WriteLine($"error: {e.Message}{hint}");
             return ExitCodes.BadInput;
         }
         catch (Exception e)

@@ -8,7 +8,9 @@ public static class CheckOnnxCommand
     public static Command Create()
     {
         var model = new Argument<string>("model") { Description = "An .onnx file (its external data beside it)" };
-        var cmd = new Command("check-onnx", "Structural check of an ONNX model: versions, every input defined, initializer sizes, external data bounds and alignment. Exit 0 if sound, 1 if not") { model };
+        var cmd = new Command("check-onnx",
+            "Structural check of an ONNX model: versions, every input defined, initializer sizes, external data bounds and alignment. " +
+                "Exit 0 if sound, 1 if not") { model };
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var c = OnnxChecker.Check(r.GetValue(model)!);

@@ -12,7 +12,8 @@ public static class DiffCommand
         var b = new Argument<string>("b") { Description = "Second checkpoint, in the same naming (both big_vision or both HF)" };
         var all = new Option<bool>("--all") { Description = "List equal tensors too" };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
-        var cmd = new Command("diff", "Which tensors differ between two checkpoints, by how much, summarised by module. Exit 0 if all equal, 1 if any differ") { a, b, all, json };
+        var cmd = new Command("diff", "Which tensors differ between two checkpoints, by how much, summarised by module. Exit 0 if all " +
+            "equal, 1 if any differ") { a, b, all, json };
         cmd.SetAction(r => Run.Guarded(() =>
         {
             using var ca = KeySpelling.Open(r.GetValue(a)!);

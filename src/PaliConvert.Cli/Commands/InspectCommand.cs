@@ -10,7 +10,8 @@ public static class InspectCommand
     {
         var path = new Argument<string>("path") { Description = "A big_vision .npz, a .safetensors file, or a Hugging Face folder" };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
-        var cmd = new Command("inspect", "Show what a checkpoint holds: architecture, layer counts, parameters per module, the tensor tree and dtypes") { path, json };
+        var cmd = new Command("inspect",
+            "Show what a checkpoint holds: architecture, layer counts, parameters per module, the tensor tree and dtypes") { path, json };
         cmd.SetAction(r => Run.Guarded(() =>
         {
             using var ck = KeySpelling.Open(r.GetValue(path)!);

@@ -9,14 +9,19 @@ public static class Jax2HfCommand
     {
         var input = new Argument<string>("in") { Description = "big_vision checkpoint (.npz)" };
         var output = new Argument<string>("out") { Description = "Hugging Face folder to create (written beside, renamed when complete)" };
-        var dtype = new ChoiceOption<OutputDType>("--dtype", "auto (widest float in the source), keep (each tensor's own), f32, bf16 or f16", "auto",
-            ("auto", OutputDType.Auto), ("keep", OutputDType.Keep), ("f32", OutputDType.F32), ("bf16", OutputDType.BF16), ("f16", OutputDType.F16));
-        var shard = new Option<string>("--max-shard-size") { Description = "Largest shard, e.g. 2GB, 500MB, 123456 (bytes)", DefaultValueFactory = _ => "2GB" };
-        var noPad = new Option<bool>("--no-pad-vocab") { Description = "Keep the vocabulary as it is instead of appending <image> and padding to a multiple of 64" };
+        var dtype = new ChoiceOption<OutputDType>("--dtype",
+            "auto (widest float in the source), keep (each tensor's own), f32, bf16 or f16", "auto",
+            ("auto", OutputDType.Auto), ("keep", OutputDType.Keep), ("f32", OutputDType.F32), ("bf16", OutputDType.BF16),
+                ("f16", OutputDType.F16));
+        var shard = new Option<string>("--max-shard-size") { Description = "Largest shard, e.g. 2GB, 500MB, 123456 (bytes)",
+            DefaultValueFactory = _ => "2GB" };
+        var noPad = new Option<bool>("--no-pad-vocab") { Description = "Keep the vocabulary as it is instead of appending <image> and " +
+            "padding to a multiple of 64" };
         var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder" };
         var mappings = MappingsFolder.Option("Folder of mapping rule files");
         var facts = new FactOptions();
-        var verify = new Option<bool>("--verify") { Description = "After converting, run both models and compare their logits (exit 1 on mismatch)" };
+        var verify = new Option<bool>("--verify") { Description = "After converting, run both models and compare their logits (exit 1 " +
+            "on mismatch)" };
         var check = new VerifyCommand.VerifyOptionSet();
         var cmd = new Command("jax2hf", "Convert a big_vision .npz to a Hugging Face folder (sharded safetensors, index, config.json)")
             { input, output, dtype.Option, shard, noPad, force, mappings, verify };
@@ -30,7 +35,8 @@ public static class Jax2HfCommand
             Console.Out.WriteLine(target);
             if (!r.GetValue(verify)) return ExitCodes.Ok;
             // a converted f16/bf16 model differs from its source by its rounding: the tolerance is the user's to set
-            var v = new VerifyOptions(o.Input, target, r.GetValue(check.Inputs), r.GetValue(check.MaskKey)!, r.GetValue(check.Atol), r.GetValue(check.Seed),
+            var v = new VerifyOptions(o.Input, target, r.GetValue(check.Inputs), r.GetValue(check.MaskKey)!, r.GetValue(check.Atol),
+                r.GetValue(check.Seed),
                 Stated: o.Stated);
             return VerifyCommand.Execute(v, check.Paths(r));
         }));

@@ -9,12 +9,17 @@ public static class LogitsCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "A big_vision .npz, a Hugging Face folder, or an exported model.onnx (run in ONNX Runtime)" };
-        var inputs = new Option<string>("--inputs") { Description = "An .npz with image_nhwc float32 [B,H,W,3] in [-1,1], text int [B,T] and the mask", Required = true };
-        var maskKey = new Option<string>("--mask-key") { Description = "Name of the mask_ar array in the inputs (absent: all prefix)", DefaultValueFactory = _ => "mask_ar" };
+        var model = new Argument<string>("model") { Description = "A big_vision .npz, a Hugging Face folder, or an exported model.onnx " +
+            "(run in ONNX Runtime)" };
+        var inputs = new Option<string>("--inputs") { Description = "An .npz with image_nhwc float32 [B,H,W,3] in [-1,1], text int " +
+            "[B,T] and the mask", Required = true };
+        var maskKey = new Option<string>("--mask-key") { Description = "Name of the mask_ar array in the inputs (absent: all prefix)",
+            DefaultValueFactory = _ => "mask_ar" };
         var output = new Option<string>("--out") { Description = "The .npy to write: float32 text logits [B, T, V]", Required = true };
         var facts = new FactOptions();
-        var cmd = new Command("logits", "Run a model (the reference forward pass, or ONNX Runtime for .onnx) and write the text logits") { model, inputs, maskKey, output };
+        var cmd = new Command("logits",
+            "Run a model (the reference forward pass, or ONNX Runtime for .onnx) and write the text logits") { model, inputs, maskKey,
+                output };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {

@@ -9,11 +9,16 @@ public static class SynthCommand
     public static Command Create()
     {
         var output = new Argument<string>("out") { Description = "The .npz to write" };
-        var variant = new Option<string>("--variant") { Description = $"Model and resolution: {string.Join(", ", SynthVariant.Known)}", Required = true };
-        var dtype = new Option<string>("--dtype") { Description = "mixed (attention f32, rest f16), f32, f16 or bf16", DefaultValueFactory = _ => "mixed" };
+        var variant = new Option<string>("--variant") { Description = $"Model and resolution: {string.Join(", ", SynthVariant.Known)}",
+            Required = true };
+        var dtype = new Option<string>("--dtype") { Description = "mixed (attention f32, rest f16), f32, f16 or bf16",
+            DefaultValueFactory = _ => "mixed" };
         var seed = new Option<ulong>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0UL };
         var force = new Option<bool>("--force") { Description = "Replace an existing output file" };
-        var cmd = new Command("synth", "Write a random full-size big_vision checkpoint with the real names and shapes, in bounded memory") { output, variant, dtype, seed, force };
+        var cmd = new Command("synth", "Write a random full-size big_vision checkpoint with the real names and shapes, in bounded memory")
+        {
+            output, variant, dtype, seed, force,
+        };
         cmd.SetAction(r => Run.Guarded(() =>
         {
             using var outFile = AtomicOutput.ForFile(r.GetValue(output)!, r.GetValue(force));

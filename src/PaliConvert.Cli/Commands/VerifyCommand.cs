@@ -11,16 +11,21 @@ public static class VerifyCommand
     /// <summary>The options verify shares with jax2hf --verify: inputs, tolerance and reports.</summary>
     public sealed class VerifyOptionSet
     {
-        public Option<double> Atol { get; } = new("--atol") { Description = "Largest allowed |source - target| of any logit", DefaultValueFactory = _ => 1e-4 };
-        public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the random inputs used without --inputs", DefaultValueFactory = _ => 0 };
+        public Option<double> Atol { get; } = new("--atol") { Description = "Largest allowed |source - target| of any logit",
+            DefaultValueFactory = _ => 1e-4 };
+        public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the random inputs used without --inputs",
+            DefaultValueFactory = _ => 0 };
         public Option<string?> Inputs { get; } = new("--inputs")
         {
             Description = "Inputs .npz (image_nhwc, text, mask); default: a seeded random image and text with a prefix and a suffix",
         };
-        public Option<string> MaskKey { get; } = new("--mask-key") { Description = "Name of the mask_ar array in the inputs", DefaultValueFactory = _ => "mask_ar" };
-        public Option<string?> Report { get; } = new("--report") { Description = "Write the JSON report here (it is printed to stdout as text either way)" };
+        public Option<string> MaskKey { get; } = new("--mask-key") { Description = "Name of the mask_ar array in the inputs",
+            DefaultValueFactory = _ => "mask_ar" };
+        public Option<string?> Report { get; } = new("--report") { Description = "Write the JSON report here (it is printed to stdout " +
+            "as text either way)" };
         public Option<string?> JUnit { get; } = new("--junit") { Description = "Write a JUnit XML report here, for pipelines" };
-        public Option<string?> Parquet { get; } = new("--parquet") { Description = "Write per-position figures as Parquet here, for pandas or DuckDB" };
+        public Option<string?> Parquet { get; } = new("--parquet") { Description = "Write per-position figures as Parquet here, for " +
+            "pandas or DuckDB" };
 
         public IEnumerable<Option> All => [Inputs, MaskKey, Atol, Seed, Report, JUnit, Parquet];
 
@@ -33,17 +38,20 @@ public static class VerifyCommand
         var target = new Argument<string>("target") { Description = "The converted model (.npz, Hugging Face folder, or model.onnx)" };
         var set = new VerifyOptionSet();
         var engine = new ChoiceOption<VerifyEngine>("--engine",
-            "How the target runs: reference (the C# forward pass) or onnx (exported, then run in ONNX Runtime). An .onnx target always runs in ONNX Runtime",
+            "How the target runs: reference (the C# forward pass) or onnx (exported, then run in ONNX Runtime). An .onnx target always " +
+                "runs in ONNX Runtime",
             "reference", ("reference", VerifyEngine.Reference), ("onnx", VerifyEngine.Onnx));
         var mappings = MappingsFolder.Option("Folder of mapping rule files (to export an .npz target)");
         var facts = new FactOptions();
         var cmd = new Command("verify",
-            "Compare the two models' descriptions (every fact a consumer reads), then run both on the same inputs and compare their logits. " +
+            "Compare the two models' descriptions (every fact a consumer reads), then run both on the same inputs and compare their " +
+                "logits. " +
             "Exit 0 when both agree, 1 on a mismatch, 2 on unusable input") { source, target, engine.Option, mappings };
         foreach (var option in set.All.Concat(facts.All)) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(set.Inputs), r.GetValue(set.MaskKey)!, r.GetValue(set.Atol),
+            var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(set.Inputs), r.GetValue(set.MaskKey)!,
+                r.GetValue(set.Atol),
                 r.GetValue(set.Seed), engine.Read(r), r.GetValue(mappings), facts.Read(r));
             return Execute(o, set.Paths(r));
         }));

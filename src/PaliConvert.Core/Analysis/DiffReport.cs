@@ -35,7 +35,8 @@ public sealed record DiffReport(string A, string B, TensorDiff[] Tensors, GroupD
         foreach (var tb in b.Tensors.Where(t => a.Find(t.Name) == null))
             rows.Add(new(tb.Name, DiffStatus.OnlyInB, null, tb.DType.Label(), double.NaN, []));
         var groups = rows.GroupBy(r => LayerNames.GroupOf(r.Name))
-            .Select(g => new GroupDiff(g.Key, g.Count(), g.Count(r => r.Status != DiffStatus.Equal), g.Where(r => r.Status == DiffStatus.Changed).Select(r => r.MaxAbsDiff).DefaultIfEmpty(0).Max()))
+            .Select(g => new GroupDiff(g.Key, g.Count(), g.Count(r => r.Status != DiffStatus.Equal),
+                g.Where(r => r.Status == DiffStatus.Changed).Select(r => r.MaxAbsDiff).DefaultIfEmpty(0).Max()))
             .OrderBy(g => g.Group, StringComparer.Ordinal).ToArray();
         return new DiffReport(a.Path, b.Path, rows.ToArray(), groups);
     }
@@ -90,7 +91,8 @@ public sealed record DiffReport(string A, string B, TensorDiff[] Tensors, GroupD
         sb.AppendLine("by module:");
         int w = Groups.Max(g => g.Group.Length);
         foreach (var g in Groups)
-            sb.AppendLine($"  {g.Group.PadRight(w)}  {(g.Changed == 0 ? "equal" : $"{g.Changed}/{g.Tensors} changed, max |a-b| {Fmt(g.MaxAbsDiff)}")}");
+            sb.AppendLine($"  {g.Group.PadRight(w)}  " +
+                $"{(g.Changed == 0 ? "equal" : $"{g.Changed}/{g.Tensors} changed, max |a-b| {Fmt(g.MaxAbsDiff)}")}");
         sb.AppendLine();
         var shown = Tensors.Where(t => all || t.Status != DiffStatus.Equal).ToList();
         sb.AppendLine(all ? "tensors:" : shown.Count == 0 ? "no tensor differs" : "tensors that differ:");
@@ -108,7 +110,8 @@ public sealed record DiffReport(string A, string B, TensorDiff[] Tensors, GroupD
             sb.AppendLine($"  {t.Name}: {what}{dt}");
         }
         sb.AppendLine();
-        sb.AppendLine($"{Tensors.Count(t => t.Status == DiffStatus.Equal)} equal, {Tensors.Count(t => t.Status != DiffStatus.Equal)} differ");
+        sb.AppendLine($"{Tensors.Count(t => t.Status == DiffStatus.Equal)} equal, {Tensors.Count(t => t.Status != DiffStatus.Equal)} " +
+            $"differ");
         return sb.ToString();
     }
 

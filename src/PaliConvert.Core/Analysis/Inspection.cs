@@ -36,7 +36,8 @@ public sealed record Inspection(
         var modules = ck.Tensors.GroupBy(t => LayerNames.ModuleOf(t.Name))
             .Select(g => new ModuleCount(g.Key, g.Sum(t => t.Elements), g.Count()))
             .OrderBy(m => m.Module, StringComparer.Ordinal).ToArray();
-        return new Inspection(ck.Path, ck.Format, ck is SafetensorsCheckpoint s ? Models.KeySpelling.Of(s) : null, (ck as NpzCheckpoint)?.HadParamsPrefix,
+        return new Inspection(ck.Path, ck.Format, ck is SafetensorsCheckpoint s ? Models.KeySpelling.Of(s) : null,
+            (ck as NpzCheckpoint)?.HadParamsPrefix,
             ck.DTypes.Select(d => d.Label()).ToArray(), ck.Tensors.Sum(t => t.Elements), ck.Tensors.Sum(t => t.ByteLength),
             arch.Family, arch.Size, arch.Vision.ImageSize, arch.Vision.Layers, arch.Decoder.Layers, arch.Layout, arch.Summary(),
             arch, modules, rows.ToArray());
@@ -45,7 +46,8 @@ public sealed record Inspection(
     public string ToText()
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"{Path}  ({Format}{(KeySpelling != null ? $", {KeySpelling} key spelling" : "")}{(ParamsPrefix == true ? ", names prefixed 'params/'" : "")})");
+        string spelling = KeySpelling != null ? $", {KeySpelling} key spelling" : "";
+        sb.AppendLine($"{Path}  ({Format}{spelling}{(ParamsPrefix == true ? ", names prefixed 'params/'" : "")})");
         sb.AppendLine($"model:      PaliGemma {Family}, size {Size}, {ImageSize} px, layout: {Layout}");
         sb.AppendLine($"layers:     vision {VisionLayers}, decoder {DecoderLayers}");
         sb.AppendLine($"dtypes:     {string.Join(", ", DTypes)}");
@@ -67,5 +69,6 @@ public sealed record Inspection(
         return sb.ToString();
     }
 
-    public static string Human(long n) => n >= 1_000_000_000 ? $"{n / 1e9:0.00}B" : n >= 1_000_000 ? $"{n / 1e6:0.0}M" : n >= 1000 ? $"{n / 1e3:0.0}K" : n.ToString();
+    public static string Human(long n) => n >= 1_000_000_000 ? $"{n / 1e9:0.00}B" : n >= 1_000_000 ? $"{n / 1e6:0.0}M" : n >= 1000
+        ? $"{n / 1e3:0.0}K" : n.ToString();
 }

@@ -56,7 +56,8 @@ public static class OnnxLayout
             dec.Input($"past_key_values.{l}.value", DType.F32, "batch", k, "past_sequence_length", h);
             past.Add(($"past_key_values.{l}.key", $"past_key_values.{l}.value"));
         }
-        var (logits, present) = new PaliGemmaGraph(dec, arch, views, storage).CachedDecoder("inputs_embeds", "attention_mask", "token_type_ids", "position_ids", past);
+        var (logits, present) = new PaliGemmaGraph(dec, arch, views, storage).CachedDecoder("inputs_embeds", "attention_mask",
+            "token_type_ids", "position_ids", past);
         dec.Rename(logits, "logits");
         dec.Output("logits", DType.F32, "batch", "sequence_length", Vocab(views));
         for (int l = 0; l < present.Count; l++)

@@ -40,7 +40,8 @@ public sealed class AtomicOutput : IDisposable
     public static AtomicOutput ForFolder(string target, bool force) => new(target, true, force);
 
     /// <summary>A path inside the temporary folder (folder outputs only).</summary>
-    public string Inside(string fileName) => IsFolder ? Path.Combine(TempPath, fileName) : throw new InvalidOperationException("not a folder output");
+    public string Inside(string fileName) => IsFolder ? Path.Combine(TempPath, fileName)
+        : throw new InvalidOperationException("not a folder output");
 
     public void Commit()
     {

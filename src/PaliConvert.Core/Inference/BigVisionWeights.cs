@@ -65,13 +65,16 @@ public sealed class BigVisionWeights(Checkpoint ck, PaliGemmaArch arch) : IModel
         return (Read(ln + "scale", layer, arch.Vision.Width), Read(ln + "bias", layer, arch.Vision.Width));
     }
 
-    public (float[] scale, float[] bias) VisionFinalNorm() => (Read("img/Transformer/encoder_norm/scale"), Read("img/Transformer/encoder_norm/bias"));
+    public (float[] scale, float[] bias) VisionFinalNorm()
+        => (Read("img/Transformer/encoder_norm/scale"), Read("img/Transformer/encoder_norm/bias"));
 
-    public Linear Projection() => Linear.Single(ck.Get("img/head/kernel"), 0, arch.Vision.Width, arch.Decoder.Width, outIn: false, Read("img/head/bias"));
+    public Linear Projection() => Linear.Single(ck.Get("img/head/kernel"), 0, arch.Vision.Width, arch.Decoder.Width, outIn: false,
+        Read("img/head/bias"));
 
     public void EmbedToken(int token, Span<float> row)
     {
-        if (token < 0 || token >= VocabRows) throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is outside the vocabulary of {VocabRows}");
+        if (token < 0 || token >= VocabRows)
+            throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is outside the vocabulary of {VocabRows}");
         ck.Get(TensorNames.BigVisionEmbedding).ReadF32((long)token * arch.Decoder.Width, row);
     }
 
@@ -85,7 +88,8 @@ public sealed class BigVisionWeights(Checkpoint ck, PaliGemmaArch arch) : IModel
             {
                 // einsum 'BTD,NDH->BTNH': head j is a [W, H] kernel; q_einsum (N,W,H), kv_einsum (2,K,W,H), qkv_einsum (3,N,W,H)
                 int heads = which == DecoderLinear.Q ? n : k;
-                (string name, int part) = a.FusedQkv ? (Lay + "attn/qkv_einsum/w", (int)which) : which == DecoderLinear.Q ? (Lay + "attn/q_einsum/w", -1) : (Lay + "attn/kv_einsum/w", which == DecoderLinear.K ? 0 : 1);
+                (string name, int part) = a.FusedQkv ? (Lay + "attn/qkv_einsum/w", (int)which) : which == DecoderLinear.Q
+                    ? (Lay + "attn/q_einsum/w", -1) : (Lay + "attn/kv_einsum/w", which == DecoderLinear.K ? 0 : 1);
                 var (t, off) = Layer(name, layer);
                 long start = off + (part < 0 ? 0 : (long)part * heads * w * h);
                 var blocks = Enumerable.Range(0, heads).Select(j => new LinearBlock(t, start + (long)j * w * h, false, j * h, h)).ToArray();

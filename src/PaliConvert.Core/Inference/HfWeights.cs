@@ -3,7 +3,9 @@ using PaliConvert.Tensors;
 
 namespace PaliConvert.Inference;
 
-/// <summary>Weights read from a Hugging Face folder's per-layer Linear tensors ([out, in]), written from the HF model code's point of view.</summary>
+/// <summary>
+/// Weights read from a Hugging Face folder's per-layer Linear tensors ([out, in]), written from the HF model code's point of view.
+/// </summary>
 public sealed class HfWeights(Checkpoint ck, PaliGemmaArch arch) : IModelWeights
 {
     private const string Vis = TensorNames.HfVision, Lm = TensorNames.HfDecoder;
@@ -58,7 +60,8 @@ public sealed class HfWeights(Checkpoint ck, PaliGemmaArch arch) : IModelWeights
 
     public void EmbedToken(int token, Span<float> row)
     {
-        if (token < 0 || token >= VocabRows) throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is outside the vocabulary of {VocabRows}");
+        if (token < 0 || token >= VocabRows)
+            throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is outside the vocabulary of {VocabRows}");
         ck.Get(Lm + "embed_tokens.weight").ReadF32((long)token * arch.Decoder.Width, row);
     }
 

@@ -7,7 +7,9 @@ public enum VisionNorm { Ln1, Ln2 }
 public enum DecoderLinear { Q, K, V, Out, Gate, Up, Down }
 public enum DecoderNorm { PreAttention, PreFeedForward, PostAttention, PostFeedForward }
 
-/// <summary>The order of a patch's values the patch embedding expects: big_vision (row, column, channel), HF (channel, row, column).</summary>
+/// <summary>
+/// The order of a patch's values the patch embedding expects: big_vision (row, column, channel), HF (channel, row, column).
+/// </summary>
 public enum PatchOrder { RowColumnChannel, ChannelRowColumn }
 
 /// <summary>

@@ -14,14 +14,18 @@ public static class InputsFile
         using var ck = NpzCheckpoint.Open(path);
         var image = ck.Find("image_nhwc") ?? throw new InvalidDataException($"{path}: no 'image_nhwc' array (float32 [B, H, W, 3])");
         if (image.Shape.Length != 4 || image.Shape[3] != 3 || !image.DType.IsFloat())
-            throw new InvalidDataException($"{path}: 'image_nhwc' is {image.DType.Label()} {Shape.Format(image.Shape)}, expected float [B, H, W, 3]");
+            throw new InvalidDataException($"{path}: 'image_nhwc' is {image.DType.Label()} {Shape.Format(image.Shape)}, expected float " +
+                $"[B, H, W, 3]");
         var pixels = new float[image.Elements];
         image.ReadF32(0, pixels);
         var text = ck.Find("text") ?? throw new InvalidDataException($"{path}: no 'text' array (int [B, T])");
-        if (text.Shape.Length != 2 || text.Shape[0] != image.Shape[0]) throw new InvalidDataException($"{path}: 'text' is {Shape.Format(text.Shape)}, expected [{image.Shape[0]}, T]");
+        if (text.Shape.Length != 2 || text.Shape[0] != image.Shape[0])
+            throw new InvalidDataException($"{path}: 'text' is {Shape.Format(text.Shape)}, expected [{image.Shape[0]}, T]");
         var tokens = Ints(text, path);
         int[] mask = ck.Find(maskKey) is { } m
-            ? Shape.Equal(m.Shape, text.Shape) ? Ints(m, path) : throw new InvalidDataException($"{path}: '{maskKey}' is {Shape.Format(m.Shape)}, expected {Shape.Format(text.Shape)} like 'text'")
+            ? Shape.Equal(m.Shape, text.Shape) ? Ints(m, path)
+                : throw new InvalidDataException($"{path}: '{maskKey}' is {Shape.Format(m.Shape)}, expected {Shape.Format(text.Shape)} " +
+                    $"like 'text'")
             : new int[tokens.Length];
         if (mask.Any(v => v is not (0 or 1))) throw new InvalidDataException($"{path}: '{maskKey}' must hold 0 (prefix) or 1 (causal)");
         return new ModelInputs(pixels, (int)image.Shape[0], (int)image.Shape[1], (int)image.Shape[2], tokens, (int)text.Shape[1], mask);
@@ -43,7 +47,9 @@ public static class InputsFile
         return v;
     }
 
-    /// <summary>A seeded random image and text: a prefix of <paramref name="prefix"/> tokens (first token 2, BOS) then a causal suffix.</summary>
+    /// <summary>
+    /// A seeded random image and text: a prefix of <paramref name="prefix"/> tokens (first token 2, BOS) then a causal suffix.
+    /// </summary>
     public static ModelInputs Random(int imageSize, int vocab, int seed, int prefix = 8, int suffix = 4)
     {
         var rng = new Random(seed);

@@ -28,7 +28,8 @@ public static class MatMul
             Kernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start);
         });
         if (w.Bias != null)
-            for (int i = 0; i < s; i++) System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(i * w.Out, w.Out), w.Bias, y.AsSpan(i * w.Out, w.Out));
+            for (int i = 0; i < s; i++) System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(i * w.Out, w.Out), w.Bias,
+                y.AsSpan(i * w.Out, w.Out));
     }
 
     [ThreadStatic] private static float[]? _tile;
@@ -72,8 +73,10 @@ public static class MatMul
     /// <summary>4 rows of x by 4 weight rows: 16 accumulators kept in registers (locals, not an array).</summary>
     private static void Block4x4(float[] x, int i, int n, float[] w, int o, float[] y, int yStride, int yCol)
     {
-        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default,
+            a13 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default,
+            a33 = default;
         ref float xr = ref x[0];
         ref float wr = ref w[0];
         nuint x0i = (nuint)(i * n), x1i = x0i + (nuint)n, x2i = x1i + (nuint)n, x3i = x2i + (nuint)n;

@@ -18,9 +18,12 @@ public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)
     {
         var a = w.Arch;
         int p = a.Vision.Patch;
-        if (input.Height % p != 0 || input.Width % p != 0) throw new ArgumentException($"image {input.Height}x{input.Width} is not a multiple of the {p}-pixel patch");
+        if (input.Height % p != 0 || input.Width % p != 0)
+            throw new ArgumentException($"image {input.Height}x{input.Width} is not a multiple of the {p}-pixel patch");
         int tokens = input.Height / p * (input.Width / p);
-        if (tokens != a.Vision.Tokens) throw new ArgumentException($"image {input.Height}x{input.Width} gives {tokens} patches but the model has {a.Vision.Tokens} position embeddings ({a.Vision.ImageSize} px)");
+        if (tokens != a.Vision.Tokens)
+            throw new ArgumentException($"image {input.Height}x{input.Width} gives {tokens} patches but the model has {a.Vision.Tokens} " +
+                $"position embeddings ({a.Vision.ImageSize} px)");
         int t = input.TextLength, s = tokens + t, width = a.Decoder.Width, vocab = w.VocabRows;
         var logits = new float[input.Batch * t * vocab];
         var zimgAll = new float[input.Batch * tokens * width];
@@ -170,7 +173,8 @@ public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)
     /// Multi-head attention over s positions; query head n uses kv head n / (heads / kvHeads). softcap 0: none.
     /// Mask: none when group is null, else <see cref="Visible"/>.
     /// </summary>
-    private static void Attention(float[] q, float[] k, float[] v, int s, int heads, int kvHeads, int h, float scale, int[]? group, float softcap, int window, float[] output)
+    private static void Attention(float[] q, float[] k, float[] v, int s, int heads, int kvHeads, int h, float scale, int[]? group,
+        float softcap, int window, float[] output)
     {
         int perKv = heads / kvHeads;
         Parallel.For(0, heads, () => new float[s], (n, _, scores) =>
@@ -189,7 +193,8 @@ public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)
                 var outRow = output.AsSpan((i * heads + n) * h, h);
                 outRow.Clear();
                 for (int j = 0; j < s; j++)
-                    if (scores[j] != 0) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(v.AsSpan((j * kvHeads + g) * h, h), scores[j], outRow, outRow);
+                    if (scores[j] != 0)
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(v.AsSpan((j * kvHeads + g) * h, h), scores[j], outRow, outRow);
             }
             return scores;
         }, _ => { });

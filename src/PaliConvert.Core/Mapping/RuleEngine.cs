@@ -20,17 +20,23 @@ public static class RuleEngine
         {
             foreach (var v in Match(rule, ck, symbols, consumed, unmatched))
             {
-                if (v.Name.Contains('{')) throw new InvalidDataException($"rule '{rule.From}': target '{v.Name}' still has a placeholder; an unstack or split is missing");
-                if (!produced.TryAdd(v.Name, rule.From)) throw new InvalidDataException($"target '{v.Name}' is produced twice (by rules for '{produced[v.Name]}' and '{rule.From}')");
+                if (v.Name.Contains('{'))
+                    throw new InvalidDataException($"rule '{rule.From}': target '{v.Name}' still has a placeholder; an unstack or split " +
+                        $"is missing");
+                if (!produced.TryAdd(v.Name, rule.From))
+                    throw new InvalidDataException($"target '{v.Name}' is produced twice (by rules for '{produced[v.Name]}' and " +
+                        $"'{rule.From}')");
                 targets.Add(v);
             }
         }
         var skipped = new HashSet<string>(rules.Skip, StringComparer.Ordinal);
         var unused = ck.Tensors.Select(t => t.Name).Where(n => !consumed.Contains(n) && !skipped.Contains(n)).ToList();
         if (unused.Count > 0)
-            throw new InvalidDataException($"{ck.Path}: {unused.Count} tensor(s) that no rule of '{rules.Name}' maps: {string.Join(", ", unused.Take(10))}");
+            throw new InvalidDataException($"{ck.Path}: {unused.Count} tensor(s) that no rule of '{rules.Name}' maps: " +
+                $"{string.Join(", ", unused.Take(10))}");
         if (unmatched.Count > 0)
-            throw new InvalidDataException($"{ck.Path}: tensor(s) required by the rules of '{rules.Name}' are missing: {string.Join(", ", unmatched)}");
+            throw new InvalidDataException($"{ck.Path}: tensor(s) required by the rules of '{rules.Name}' are missing: " +
+                $"{string.Join(", ", unmatched)}");
         return targets;
     }
 
@@ -38,7 +44,8 @@ public static class RuleEngine
     /// The views a rule yields: from its stacked tensor, or, for a rule that starts by unstacking, from the same
     /// tensor saved without nn.scan ('encoderblock_3/...', 'layers_3/...'), one tensor per layer.
     /// </summary>
-    private static IEnumerable<TensorView> Match(Rule rule, Checkpoint ck, IReadOnlyDictionary<string, long> symbols, HashSet<string> consumed, List<string> unmatched)
+    private static IEnumerable<TensorView> Match(Rule rule, Checkpoint ck, IReadOnlyDictionary<string, long> symbols,
+        HashSet<string> consumed, List<string> unmatched)
     {
         string where = $"rule '{rule.From}'";
         var expected = rule.Shape?.Select(x => SizeExpr.Eval(x, symbols, where)).ToArray();
@@ -62,18 +69,22 @@ public static class RuleEngine
             CheckShape(ck, t, expected?[1..]);
         }
         if (expected != null && expected[0] != layers.Count)
-            throw new InvalidDataException($"{ck.Path}: '{rule.From}' is saved unstacked with {layers.Count} layers but the other tensors imply {expected[0]}");
-        var views = layers.Select((t, i) => TensorView.Of(t) with { Name = rule.To.Replace("{i}", i.ToString(CultureInfo.InvariantCulture)) }).ToList();
+            throw new InvalidDataException($"{ck.Path}: '{rule.From}' is saved unstacked with {layers.Count} layers but the other " +
+                $"tensors imply {expected[0]}");
+        var views = layers.Select((t, i) => TensorView.Of(t) with { Name = rule.To.Replace("{i}",
+            i.ToString(CultureInfo.InvariantCulture)) }).ToList();
         return Run(rule, views, rule.Steps.Skip(1), symbols);
     }
 
     private static void CheckShape(Checkpoint ck, TensorInfo t, long[]? expected)
     {
         if (expected != null && !Shape.Equal(expected, t.Shape))
-            throw new InvalidDataException($"{ck.Path}: tensor '{t.Name}' has shape {Shape.Format(t.Shape)} but the other tensors imply {Shape.Format(expected)}");
+            throw new InvalidDataException($"{ck.Path}: tensor '{t.Name}' has shape {Shape.Format(t.Shape)} but the other tensors imply " +
+                $"{Shape.Format(expected)}");
     }
 
-    private static IEnumerable<TensorView> Run(Rule rule, List<TensorView> views, IEnumerable<RuleOp> ops, IReadOnlyDictionary<string, long> symbols)
+    private static IEnumerable<TensorView> Run(Rule rule, List<TensorView> views, IEnumerable<RuleOp> ops, IReadOnlyDictionary<string,
+        long> symbols)
     {
         string where = $"rule '{rule.From}'";
         foreach (var op in ops) views = op.Forward(views, symbols, where);

@@ -35,7 +35,8 @@ public sealed class RuleFile
         foreach (var r in f.Rules) r.Parse(path);
         foreach (var (symbol, quantity) in f.Sizes)
             if (!Quantities.Known.Contains(quantity))
-                throw new InvalidDataException($"{path}: size {symbol} names '{quantity}', which is not a quantity of the model (known: {string.Join(", ", Quantities.Known)})");
+                throw new InvalidDataException($"{path}: size {symbol} names '{quantity}', which is not a quantity of the model (known: " +
+                    $"{string.Join(", ", Quantities.Known)})");
         var included = new List<Rule>();
         foreach (var inc in f.Include)
         {
@@ -44,7 +45,8 @@ public sealed class RuleFile
             f.Skip.AddRange(other.Skip);
             foreach (var (k, v) in other.Ties) f.Ties.TryAdd(k, v);
             foreach (var (k, v) in other.Sizes)
-                if (f.Sizes.TryGetValue(k, out var mine) && mine != v) throw new InvalidDataException($"{path}: size {k} is '{mine}' here but '{v}' in {inc}");
+                if (f.Sizes.TryGetValue(k, out var mine) && mine != v)
+                    throw new InvalidDataException($"{path}: size {k} is '{mine}' here but '{v}' in {inc}");
                 else f.Sizes[k] = v;
         }
         f.Rules.InsertRange(0, included); // included files' rules first, in the order they are listed

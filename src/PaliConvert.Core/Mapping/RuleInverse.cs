@@ -31,12 +31,14 @@ public static class RuleInverse
             var missing = names.Where((n, k) => found[k] == null).ToList();
             if (missing.Count == names.Count && rule.Optional) continue;
             if (missing.Count > 0)
-                throw new InvalidDataException($"{hf.Path}: tensor '{missing[0]}' is missing{(missing.Count > 1 ? $" (and {missing.Count - 1} more)" : "")}; the rule for '{rule.From}' needs it");
+                throw new InvalidDataException($"{hf.Path}: tensor '{missing[0]}' is " +
+                    $"missing{(missing.Count > 1 ? $" (and {missing.Count - 1} more)" : "")}; the rule for '{rule.From}' needs it");
             var slices = new List<TensorView>();
             foreach (var h in found)
             {
                 if (!Shape.Equal(h!.Shape, final))
-                    throw new InvalidDataException($"{hf.Path}: tensor '{h.Name}' has shape {Shape.Format(h.Shape)} but the configuration implies {Shape.Format(final)}");
+                    throw new InvalidDataException($"{hf.Path}: tensor '{h.Name}' has shape {Shape.Format(h.Shape)} but the " +
+                        $"configuration implies {Shape.Format(final)}");
                 consumed.Add(h.Name);
                 slices.Add(Undo(TensorView.Of(h), rest, before));
             }
@@ -46,12 +48,15 @@ public static class RuleInverse
         {
             if (hf.Find(tied) is not { } t) continue;
             var p = hf.Find(partner) ?? throw new InvalidDataException($"{hf.Path}: '{tied}' is tied to '{partner}', which is missing");
-            if (!SameValues(t, p)) throw new InvalidDataException($"{hf.Path}: '{tied}' should be tied to '{partner}' but their values differ; this model is not tied and big_vision cannot hold it");
+            if (!SameValues(t, p))
+                throw new InvalidDataException($"{hf.Path}: '{tied}' should be tied to '{partner}' but their values differ; this model " +
+                    $"is not tied and big_vision cannot hold it");
             consumed.Add(tied);
         }
         var unused = hf.Tensors.Select(t => t.Name).Where(n => !consumed.Contains(n) && !rules.Skip.Contains(n)).ToList();
         if (unused.Count > 0)
-            throw new InvalidDataException($"{hf.Path}: {unused.Count} tensor(s) that no rule of '{rules.Name}' maps back: {string.Join(", ", unused.Take(10))}");
+            throw new InvalidDataException($"{hf.Path}: {unused.Count} tensor(s) that no rule of '{rules.Name}' maps back: " +
+                $"{string.Join(", ", unused.Take(10))}");
         return result;
     }
 
@@ -65,13 +70,15 @@ public static class RuleInverse
         if (k < ops.Count && ops[k] is Unstack)
         {
             long n = s[0];
-            names = names.SelectMany(x => Enumerable.Range(0, (int)n).Select(i => x.Replace("{i}", i.ToString(CultureInfo.InvariantCulture)))).ToList();
+            names = names.SelectMany(x => Enumerable.Range(0,
+                (int)n).Select(i => x.Replace("{i}", i.ToString(CultureInfo.InvariantCulture)))).ToList();
             s = s[1..];
             k++;
         }
         if (k < ops.Count && ops[k] is Split split)
         {
-            if (split.Parts.Count != s[0]) throw new InvalidDataException($"{where}: split into {split.Parts.Count} parts but axis 0 of {Shape.Format(s)} has {s[0]}");
+            if (split.Parts.Count != s[0])
+                throw new InvalidDataException($"{where}: split into {split.Parts.Count} parts but axis 0 of {Shape.Format(s)} has {s[0]}");
             names = names.SelectMany(x => split.Parts.Select(p => x.Replace("{part}", p))).ToList();
             s = s[1..];
             k++;
@@ -102,7 +109,8 @@ public static class RuleInverse
         {
             int at = condition.IndexOf(op, StringComparison.Ordinal);
             if (at < 0) continue;
-            bool equal = SizeExpr.Eval(condition[..at].Trim(), symbols, where) == SizeExpr.Eval(condition[(at + 2)..].Trim(), symbols, where);
+            bool equal = SizeExpr.Eval(condition[..at].Trim(), symbols, where) == SizeExpr.Eval(condition[(at + 2)..].Trim(), symbols,
+                where);
             return equal == eq;
         }
         throw new InvalidDataException($"{where}: condition '{condition}' is not 'A == B' or 'A != B'");

@@ -23,7 +23,8 @@ public abstract record RuleOp
         {
             string s => (s, (object?)null),
             Dictionary<object, object> d when d.Count == 1 => (d.Keys.First().ToString()!, d.Values.First()),
-            _ => throw new InvalidDataException($"{where}: operation {Show(yaml)} is not understood (unstack, split, transpose, reshape, pad_rows)"),
+            _ => throw new InvalidDataException($"{where}: operation {Show(yaml)} is not understood (unstack, split, transpose, " +
+                $"reshape, pad_rows)"),
         };
         return kind switch
         {
@@ -32,7 +33,8 @@ public abstract record RuleOp
             "transpose" => new Transpose(Permutation(arg, where)),
             "reshape" => new Reshape(Strings(arg, where, "reshape needs a list of sizes")),
             "pad_rows" when arg is string or long or int => new PadRows(arg.ToString()!),
-            "unstack" or "pad_rows" => throw new InvalidDataException($"{where}: {kind} takes {(kind == "unstack" ? "no argument" : "one size")}, not {Show(arg)}"),
+            "unstack" or "pad_rows" => throw new InvalidDataException($"{where}: {kind} takes " +
+                $"{(kind == "unstack" ? "no argument" : "one size")}, not {Show(arg)}"),
             _ => throw new InvalidDataException($"{where}: unknown operation '{kind}' (unstack, split, transpose, reshape, pad_rows)"),
         };
     }
@@ -46,12 +48,14 @@ public abstract record RuleOp
     };
 
     private static string[] Strings(object? arg, string where, string need) =>
-        arg is List<object> l && l.Count > 0 && l.All(x => x is string) ? l.Cast<string>().ToArray() : throw new InvalidDataException($"{where}: {need}, not {Show(arg)}");
+        arg is List<object> l && l.Count > 0 && l.All(x => x is string) ? l.Cast<string>().ToArray()
+            : throw new InvalidDataException($"{where}: {need}, not {Show(arg)}");
 
     private static int[] Permutation(object? arg, string where)
     {
         var items = arg as List<object>;
-        var perm = items?.Select(x => int.TryParse(x as string, NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : -1).ToArray();
+        var perm = items?.Select(x => int.TryParse(x as string, NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i
+            : -1).ToArray();
         if (perm == null || perm.Length == 0 || !perm.Order().SequenceEqual(Enumerable.Range(0, perm.Length)))
             throw new InvalidDataException($"{where}: transpose needs a permutation of 0..n-1, not {Show(arg)}");
         return perm;
@@ -76,7 +80,8 @@ public sealed record Split(IReadOnlyList<string> Parts) : RuleOp
     public override List<TensorView> Forward(List<TensorView> views, IReadOnlyDictionary<string, long> sizes, string where) =>
         views.SelectMany(v => Parts.Count == v.Shape[0]
             ? Parts.Select((p, j) => v.Take(j, v.Name.Replace("{part}", p)))
-            : throw new InvalidDataException($"'{v.Source.Name}': split into {Parts.Count} parts but axis 0 of {Shape.Format(v.Shape)} has {v.Shape[0]}")).ToList();
+            : throw new InvalidDataException($"'{v.Source.Name}': split into {Parts.Count} parts but axis 0 of {Shape.Format(v.Shape)} " +
+                $"has {v.Shape[0]}")).ToList();
 
     public override long[] ShapeAfter(long[] before, IReadOnlyDictionary<string, long> sizes, string where) => before[1..];
     public override TensorView Undo(TensorView v, long[] before) => throw new InvalidOperationException("split is undone by stacking");
@@ -87,10 +92,12 @@ public sealed record Transpose(int[] Perm) : RuleOp
 {
     public override List<TensorView> Forward(List<TensorView> views, IReadOnlyDictionary<string, long> sizes, string where) =>
         views.Select(v => v.LogicalShape.Length == Perm.Length ? v.Transpose(Perm)
-            : throw new InvalidDataException($"{where}: transpose of {Perm.Length} axes on '{v.Source.Name}' of shape {Shape.Format(v.LogicalShape)}")).ToList();
+            : throw new InvalidDataException($"{where}: transpose of {Perm.Length} axes on '{v.Source.Name}' of shape " +
+                $"{Shape.Format(v.LogicalShape)}")).ToList();
 
     public override long[] ShapeAfter(long[] before, IReadOnlyDictionary<string, long> sizes, string where) =>
-        before.Length == Perm.Length ? Perm.Select(p => before[p]).ToArray() : throw new InvalidDataException($"{where}: transpose of {Perm.Length} axes on shape {Shape.Format(before)}");
+        before.Length == Perm.Length ? Perm.Select(p => before[p]).ToArray()
+            : throw new InvalidDataException($"{where}: transpose of {Perm.Length} axes on shape {Shape.Format(before)}");
 
     public override TensorView Undo(TensorView v, long[] before)
     {

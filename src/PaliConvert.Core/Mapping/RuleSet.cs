@@ -16,7 +16,9 @@ public sealed class RuleSet
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: no such mappings folder");
         var files = Directory.EnumerateFiles(folder, "*.yaml").Order(StringComparer.Ordinal).Select(RuleFile.Load).ToList();
         var twice = files.GroupBy(f => f.Name).FirstOrDefault(g => g.Count() > 1);
-        if (twice != null) throw new InvalidDataException($"{folder}: rule files {string.Join(" and ", twice.Select(f => f.Path))} are both named '{twice.Key}'");
+        if (twice != null)
+            throw new InvalidDataException($"{folder}: rule files {string.Join(" and ", twice.Select(f => f.Path))} are both named " +
+                $"'{twice.Key}'");
         return new RuleSet(folder, files.Where(f => f.Family > 0).ToList());
     }
 
@@ -36,8 +38,10 @@ public sealed class RuleSet
         return ok.Count switch
         {
             1 => ok[0],
-            0 => throw new InvalidDataException($"no rule file of family {family} in {Folder} maps this checkpoint:\n  {string.Join("\n  ", failed)}"),
-            _ => throw new InvalidDataException($"rule files {string.Join(" and ", ok.Select(x => x.Item1.Name))} in {Folder} both map this checkpoint; make one stricter"),
+            0 => throw new InvalidDataException($"no rule file of family {family} in {Folder} maps this checkpoint:\n  " +
+                $"{string.Join("\n  ", failed)}"),
+            _ => throw new InvalidDataException($"rule files {string.Join(" and ", ok.Select(x => x.Item1.Name))} in {Folder} both map " +
+                $"this checkpoint; make one stricter"),
         };
     }
 }

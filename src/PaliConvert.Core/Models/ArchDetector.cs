@@ -43,13 +43,15 @@ public static class ArchDetector
         ];
         foreach (var (key, config, tensors) in pairs)
             if (config != tensors)
-                throw new InvalidDataException($"{cfg.Path} contradicts the tensors: {key} {Describe(key, config, c, false)} against {Describe(key, tensors, shapes, true)} in the tensors");
+                throw new InvalidDataException($"{cfg.Path} contradicts the tensors: {key} {Describe(key, config, c, false)} against " +
+                    $"{Describe(key, tensors, shapes, true)} in the tensors");
         return c with { Decoder = cd with { FusedQkv = sd.FusedQkv } };
     }
 
     private static string Describe(string key, long value, PaliGemmaArch a, bool tensors) => key switch
     {
-        "text_config.model_type" => (value == 2 ? "'gemma2'" : "'gemma'") + (tensors ? $" ({(value == 2 ? "Gemma 2" : "Gemma")} norms)" : ""),
+        "text_config.model_type" => (value == 2 ? "'gemma2'" : "'gemma'")
+            + (tensors ? $" ({(value == 2 ? "Gemma 2" : "Gemma")} norms)" : ""),
         "vision_config.image_size" => tensors ? $"{value} position embeddings" : $"{a.Vision.ImageSize} px ({value} image tokens)",
         "text_config.vocab_size" => tensors ? $"{value} rows of embed_tokens" : value.ToString(),
         _ => value.ToString(),
@@ -111,7 +113,8 @@ public static class ArchDetector
 
         int headDim = cfg?.Decoder.HeadDim ?? 256;
         int vHeads = cfg?.Vision.Heads ?? (vWidth % 72 == 0 ? vWidth / 72 : 0);
-        if (qRows % headDim != 0 || kRows % headDim != 0) throw Bad(ck, lm + "layers.0.self_attn.q_proj.weight", $"{qRows} rows are not a multiple of head_dim {headDim}");
+        if (qRows % headDim != 0 || kRows % headDim != 0)
+            throw Bad(ck, lm + "layers.0.self_attn.q_proj.weight", $"{qRows} rows are not a multiple of head_dim {headDim}");
         int heads = qRows / headDim, kv = kRows / headDim;
         int side = (int)Math.Round(Math.Sqrt(tokens));
         var vision = new VisionArch(vWidth, vLayers, vHeads, vMlp, patch, side * patch, tokens);
@@ -137,7 +140,8 @@ public static class ArchDetector
         var stacked = ck.Find($"{block}/{leaf}");
         if (stacked != null)
         {
-            if (stacked.Shape.Length != perLayerRank + 1) throw Bad(ck, stacked.Name, $"has shape {Shape.Format(stacked.Shape)}, expected rank {perLayerRank + 1}");
+            if (stacked.Shape.Length != perLayerRank + 1)
+                throw Bad(ck, stacked.Name, $"has shape {Shape.Format(stacked.Shape)}, expected rank {perLayerRank + 1}");
             return (Dim(stacked.Shape, 0), stacked.Shape[1..]);
         }
         int n = 0;
@@ -146,10 +150,12 @@ public static class ArchDetector
         {
             if (t.Shape.Length != perLayerRank) throw Bad(ck, t.Name, $"has shape {Shape.Format(t.Shape)}, expected rank {perLayerRank}");
             first ??= t.Shape;
-            if (!Shape.Equal(first, t.Shape)) throw Bad(ck, t.Name, $"has shape {Shape.Format(t.Shape)} but layer 0 has {Shape.Format(first)}");
+            if (!Shape.Equal(first, t.Shape))
+                throw Bad(ck, t.Name, $"has shape {Shape.Format(t.Shape)} but layer 0 has {Shape.Format(first)}");
             n++;
         }
-        if (first == null) throw new InvalidDataException($"{ck.Path}: tensor '{block}/{leaf}' is missing (neither stacked nor as {block}_0/...)");
+        if (first == null)
+            throw new InvalidDataException($"{ck.Path}: tensor '{block}/{leaf}' is missing (neither stacked nor as {block}_0/...)");
         return (n, first);
     }
 

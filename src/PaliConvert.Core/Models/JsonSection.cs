@@ -8,7 +8,8 @@ namespace PaliConvert.Models;
 /// </summary>
 public sealed class JsonSection(string file, string prefix, JsonElement e)
 {
-    public bool Has(string key) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
+    public bool Has(string key) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(key, out var v)
+        && v.ValueKind != JsonValueKind.Null;
 
     private JsonElement? Get(string key) => Has(key) ? e.GetProperty(key) : null;
 
@@ -61,7 +62,8 @@ public sealed class JsonSection(string file, string prefix, JsonElement e)
     }
 
     /// <summary>Whether the key is present with JSON null (a softcap of null means none).</summary>
-    public bool IsNull(string key) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Null;
+    public bool IsNull(string key) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(key, out var v)
+        && v.ValueKind == JsonValueKind.Null;
 
     public string Name(string key) => prefix + key;
 }

@@ -26,7 +26,8 @@ public static partial class LayerNames
 
     /// <summary>The name layer <paramref name="i"/> of a stacked big_vision tensor has when saved without nn.scan.</summary>
     public static string Unstacked(string stackedName, int i) =>
-        stackedName.Replace("img/Transformer/encoderblock/", $"img/Transformer/encoderblock_{i}/").Replace("llm/layers/", $"llm/layers_{i}/");
+        stackedName.Replace("img/Transformer/encoderblock/", $"img/Transformer/encoderblock_{i}/").Replace("llm/layers/",
+            $"llm/layers_{i}/");
 
     /// <summary>big_vision names whose axis 0 is the layer axis (nn.scan).</summary>
     public static bool IsStacked(string name) =>
@@ -38,12 +39,18 @@ public static partial class LayerNames
     {
         if (name.StartsWith("img/embedding", StringComparison.Ordinal) || name.StartsWith("img/pos_embedding", StringComparison.Ordinal) ||
             name.Contains("vision_model.embeddings.", StringComparison.Ordinal)) return "vision.embeddings";
-        if (name.StartsWith("img/Transformer/encoderblock", StringComparison.Ordinal) || name.Contains("vision_model.encoder.", StringComparison.Ordinal)) return "vision.encoder";
-        if (name.StartsWith("img/Transformer/encoder_norm", StringComparison.Ordinal) || name.Contains("vision_model.post_layernorm", StringComparison.Ordinal)) return "vision.post_norm";
-        if (name.StartsWith("img/head", StringComparison.Ordinal) || name.StartsWith("multi_modal_projector.", StringComparison.Ordinal)) return "projector";
-        if (name.StartsWith("llm/embedder", StringComparison.Ordinal) || name.EndsWith("embed_tokens.weight", StringComparison.Ordinal)) return "decoder.embed_tokens";
-        if (name.StartsWith("llm/layers", StringComparison.Ordinal) || name.StartsWith("language_model.model.layers.", StringComparison.Ordinal)) return "decoder.layers";
-        if (name.StartsWith("llm/final_norm", StringComparison.Ordinal) || name == "language_model.model.norm.weight") return "decoder.final_norm";
+        if (name.StartsWith("img/Transformer/encoderblock", StringComparison.Ordinal)
+            || name.Contains("vision_model.encoder.", StringComparison.Ordinal)) return "vision.encoder";
+        if (name.StartsWith("img/Transformer/encoder_norm", StringComparison.Ordinal)
+            || name.Contains("vision_model.post_layernorm", StringComparison.Ordinal)) return "vision.post_norm";
+        if (name.StartsWith("img/head", StringComparison.Ordinal) || name.StartsWith("multi_modal_projector.", StringComparison.Ordinal))
+            return "projector";
+        if (name.StartsWith("llm/embedder", StringComparison.Ordinal) || name.EndsWith("embed_tokens.weight", StringComparison.Ordinal))
+            return "decoder.embed_tokens";
+        if (name.StartsWith("llm/layers", StringComparison.Ordinal)
+            || name.StartsWith("language_model.model.layers.", StringComparison.Ordinal)) return "decoder.layers";
+        if (name.StartsWith("llm/final_norm", StringComparison.Ordinal) || name == "language_model.model.norm.weight")
+            return "decoder.final_norm";
         if (name.Contains("lm_head", StringComparison.Ordinal)) return "lm_head";
         return "other";
     }

@@ -18,7 +18,8 @@ public static class ModelFacts
     }
 
     /// <summary>Facts whose values differ, and facts one side states and the other does not.</summary>
-    public static List<FactDifference> Compare(IReadOnlyList<(string key, string value)> source, IReadOnlyList<(string key, string value)> target)
+    public static List<FactDifference> Compare(IReadOnlyList<(string key, string value)> source,
+        IReadOnlyList<(string key, string value)> target)
     {
         var t = target.ToDictionary(f => f.key, f => f.value);
         var s = source.ToDictionary(f => f.key, f => f.value);

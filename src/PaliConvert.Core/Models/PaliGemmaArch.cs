@@ -94,7 +94,8 @@ public sealed record PaliGemmaArch(int Family, VisionArch Vision, DecoderArch De
         string heads = v.Heads > 0 ? $", {v.Heads} heads of {v.HeadDim}" : "";
         string attn = d.KvHeads == 1 ? "multi-query attention" : d.KvHeads == d.Heads ? "multi-head attention" : "grouped-query attention";
         string caps = d.AttnSoftcap > 0 ? $"attention logit softcap {d.AttnSoftcap:G}" : "no attention softcap";
-        string window = d.SlidingWindow > 0 ? $", sliding window {d.SlidingWindow} on {d.LayerTypes.Count(t => t == ModelDefaults.Sliding)} layers" : "";
+        string window = d.SlidingWindow > 0
+            ? $", sliding window {d.SlidingWindow} on {d.LayerTypes.Count(t => t == ModelDefaults.Sliding)} layers" : "";
         string gemma = Family == 2
             ? $"Gemma 2 decoder with post-attention and post-feed-forward norms, {caps}{window}"
             : "Gemma decoder";

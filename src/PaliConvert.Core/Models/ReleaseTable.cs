@@ -6,7 +6,8 @@ namespace PaliConvert.Models;
 /// </summary>
 public static class ReleaseTable
 {
-    private sealed record Release(string Name, int Family, int Width, int Layers, int Mlp, int Heads, int KvHeads, int HeadDim, double QueryScalar);
+    private sealed record Release(string Name, int Family, int Width, int Layers, int Mlp, int Heads, int KvHeads, int HeadDim,
+        double QueryScalar);
 
     private static readonly Release[] Releases =
     [
@@ -65,10 +66,12 @@ public static class ReleaseTable
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such config file");
         var c = HfConfigFile.Read(path).Arch;
         if (c.Family != a.Family)
-            throw new InvalidDataException($"{path}: describes a {(c.Family == 2 ? "Gemma 2" : "Gemma")} decoder, but the checkpoint's is {(a.Family == 2 ? "Gemma 2" : "Gemma")}");
+            throw new InvalidDataException($"{path}: describes a {(c.Family == 2 ? "Gemma 2" : "Gemma")} decoder, but the checkpoint's " +
+                $"is {(a.Family == 2 ? "Gemma 2" : "Gemma")}");
         var cd = c.Decoder;
         if (cd.LayerTypes.Count > 0 && cd.LayerTypes.Count != a.Decoder.Layers)
-            throw new InvalidDataException($"{path}: text_config.layer_types has {cd.LayerTypes.Count} entries but the checkpoint has {a.Decoder.Layers} layers");
+            throw new InvalidDataException($"{path}: text_config.layer_types has {cd.LayerTypes.Count} entries but the checkpoint has " +
+                $"{a.Decoder.Layers} layers");
         return a with
         {
             Vision = a.Vision with { NormEps = c.Vision.NormEps, Activation = c.Vision.Activation },

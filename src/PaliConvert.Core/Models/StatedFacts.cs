@@ -5,7 +5,8 @@ namespace PaliConvert.Models;
 /// config.json): single values, or an HF config.json (e.g. the base model's) whose non-shape facts are taken.
 /// A softcap of 0 means none.
 /// </summary>
-public sealed record StatedFacts(double? QueryPreAttnScalar = null, double? AttnSoftcap = null, double? FinalSoftcap = null, string? ConfigFile = null)
+public sealed record StatedFacts(double? QueryPreAttnScalar = null, double? AttnSoftcap = null, double? FinalSoftcap = null,
+    string? ConfigFile = null)
 {
     public static readonly StatedFacts None = new();
 }

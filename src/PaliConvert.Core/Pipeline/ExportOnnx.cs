@@ -9,7 +9,8 @@ using PaliConvert.Tensors;
 namespace PaliConvert.Pipeline;
 
 public sealed record ExportOnnxOptions(
-    string Source, string Output, string MappingsFolder, DType Storage = DType.F32, bool Force = false, OnnxLayoutKind Layout = OnnxLayoutKind.Single,
+    string Source, string Output, string MappingsFolder, DType Storage = DType.F32, bool Force = false,
+        OnnxLayoutKind Layout = OnnxLayoutKind.Single,
     StatedFacts? Stated = null);
 
 /// <summary>
@@ -23,7 +24,8 @@ public static class ExportOnnx
     {
         var storage = o.Storage;
         if (storage is not (DType.F32 or DType.F16))
-            throw new ArgumentException($"ONNX weights are stored as f32 or f16 (ONNX Runtime's CPU kernels have no bf16), not {storage.Label()}");
+            throw new ArgumentException($"ONNX weights are stored as f32 or f16 (ONNX Runtime's CPU kernels have no bf16), not " +
+                $"{storage.Label()}");
         using var ck = KeySpelling.Open(o.Source);
         var (arch, views) = HfViews(ck, o.MappingsFolder, o.Stated);
         string doc = $"{arch.Name} at {arch.Vision.ImageSize} px, converted by paliconvert from {Path.GetFileName(o.Source.TrimEnd('/'))}";
@@ -35,14 +37,16 @@ public static class ExportOnnx
         {
             OnnxWriter.Write(output.TempPath, file, OnnxWriter.Model(g, doc, ModelFacts.Metadata(arch)), g, progress, data);
             var check = OnnxChecker.Check(Path.Combine(output.TempPath, file));
-            if (!check.Ok) throw new InvalidOperationException($"the exported {file} fails its structural check: {string.Join("; ", check.Problems)}");
+            if (!check.Ok)
+                throw new InvalidOperationException($"the exported {file} fails its structural check: {string.Join("; ", check.Problems)}");
         }
         output.Commit();
         return output.Target;
     }
 
     /// <summary>The checkpoint's tensors under Hugging Face names and layouts, as views.</summary>
-    public static (PaliGemmaArch arch, Dictionary<string, TensorView> views) HfViews(Checkpoint ck, string mappings, StatedFacts? stated = null)
+    public static (PaliGemmaArch arch, Dictionary<string, TensorView> views) HfViews(Checkpoint ck, string mappings,
+        StatedFacts? stated = null)
     {
         var arch = ArchDetector.Detect(ck, stated);
         if (!TensorNames.IsBigVision(ck))

@@ -16,10 +16,12 @@ public static class Hf2Jax
     public static string Run(Hf2JaxOptions o, IProgress<(string, double)>? progress = null)
     {
         if (File.Exists(o.Input) && !o.Input.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"{o.Input} is not a Hugging Face folder: hf2jax takes a folder with config.json and safetensors (for a big_vision .npz, use jax2hf)");
+            throw new ArgumentException($"{o.Input} is not a Hugging Face folder: hf2jax takes a folder with config.json and " +
+                $"safetensors (for a big_vision .npz, use jax2hf)");
         using var ck = KeySpelling.OpenHf(o.Input);
         if (ck.Folder == null || !File.Exists(Path.Combine(ck.Folder, HfConfigFile.FileName)))
-            throw new InvalidDataException($"{o.Input}: config.json is needed beside the weights (it gives head_dim and image_token_index)");
+            throw new InvalidDataException(
+                $"{o.Input}: config.json is needed beside the weights (it gives head_dim and image_token_index)");
         var arch = ArchDetector.Detect(ck);
         long rows = arch.Decoder.Vocab;
         // rows from image_token_index on were added for HF: big_vision's vocabulary ends there

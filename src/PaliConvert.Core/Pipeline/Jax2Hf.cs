@@ -25,7 +25,8 @@ public static class Jax2Hf
         DType? fixedType = o.DType switch
         {
             OutputDType.Keep => null,
-            OutputDType.Auto => ck.Tensors.Select(t => t.DType).Where(d => d.IsFloat()).OrderByDescending(d => d.Size()).ThenBy(d => d == DType.BF16 ? 1 : 0).First(),
+            OutputDType.Auto => ck.Tensors.Select(t => t.DType).Where(d => d.IsFloat())
+                .OrderByDescending(d => d.Size()).ThenBy(d => d == DType.BF16 ? 1 : 0).First(), // f16 over bf16: exact in f32 either way
             _ => o.DType.Fixed(),
         };
         var planned = views.Select(v => new ShardedWriter.Planned(v, fixedType ?? v.Source.DType)).ToList();

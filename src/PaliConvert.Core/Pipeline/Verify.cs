@@ -5,7 +5,8 @@ using PaliConvert.Validation;
 
 namespace PaliConvert.Pipeline;
 
-public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar", double Atol = 1e-4, int Seed = 0,
+public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar", double Atol = 1e-4,
+    int Seed = 0,
     VerifyEngine Engine = VerifyEngine.Reference, string? MappingsFolder = null, StatedFacts? Stated = null);
 
 /// <summary>Runs the reference forward pass on both models over the same inputs and compares their logits.</summary>
@@ -24,8 +25,11 @@ public static class Verify
         if (target != null)
         {
             var ta = target.Weights.Arch;
-            if (sa.Family != ta.Family || sa.Vision.Tokens != ta.Vision.Tokens || sa.Decoder.Width != ta.Decoder.Width || sa.Decoder.Layers != ta.Decoder.Layers)
-                throw new InvalidDataException($"the models differ in architecture: {o.Source} is {sa.Name} at {sa.Vision.ImageSize} px, width {sa.Decoder.Width}, {sa.Decoder.Layers} layers; {o.Target} is {ta.Name} at {ta.Vision.ImageSize} px, width {ta.Decoder.Width}, {ta.Decoder.Layers} layers");
+            if (sa.Family != ta.Family || sa.Vision.Tokens != ta.Vision.Tokens || sa.Decoder.Width != ta.Decoder.Width
+                || sa.Decoder.Layers != ta.Decoder.Layers)
+                throw new InvalidDataException($"the models differ in architecture: {o.Source} is {sa.Name} at {sa.Vision.ImageSize} " +
+                    $"px, width {sa.Decoder.Width}, {sa.Decoder.Layers} layers; {o.Target} is {ta.Name} at {ta.Vision.ImageSize} px, " +
+                        $"width {ta.Decoder.Width}, {ta.Decoder.Layers} layers");
         }
         var inputs = o.Inputs != null
             ? InputsFile.Load(o.Inputs, o.MaskKey)
@@ -41,10 +45,12 @@ public static class Verify
             var r = new PaliGemmaForward(m.Weights, Scaled(progress, 0.5)).Run(inputs);
             return (r.Logits, r.Vocab);
         }
-        return new VerifyReport(o.Source, o.Target, o.Inputs ?? $"random (seed {o.Seed}, 8 prefix + 4 suffix tokens)", engine, summary, positions)
+        return new VerifyReport(o.Source, o.Target, o.Inputs ?? $"random (seed {o.Seed}, 8 prefix + 4 suffix tokens)", engine, summary,
+            positions)
         {
             Facts = facts,
-            FactsSources = [sa.FactsSource, target?.Weights.Arch.FactsSource ?? (ModelLogits.IsOnnx(o.Target) ? o.Target : "the target's export")],
+            FactsSources = [sa.FactsSource,
+                target?.Weights.Arch.FactsSource ?? (ModelLogits.IsOnnx(o.Target) ? o.Target : "the target's export")],
         };
     }
 

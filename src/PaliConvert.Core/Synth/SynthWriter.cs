@@ -12,12 +12,15 @@ public static class SynthWriter
     private const int Slab = 1 << 22;
 
     /// <summary>mode: mixed (llm/layers/attn/* f32, rest f16, as the fine-tuning notebook saves), f32, f16 or bf16.</summary>
-    public static void Write(string variant, string mode, ulong seed, string path, IProgress<(string name, double fraction)>? progress = null) =>
+    public static void Write(string variant, string mode, ulong seed, string path,
+        IProgress<(string name, double fraction)>? progress = null) =>
         Write(SynthVariant.Shapes(variant), mode, seed, path, progress);
 
-    internal static void Write(IReadOnlyList<(string name, long[] shape)> shapes, string mode, ulong seed, string path, IProgress<(string name, double fraction)>? progress = null)
+    internal static void Write(IReadOnlyList<(string name, long[] shape)> shapes, string mode, ulong seed, string path,
+        IProgress<(string name, double fraction)>? progress = null)
     {
-        if (mode is not ("mixed" or "f32" or "f16" or "bf16")) throw new ArgumentException($"unknown dtype mode '{mode}' (mixed, f32, f16, bf16)");
+        if (mode is not ("mixed" or "f32" or "f16" or "bf16"))
+            throw new ArgumentException($"unknown dtype mode '{mode}' (mixed, f32, f16, bf16)");
         long total = shapes.Sum(s => Shape.Elements(s.shape)), done = 0;
         var values = new float[Slab];
         var bytes = new byte[Slab * 4];

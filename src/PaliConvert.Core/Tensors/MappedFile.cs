@@ -56,7 +56,8 @@ public sealed unsafe class MappedFile : IDisposable
     public Region Region(long offset, long length)
     {
         if (offset < 0 || length < 0 || offset + length > Length)
-            throw new InvalidDataException($"{Path}: bytes {offset}..{offset + length} lie outside the file ({Length} bytes); the file is truncated or corrupt");
+            throw new InvalidDataException($"{Path}: bytes {offset}..{offset + length} lie outside the file ({Length} bytes); the file " +
+                $"is truncated or corrupt");
         return new Region(this, offset, length);
     }
 

@@ -31,7 +31,8 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     public TensorView Take(int i, string name)
     {
         NotRelabelled("unstack or split");
-        if (Shape.Length == 0 || i < 0 || i >= Shape[0]) throw new InvalidOperationException($"index {i} outside axis 0 of {Tensors.Shape.Format(Shape)}");
+        if (Shape.Length == 0 || i < 0 || i >= Shape[0])
+            throw new InvalidOperationException($"index {i} outside axis 0 of {Tensors.Shape.Format(Shape)}");
         return this with { Name = name, Offset = Offset + i * Strides[0], Shape = Shape[1..], Strides = Strides[1..] };
     }
 
@@ -39,7 +40,8 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     public TensorView TakeRows(long rows)
     {
         NotRelabelled("row trim");
-        if (Shape.Length == 0 || rows > Shape[0]) throw new InvalidDataException($"'{Source.Name}': cannot take {rows} rows of {Tensors.Shape.Format(Shape)}");
+        if (Shape.Length == 0 || rows > Shape[0])
+            throw new InvalidDataException($"'{Source.Name}': cannot take {rows} rows of {Tensors.Shape.Format(Shape)}");
         return this with { Shape = [rows, .. Shape[1..]] };
     }
 
@@ -47,7 +49,8 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     {
         NotRelabelled("transpose");
         if (perm.Length != Shape.Length || perm.Distinct().Count() != perm.Length || perm.Any(p => p < 0 || p >= Shape.Length))
-            throw new InvalidDataException($"'{Source.Name}': transpose {string.Join(",", perm)} does not fit shape {Tensors.Shape.Format(Shape)}");
+            throw new InvalidDataException($"'{Source.Name}': transpose {string.Join(",", perm)} does not fit shape " +
+                $"{Tensors.Shape.Format(Shape)}");
         return this with { Shape = perm.Select(p => Shape[p]).ToArray(), Strides = perm.Select(p => Strides[p]).ToArray() };
     }
 
@@ -56,8 +59,10 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     {
         if (Relabelled != null) return this with { Relabelled = shape };
         if (Tensors.Shape.Elements(shape) != Tensors.Shape.Elements(LogicalShape))
-            throw new InvalidDataException($"'{Source.Name}': cannot reshape {Tensors.Shape.Format(Shape)} to {Tensors.Shape.Format(shape)}: element counts differ (the tensor contradicts the others)");
-        var (oldShape, oldStrides) = (Shape.Where(d => d != 1).ToArray(), Shape.Select((d, i) => (d, i)).Where(x => x.d != 1).Select(x => Strides[x.i]).ToArray());
+            throw new InvalidDataException($"'{Source.Name}': cannot reshape {Tensors.Shape.Format(Shape)} to " +
+                $"{Tensors.Shape.Format(shape)}: element counts differ (the tensor contradicts the others)");
+        var (oldShape, oldStrides) = (Shape.Where(d => d != 1).ToArray(),
+            Shape.Select((d, i) => (d, i)).Where(x => x.d != 1).Select(x => Strides[x.i]).ToArray());
         var strides = new long[shape.Length];
         int o = 0, n = 0;
         while (n < shape.Length)
@@ -84,6 +89,7 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     private void NotRelabelled(string op)
     {
         if (Relabelled != null)
-            throw new InvalidDataException($"'{Source.Name}': {op} after reshaping {Tensors.Shape.Format(Shape)} to {Tensors.Shape.Format(Relabelled)} would need a copy; reorder the rule's operations");
+            throw new InvalidDataException($"'{Source.Name}': {op} after reshaping {Tensors.Shape.Format(Shape)} to " +
+                $"{Tensors.Shape.Format(Relabelled)} would need a copy; reorder the rule's operations");
     }
 }

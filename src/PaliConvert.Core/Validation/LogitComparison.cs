@@ -21,7 +21,8 @@ public sealed record ComparisonSummary(
 /// <summary>Compares two models' text logits [B, T, V] over the vocabulary they share (the first min(Va, Vb) entries).</summary>
 public static class LogitComparison
 {
-    public static (ComparisonSummary summary, List<PositionFigures> positions) Compare(float[] a, int va, float[] b, int vb, int batch, int t, double atol)
+    public static (ComparisonSummary summary, List<PositionFigures> positions) Compare(float[] a, int va, float[] b, int vb, int batch,
+        int t, double atol)
     {
         int v = Math.Min(va, vb);
         var rows = new List<PositionFigures>();

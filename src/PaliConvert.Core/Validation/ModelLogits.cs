@@ -6,9 +6,11 @@ namespace PaliConvert.Validation;
 public static class ModelLogits
 {
     /// <summary>An .onnx file, or a folder holding the split layout.</summary>
-    public static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || Export.OnnxLayout.IsSplitFolder(path);
+    public static bool IsOnnx(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
+        || Export.OnnxLayout.IsSplitFolder(path);
 
-    public static (float[] logits, int vocab) Run(string model, ModelInputs input, IProgress<(string, double)>? progress = null, Models.StatedFacts? stated = null)
+    public static (float[] logits, int vocab) Run(string model, ModelInputs input, IProgress<(string, double)>? progress = null,
+        Models.StatedFacts? stated = null)
     {
         if (IsOnnx(model)) return OnnxRunner.Run(model, input);
         using var m = LoadedModel.Open(model, stated);

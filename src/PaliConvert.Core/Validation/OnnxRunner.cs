@@ -89,8 +89,10 @@ public static class OnnxRunner
             {
                 OrtValue.CreateTensorValueFromMemory(part, [b, n, w]),
                 OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, b * split).ToArray(), [b, split]),
-                OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0, b).SelectMany(_ => Enumerable.Range(start, n).Select(p => (long)p)).ToArray(), [b, n]),
-                OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0, b).SelectMany(bi => types.Skip(bi * s).Take(split)).ToArray(), [b, split]),
+                OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0,
+                    b).SelectMany(_ => Enumerable.Range(start, n).Select(p => (long)p)).ToArray(), [b, n]),
+                OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0, b).SelectMany(bi => types.Skip(bi * s).Take(split)).ToArray(),
+                    [b, split]),
             };
             foreach (var k in kvInputs)
             {

@@ -7,7 +7,8 @@ using PaliConvert.Models;
 namespace PaliConvert.Validation;
 
 /// <summary>What verify found, and its three renderings: JSON (always), JUnit XML (pipelines), Parquet (analysis).</summary>
-public sealed record VerifyReport(string Source, string Target, string Inputs, string Engine, ComparisonSummary Summary, List<PositionFigures> Positions)
+public sealed record VerifyReport(string Source, string Target, string Inputs, string Engine, ComparisonSummary Summary,
+    List<PositionFigures> Positions)
 {
     /// <summary>Every fact of both model descriptions; empty when the target states none (an ONNX file from elsewhere).</summary>
     public List<FactDifference> Facts { get; init; } = [];
@@ -36,15 +37,18 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
         });
         var cases = Positions.Select(p =>
         {
-            var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify"), new XAttribute("name", $"batch {p.Batch} position {p.Position}"));
+            var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify"),
+                new XAttribute("name", $"batch {p.Batch} position {p.Position}"));
             if (p.MaxAbsDiff > Summary.Atol)
-                tc.Add(new XElement("failure", new XAttribute("message", $"max |source - target| = {p.MaxAbsDiff:G4} > atol {Summary.Atol:G4}"),
+                tc.Add(new XElement("failure", new XAttribute("message",
+                    $"max |source - target| = {p.MaxAbsDiff:G4} > atol {Summary.Atol:G4}"),
                     $"cosine {p.Cosine:G6}, top-1 {p.Top1Source} vs {p.Top1Target}, top-5 overlap {p.Top5Overlap:P0}"));
             return tc;
         }).Concat(factCases).ToList();
         var suite = new XElement("testsuite",
             new XAttribute("name", $"verify {Target} against {Source}"), new XAttribute("tests", cases.Count),
-            new XAttribute("failures", Positions.Count(p => p.MaxAbsDiff > Summary.Atol) + Facts.Count(f => !f.Equal)), new XAttribute("errors", 0),
+            new XAttribute("failures", Positions.Count(p => p.MaxAbsDiff > Summary.Atol) + Facts.Count(f => !f.Equal)),
+                new XAttribute("errors", 0),
             new XElement("properties",
                 new XElement("property", new XAttribute("name", "source"), new XAttribute("value", Source)),
                 new XElement("property", new XAttribute("name", "target"), new XAttribute("value", Target)),
@@ -66,9 +70,11 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
     {
         var s = Summary;
         int width = Facts.Select(f => f.Fact.Length).DefaultIfEmpty(0).Max();
-        var lines = Facts.Select(f => f.Equal ? $"  same  {f.Fact.PadRight(width)}  {f.Source}" : $"  DIFF  {f.Fact}: source {f.Source}, target {f.Target}");
+        var lines = Facts.Select(f => f.Equal ? $"  same  {f.Fact.PadRight(width)}  {f.Source}"
+            : $"  DIFF  {f.Fact}: source {f.Source}, target {f.Target}");
         string facts = Facts.Count == 0 ? "facts: the target states none; logits compared alone\n"
-            : $"facts: {Facts.Count(f => !f.Equal)} of {Facts.Count} differ (source: {FactsSources.ElementAtOrDefault(0)}; target: {FactsSources.ElementAtOrDefault(1)})\n"
+            : $"facts: {Facts.Count(f => !f.Equal)} of {Facts.Count} differ (source: {FactsSources.ElementAtOrDefault(0)}; target: " +
+                $"{FactsSources.ElementAtOrDefault(1)})\n"
               + string.Join("\n", lines) + "\n";
         string verdict = !FactsAgree ? "FAIL: the two models are described differently, so their consumers compute different things"
             : s.Passed ? "PASS: the target computes what the source does" : "FAIL: the target's logits differ from the source's";

@@ -15,7 +15,8 @@ public class InspectionTests
 
     [Theory]
     [InlineData("pg1-tiny", "params.f32.npz", 1), InlineData("pg1-tiny", "params.bf16.npz", 1), InlineData("pg1-tiny", "hf", 1)]
-    [InlineData("pg2-tiny", "params.mixed.npz", 2), InlineData("pg2-tiny", "params.prefixed.npz", 2), InlineData("pg2-tiny", "hf-legacy", 2)]
+    [InlineData("pg2-tiny", "params.mixed.npz", 2), InlineData("pg2-tiny", "params.prefixed.npz", 2),
+        InlineData("pg2-tiny", "hf-legacy", 2)]
     public void GoldenModelsShowLayerCountsParametersAndArchitecture(string model, string file, int family)
     {
         using var ck = KeySpelling.Open(TestPaths.Golden($"{model}/{file}"));
@@ -40,7 +41,8 @@ public class InspectionTests
         Assert.Equal(r.Parameters, r.Modules.Sum(m => m.Parameters));
         Assert.Equal(hf ? 320 : 300, d.Vocab);
         // stacked tensors show their layer axis as layers, not as one big tensor
-        var q = r.Tensors.Single(t => t.Name == (hf ? "language_model.model.layers.{i}.self_attn.q_proj.weight" : "llm/layers/attn/q_einsum/w"));
+        var q = r.Tensors.Single(t => t.Name == (hf ? "language_model.model.layers.{i}.self_attn.q_proj.weight"
+            : "llm/layers/attn/q_einsum/w"));
         Assert.Equal(llm.GetProperty("depth").GetInt32(), q.Layers);
         Assert.Contains(family == 2 ? "Gemma 2 decoder" : "Gemma decoder", r.Summary);
     }
@@ -56,7 +58,8 @@ public class InspectionTests
             long per = t.ByteLength / t.Shape[0];
             var all = NpzCopy.Bytes(t);
             string Unstacked(int i) => t.Name.Replace("encoderblock/", $"encoderblock_{i}/").Replace("llm/layers/", $"llm/layers_{i}/");
-            return Enumerable.Range(0, (int)t.Shape[0]).Select(i => (Unstacked(i), t.Shape[1..], all[(int)(i * per)..(int)((i + 1) * per)]));
+            return Enumerable.Range(0, (int)t.Shape[0]).Select(i => (Unstacked(i), t.Shape[1..],
+                all[(int)(i * per)..(int)((i + 1) * per)]));
         });
         using var a = KeySpelling.Open(src);
         using var b = KeySpelling.Open(path);
@@ -84,7 +87,8 @@ public class InspectionTests
     {
         using var dir = new TempDir();
         foreach (var f in Directory.GetFiles(TestPaths.Golden("pg2-tiny/hf"))) File.Copy(f, dir.File(Path.GetFileName(f)));
-        File.WriteAllText(dir.File("config.json"), File.ReadAllText(dir.File("config.json")).Replace("\"intermediate_size\": 96,", "\"intermediate_size\": 128,"));
+        File.WriteAllText(dir.File("config.json"),
+            File.ReadAllText(dir.File("config.json")).Replace("\"intermediate_size\": 96,", "\"intermediate_size\": 128,"));
         using var ck = KeySpelling.Open(dir.Path);
         var e = Assert.Throws<InvalidDataException>(() => Inspection.Of(ck));
         Assert.Contains("contradicts the tensors: text_config.intermediate_size 128 against 96", e.Message);

@@ -70,7 +70,8 @@ public class CliTests
         Assert.Equal([existing], Directory.GetFiles(dir.Path)); // nothing half-written left behind
     }
 
-    private static readonly string[] Commands = ["inspect", "diff", "synth", "jax2hf", "hf2jax", "logits", "verify", "export-onnx", "check-onnx"];
+    private static readonly string[] Commands = ["inspect", "diff", "synth", "jax2hf", "hf2jax", "logits", "verify", "export-onnx",
+        "check-onnx"];
 
     [Fact]
     public void HelpListsEveryCommand()
@@ -131,7 +132,8 @@ public class CliTests
     public void Jax2HfVerifyConvertsThenProvesTheConversion()
     {
         using var dir = new TempDir();
-        var (code, stdout, stderr) = Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("hf"), "--verify", "--junit", dir.File("v.xml"));
+        var (code, stdout, stderr) = Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("hf"), "--verify", "--junit",
+            dir.File("v.xml"));
         Assert.True(code == 0, stderr + stdout);
         Assert.Contains("PASS", stdout);
         Assert.True(File.Exists(dir.File("v.xml")));
@@ -139,7 +141,8 @@ public class CliTests
         (code, stdout, _) = Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("hf16"), "--dtype", "bf16", "--verify");
         Assert.Equal(1, code);
         Assert.Contains("FAIL", stdout);
-        (code, stdout, _) = Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("hf16"), "--dtype", "bf16", "--verify", "--atol", "0.5", "--force");
+        (code, stdout, _) = Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("hf16"), "--dtype", "bf16", "--verify",
+            "--atol", "0.5", "--force");
         Assert.True(code == 0, stdout);
     }
 
@@ -149,7 +152,8 @@ public class CliTests
         var (code, _, stderr) = Run("jax2hf", TestPaths.Golden("pg1-tiny/hf"), Path.Combine(Path.GetTempPath(), "never-written"));
         Assert.Equal(2, code);
         Assert.Contains("use hf2jax", stderr);
-        (code, _, stderr) = Run("hf2jax", TestPaths.Golden("pg1-tiny/params.f32.npz"), Path.Combine(Path.GetTempPath(), "never-written.npz"));
+        (code, _, stderr) = Run("hf2jax", TestPaths.Golden("pg1-tiny/params.f32.npz"),
+            Path.Combine(Path.GetTempPath(), "never-written.npz"));
         Assert.Equal(2, code);
         Assert.Contains("use jax2hf", stderr);
         (code, _, stderr) = Run("inspect", TestPaths.Golden("pg1-tiny/inputs.npz"));

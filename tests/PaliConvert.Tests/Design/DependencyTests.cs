@@ -12,7 +12,8 @@ public partial class DependencyTests
         ["Analysis"] = 5, ["Synth"] = 5, ["Inference"] = 6, ["Export"] = 6, ["Validation"] = 7, ["Pipeline"] = 8,
     };
 
-    [GeneratedRegex(@"(?<![\w.])(?:PaliConvert\.)?(Tensors|IO|Formats|Models|Mapping|Analysis|Synth|Inference|Export|Validation|Pipeline)\.[A-Z]")]
+    [GeneratedRegex(
+        @"(?<![\w.])(?:PaliConvert\.)?(Tensors|IO|Formats|Models|Mapping|Analysis|Synth|Inference|Export|Validation|Pipeline)\.[A-Z]")]
     private static partial Regex Reference();
 
     private static string Core => Path.Combine(TestPaths.Root, "src", "PaliConvert.Core");

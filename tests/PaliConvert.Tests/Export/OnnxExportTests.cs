@@ -17,7 +17,8 @@ public class OnnxExportTests
     private static string Mappings => Path.Combine(TestPaths.Root, "mappings");
 
     private static string Export(TempDir dir, string source, string dtype = "f32", string name = "onnx") =>
-        Path.Combine(ExportOnnx.Run(new ExportOnnxOptions(source, dir.File(name), Mappings, DTypeInfo.ParseLabel(dtype))), OnnxLayout.ModelFile);
+        Path.Combine(ExportOnnx.Run(new ExportOnnxOptions(source, dir.File(name), Mappings, DTypeInfo.ParseLabel(dtype))),
+            OnnxLayout.ModelFile);
 
     public static TheoryData<string, string, string> Sources()
     {
@@ -55,7 +56,8 @@ public class OnnxExportTests
     public void F16ExportComputesWhatItsF16WeightsDo(string model)
     {
         using var dir = new TempDir();
-        var hf16 = Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden($"{model}/params.f32.npz"), dir.File("hf16"), Mappings, DType: OutputDType.F16));
+        var hf16 = Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden($"{model}/params.f32.npz"), dir.File("hf16"), Mappings,
+            DType: OutputDType.F16));
         var onnx = Export(dir, hf16, "f16");
         // weights take half the bytes of an f32 export (the files differ less: each weight is padded to 4096 bytes)
         Assert.Equal(OnnxChecker.Check(Export(dir, hf16, "f32", "onnx32")).ExternalBytes, 2 * OnnxChecker.Check(onnx).ExternalBytes);
@@ -105,7 +107,8 @@ public class OnnxExportTests
         using var dir = new TempDir();
         var onnx = Export(dir, TestPaths.Golden("pg1-tiny/params.f32.npz"));
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx));
-        var ext = model.Graph.Initializer.First(t => t.DataLocation == TensorProto.Types.DataLocation.External && t.Dims.Aggregate(1L, (a, b) => a * b) > 1);
+        var ext = model.Graph.Initializer.First(t => t.DataLocation == TensorProto.Types.DataLocation.External
+            && t.Dims.Aggregate(1L, (a, b) => a * b) > 1);
         StringStringEntryProto Entry(string key) => ext.ExternalData.Single(e => e.Key == key);
         switch (damage)
         {
@@ -115,7 +118,10 @@ public class OnnxExportTests
             case "wrong length": Entry("length").Value = (long.Parse(Entry("length").Value) - 4).ToString(); break;
             case "escaping location": Entry("location").Value = "../model.onnx.data"; break;
             case "absolute location": Entry("location").Value = "/etc/passwd"; break;
-            default: model.Graph.Initializer.First(t => t.DataLocation == TensorProto.Types.DataLocation.Default).RawData = ByteString.CopyFrom(1, 2, 3); break;
+            default:
+                var inline = model.Graph.Initializer.First(t => t.DataLocation == TensorProto.Types.DataLocation.Default);
+                inline.RawData = ByteString.CopyFrom(1, 2, 3);
+                break;
         }
         File.WriteAllBytes(onnx, model.ToByteArray());
         var check = OnnxChecker.Check(onnx);
@@ -130,7 +136,8 @@ public class OnnxExportTests
     public void VerifyWithTheOnnxEngineExportsAndCompares()
     {
         var before = Directory.GetDirectories(Path.GetTempPath(), "paliconvert-verify-*").ToHashSet();
-        var (code, stdout, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg2-tiny/params.f32.npz"), TestPaths.Golden("pg2-tiny/params.f32.npz"), "--engine", "onnx");
+        var (code, stdout, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg2-tiny/params.f32.npz"),
+            TestPaths.Golden("pg2-tiny/params.f32.npz"), "--engine", "onnx");
         Assert.True(code == 0, stderr + stdout);
         Assert.Contains("ONNX Runtime", stdout);
         Assert.Contains("PASS", stdout);
@@ -142,12 +149,14 @@ public class OnnxExportTests
     {
         using var dir = new TempDir();
         var onnx = Export(dir, TestPaths.Golden("pg1-tiny/hf"));
-        var (code, _, stderr) = CliRunner.Run("logits", onnx, "--inputs", TestPaths.Golden("pg1-tiny/inputs.npz"), "--mask-key", "mask_ar_fullprefix", "--out", dir.File("l.npy"));
+        var (code, _, stderr) = CliRunner.Run("logits", onnx, "--inputs", TestPaths.Golden("pg1-tiny/inputs.npz"), "--mask-key",
+            "mask_ar_fullprefix", "--out", dir.File("l.npy"));
         Assert.True(code == 0, stderr);
         var (shape, ours) = NpyFile.ReadF32(dir.File("l.npy"));
         Assert.Equal(new long[] { 2, 7, 320 }, shape);
         var golden = NpyFile.ReadF32(TestPaths.Golden("pg1-tiny/logits.jax.f32.fullprefix.npy")).values;
-        Assert.InRange(ModelRuns.MaxAbs(golden, Enumerable.Range(0, 14 * 300).Select(i => ours[i / 300 * 320 + i % 300]).ToArray()), 0, 1e-4);
+        Assert.InRange(ModelRuns.MaxAbs(golden, Enumerable.Range(0, 14 * 300).Select(i => ours[i / 300 * 320 + i % 300]).ToArray()), 0,
+            1e-4);
     }
 
     [Fact]
@@ -165,15 +174,18 @@ public class OnnxExportTests
     public void SplitLayoutChainedGivesTheSameLogitsWithAndWithoutTheCache(string model, int cacheSplit)
     {
         using var dir = new TempDir();
-        var folder = ExportOnnx.Run(new ExportOnnxOptions(TestPaths.Golden($"{model}/params.f32.npz"), dir.File("split"), Mappings, Layout: OnnxLayoutKind.Split));
-        Assert.Equal(["decoder_model_merged.onnx", "decoder_model_merged.onnx_data", "embed_tokens.onnx", "embed_tokens.onnx_data", "vision_encoder.onnx", "vision_encoder.onnx_data"],
+        var folder = ExportOnnx.Run(new ExportOnnxOptions(TestPaths.Golden($"{model}/params.f32.npz"), dir.File("split"), Mappings,
+            Layout: OnnxLayoutKind.Split));
+        Assert.Equal(["decoder_model_merged.onnx", "decoder_model_merged.onnx_data", "embed_tokens.onnx", "embed_tokens.onnx_data",
+            "vision_encoder.onnx", "vision_encoder.onnx_data"],
             Directory.GetFiles(folder).Select(Path.GetFileName).Order());
         foreach (var f in Directory.GetFiles(folder, "*.onnx")) Assert.True(OnnxChecker.Check(f).Ok, f);
         var decoder = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(folder, "decoder_model_merged.onnx")));
         Assert.Contains(decoder.Graph.Input, i => i.Name == "past_key_values.1.value");
         Assert.Contains(decoder.Graph.Output, o => o.Name == "present.0.key");
         // cacheSplit > 0: the decoder runs on the first positions, then on the rest with their cache as past
-        var (logits, vocab) = OnnxRunner.RunSplit(folder, InputsFile.Load(TestPaths.Golden($"{model}/inputs.npz"), "mask_ar_prefixlm"), cacheSplit);
+        var (logits, vocab) = OnnxRunner.RunSplit(folder, InputsFile.Load(TestPaths.Golden($"{model}/inputs.npz"), "mask_ar_prefixlm"),
+            cacheSplit);
         var golden = NpyFile.ReadF32(TestPaths.Golden($"{model}/logits.jax.f32.prefixlm.npy")).values;
         double max = 0;
         for (int p = 0; p < 14; p++)

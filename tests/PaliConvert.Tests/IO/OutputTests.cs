@@ -57,7 +57,8 @@ public class OutputTests
     }
 
     [Theory]
-    [InlineData("2GB", 2_000_000_000L), InlineData("500MB", 500_000_000L), InlineData("100kb", 100_000L), InlineData("123456", 123456L), InlineData("7B", 7L)]
+    [InlineData("2GB", 2_000_000_000L), InlineData("500MB", 500_000_000L), InlineData("100kb", 100_000L), InlineData("123456", 123456L),
+        InlineData("7B", 7L)]
     public void SizesParseAsWritten(string text, long bytes) => Assert.Equal(bytes, Sizes.Parse(text));
 
     [Theory]

@@ -21,7 +21,8 @@ public class FactsInForwardTests
         var inConfig = HfCopy.Write("pg2-tiny/hf", dir.File("config"), c => HfCopy.Set(c, "text_config.query_pre_attn_scalar", s));
         float factor = (float)Math.Sqrt(16 / s); // head_dim 16
         var inWeights = HfCopy.Write("pg2-tiny/hf", dir.File("weights"), values: t =>
-            t.Name.EndsWith("self_attn.q_proj.weight") && t.Name.Contains("language_model") ? HfCopy.Values(t).Select(x => x * factor).ToArray() : null);
+            t.Name.EndsWith("self_attn.q_proj.weight") && t.Name.Contains("language_model")
+                ? HfCopy.Values(t).Select(x => x * factor).ToArray() : null);
         var inputs = GoldenInputs("pg2-tiny");
         var a = Reference(inConfig, inputs);
         var b = Reference(inWeights, inputs);
@@ -60,7 +61,8 @@ public class FactsInForwardTests
         var folder = HfCopy.Write($"{model}/hf", dir.File("m"), c => HfCopy.Set(c, key, node));
         var facts = GoldenFacts(model);
         string k = key.Split('.')[^1];
-        facts[k switch { "sliding_window" => "window", "rope_theta" => "theta", "rms_norm_eps" => "eps", "layer_norm_eps" => "vision_eps", _ => "attn_softcap" }] = value;
+        facts[k switch { "sliding_window" => "window", "rope_theta" => "theta", "rms_norm_eps" => "eps", "layer_norm_eps" => "vision_eps",
+            _ => "attn_softcap" }] = value;
         var oracle = Oracle(TestPaths.Golden($"{model}/params.f32.npz"), model, "prefixlm", dir, facts);
         var inputs = GoldenInputs(model);
         var reference = Reference(folder, inputs);
@@ -100,7 +102,8 @@ public class FactsInForwardTests
         double[] xs = [-6, -3.2, -1, -0.49, -1e-3, 0, 1e-5, 0.3, 0.5, 0.51, 1.7, 2.5, 3.99, 4.01, 5.5, 9];
         var expected = TestPaths.Python("erf.py", xs.Select(x => x.ToString("R", CultureInfo.InvariantCulture)).ToArray())
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        for (int i = 0; i < xs.Length; i++) Assert.True(Math.Abs(Ops.Erf(xs[i]) - expected[i]) < 1e-14, $"erf({xs[i]}) = {Ops.Erf(xs[i]):R}, Python {expected[i]:R}");
+        for (int i = 0; i < xs.Length; i++) Assert.True(Math.Abs(Ops.Erf(xs[i]) - expected[i]) < 1e-14,
+            $"erf({xs[i]}) = {Ops.Erf(xs[i]):R}, Python {expected[i]:R}");
     }
 
     [Fact]
@@ -112,7 +115,8 @@ public class FactsInForwardTests
         var exact = Reference(folder, inputs);
         var onnx = Onnx(folder, dir, inputs);
         Assert.True(MaxAbs(exact, onnx) < Tolerance, $"exact GELU, reference against ONNX Runtime: {MaxAbs(exact, onnx)}");
-        Assert.True(MaxAbs(exact, Reference(TestPaths.Golden("pg2-tiny/hf"), inputs)) > 1e-5, "the exact GELU must differ from the tanh one");
+        Assert.True(MaxAbs(exact, Reference(TestPaths.Golden("pg2-tiny/hf"), inputs)) > 1e-5,
+            "the exact GELU must differ from the tanh one");
         Assert.Throws<NotSupportedException>(() => Ops.Activate(new float[1], "relu"));
     }
 }

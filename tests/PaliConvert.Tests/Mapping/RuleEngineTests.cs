@@ -27,7 +27,8 @@ public class RuleEngineTests
         return e?.Message ?? "";
     }
 
-    private const string Skip = "skip: [img/embedding/bias, img/embedding/kernel, img/pos_embedding, img/head/kernel, img/head/bias, llm/final_norm/scale]";
+    private const string Skip = "skip: [img/embedding/bias, img/embedding/kernel, img/pos_embedding, img/head/kernel, img/head/bias, " +
+        "llm/final_norm/scale]";
 
     [Fact]
     public void TargetProducedTwiceIsNamed()
@@ -80,7 +81,8 @@ public class RuleEngineTests
             rules:
               - {from: llm/layers/attn/kv_einsum/w, to: "kv.{i}.{part}", shape: [L, 2, K, W, 7], ops: [unstack, {split: [k, v]}]}
             """);
-        Assert.Contains("tensor 'llm/layers/attn/kv_einsum/w' has shape (2, 2, 2, 48, 16) but the other tensors imply (2, 2, 2, 48, 7)", error);
+        Assert.Contains("tensor 'llm/layers/attn/kv_einsum/w' has shape (2, 2, 2, 48, 16) but the other tensors imply (2, 2, 2, 48, 7)",
+            error);
     }
 
     [Fact]

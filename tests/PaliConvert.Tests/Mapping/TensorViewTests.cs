@@ -12,7 +12,8 @@ public class TensorViewTests
         int n = (int)Shape.Elements(shape);
         var values = Enumerable.Range(0, n).Select(i => (float)i).ToArray();
         var dims = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
-        NpzBytes.Stored(dir.File("t.npz"), false, ("x.npy", NpzBytes.Npy($"{{'descr': '<f4', 'fortran_order': False, 'shape': {dims}, }}", NpzBytes.Floats(values))));
+        NpzBytes.Stored(dir.File("t.npz"), false,
+            ("x.npy", NpzBytes.Npy($"{{'descr': '<f4', 'fortran_order': False, 'shape': {dims}, }}", NpzBytes.Floats(values))));
         var h = new NpzCheckpointHolder(PaliConvert.Formats.Npz.NpzCheckpoint.Open(dir.File("t.npz")));
         return (h.Ck.Get("x"), dir, h);
     }

@@ -18,7 +18,8 @@ public class ModelDescriptionTests
     {
         var a = Describe(TestPaths.Golden("pg2-tiny/hf"));
         var d = a.Decoder;
-        Assert.Equal((1e-6, 10000.0, "gelu_pytorch_tanh", 16.0, 50.0, 30.0, 4096), (d.NormEps, d.RopeTheta, d.Activation, d.QueryPreAttnScalar, d.AttnSoftcap, d.FinalSoftcap, d.SlidingWindow));
+        Assert.Equal((1e-6, 10000.0, "gelu_pytorch_tanh", 16.0, 50.0, 30.0, 4096),
+            (d.NormEps, d.RopeTheta, d.Activation, d.QueryPreAttnScalar, d.AttnSoftcap, d.FinalSoftcap, d.SlidingWindow));
         Assert.Equal(["sliding_attention", "full_attention"], d.LayerTypes);
         Assert.Equal((300, 16, 1e-6, 4), (a.ImageTokenIndex, a.Vision.Tokens, a.Vision.NormEps, a.Vision.Heads));
         var g1 = Describe(TestPaths.Golden("pg1-tiny/hf")).Decoder;
@@ -50,7 +51,8 @@ public class ModelDescriptionTests
                     HfCopy.Set(c, "image_token_id", 299);
                     break;
                 default:
-                    foreach (var k in new[] { "rms_norm_eps", "rope_parameters", "query_pre_attn_scalar", "attn_logit_softcapping", "sliding_window", "layer_types", "hidden_activation" })
+                    foreach (var k in new[] { "rms_norm_eps", "rope_parameters", "query_pre_attn_scalar", "attn_logit_softcapping",
+                        "sliding_window", "layer_types", "hidden_activation" })
                         HfCopy.Set(c, "text_config." + k, null);
                     HfCopy.Set(c, "vision_config.layer_norm_eps", null);
                     break;
@@ -65,7 +67,8 @@ public class ModelDescriptionTests
             case "image_token_id": Assert.Equal(299, a.ImageTokenIndex); break;
             default:
                 // Gemma2Config's defaults: query_pre_attn_scalar 256, softcaps 50, window 4096, alternating layers
-                Assert.Equal((1e-6, 10000.0, "gelu_pytorch_tanh", 256.0, 50.0, 4096), (d.NormEps, d.RopeTheta, d.Activation, d.QueryPreAttnScalar, d.AttnSoftcap, d.SlidingWindow));
+                Assert.Equal((1e-6, 10000.0, "gelu_pytorch_tanh", 256.0, 50.0, 4096),
+                    (d.NormEps, d.RopeTheta, d.Activation, d.QueryPreAttnScalar, d.AttnSoftcap, d.SlidingWindow));
                 Assert.Equal(["sliding_attention", "full_attention"], d.LayerTypes);
                 break;
         }
@@ -73,21 +76,24 @@ public class ModelDescriptionTests
 
     public static TheoryData<string, string, string> BadValues() => new()
     {
-        { "text_config.rope_parameters.rope_theta", "\"abc\"", "text_config.rope_parameters.rope_theta is \"abc\", expected a finite number above 0" },
+        { "text_config.rope_parameters.rope_theta", "\"abc\"",
+            "text_config.rope_parameters.rope_theta is \"abc\", expected a finite number above 0" },
         { "text_config.rms_norm_eps", "-1", "text_config.rms_norm_eps is -1, expected a finite number above 0" },
         { "text_config.num_attention_heads", "0", "text_config.num_attention_heads is 0, expected a positive integer" },
         { "text_config.head_dim", "16.5", "text_config.head_dim is 16.5, expected a positive integer" },
         { "text_config.num_key_value_heads", "3", "text_config.num_key_value_heads 3 does not divide text_config.num_attention_heads 4" },
         { "text_config", "[]", "text_config is [], expected an object" },
         { "text_config.hidden_activation", "\"relu\"", "text_config.hidden_activation 'relu' is not implemented" },
-        { "text_config.hidden_act", "\"gelu\"", "text_config.hidden_activation 'gelu_pytorch_tanh' and text_config.hidden_act 'gelu' disagree" },
+        { "text_config.hidden_act", "\"gelu\"",
+            "text_config.hidden_activation 'gelu_pytorch_tanh' and text_config.hidden_act 'gelu' disagree" },
         { "vision_config.num_attention_heads", "3", "vision_config.num_attention_heads 3 does not divide vision_config.hidden_size 32" },
         { "vision_config.hidden_act", "\"swish\"", "vision_config.hidden_act 'swish' is not implemented" },
         { "image_token_index", "0", "image_token_index is 0, expected a positive integer" },
         { "image_token_index", "999", "image_token_index 999 lies beyond text_config.vocab_size 320" },
         { "text_config.layer_types", "[\"sliding_attention\", \"local\"]", "text_config.layer_types has 'local'" },
         { "text_config.layer_types", "[\"full_attention\"]", "text_config.layer_types has 1 entries for 2 layers" },
-        { "text_config.rope_parameters.rope_type", "\"linear\"", "text_config.rope_parameters.rope_type is 'linear'; only default RoPE is implemented" },
+        { "text_config.rope_parameters.rope_type", "\"linear\"",
+            "text_config.rope_parameters.rope_type is 'linear'; only default RoPE is implemented" },
         { "text_config.model_type", "\"llama\"", "text_config.model_type is 'llama'" },
         { "text_config.sliding_window", "true", "text_config.sliding_window is true, expected a positive integer" },
         { "text_config.query_pre_attn_scalar", "1e400", "text_config.query_pre_attn_scalar is 1e400, expected a finite number above 0" },
@@ -118,7 +124,8 @@ public class ModelDescriptionTests
 
         var stated = ArchDetector.Detect(ck, new StatedFacts(QueryPreAttnScalar: 12, AttnSoftcap: 0));
         Assert.Equal((12.0, 0.0), (stated.Decoder.QueryPreAttnScalar, stated.Decoder.AttnSoftcap));
-        Assert.DoesNotContain(stated.Assumed, s => s.StartsWith("text_config.query_pre_attn_scalar") || s.StartsWith("text_config.attn_logit"));
+        Assert.DoesNotContain(stated.Assumed, s => s.StartsWith("text_config.query_pre_attn_scalar")
+            || s.StartsWith("text_config.attn_logit"));
 
         var fromConfig = ArchDetector.Detect(ck, new StatedFacts(ConfigFile: TestPaths.Golden("pg2-tiny/hf/config.json")));
         Assert.Empty(fromConfig.Assumed);
@@ -129,7 +136,8 @@ public class ModelDescriptionTests
     public void AConfigOfTheOtherFamilyIsRefusedAsStatedFacts()
     {
         using var ck = KeySpelling.Open(TestPaths.Golden("pg2-tiny/params.f32.npz"));
-        var e = Assert.Throws<InvalidDataException>(() => ArchDetector.Detect(ck, new StatedFacts(ConfigFile: TestPaths.Golden("pg1-tiny/hf/config.json"))));
+        var e = Assert.Throws<InvalidDataException>(() => ArchDetector.Detect(ck,
+            new StatedFacts(ConfigFile: TestPaths.Golden("pg1-tiny/hf/config.json"))));
         Assert.Contains("describes a Gemma decoder, but the checkpoint's is Gemma 2", e.Message);
     }
 }

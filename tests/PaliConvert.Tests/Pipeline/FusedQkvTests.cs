@@ -37,7 +37,8 @@ public class FusedQkvTests
         return NpzCopy.Write(source, target, t => t.Name switch
         {
             "llm/layers/attn/q_einsum/w" => [],
-            "llm/layers/attn/kv_einsum/w" => [("llm/layers/attn/qkv_einsum/w", [layers, 3, n, w, h], System.Runtime.InteropServices.MemoryMarshal.AsBytes(fused.AsSpan()).ToArray())],
+            "llm/layers/attn/kv_einsum/w" => [("llm/layers/attn/qkv_einsum/w", [layers, 3, n, w, h],
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(fused.AsSpan()).ToArray())],
             _ => [(t.Name, t.Shape, NpzCopy.Bytes(t))],
         });
     }

@@ -71,11 +71,13 @@ public class Hf2JaxTests
         Assert.All(ck.Tensors, t => Assert.Equal(DType.BF16, t.DType));
         using var bf16 = NpzCheckpoint.Open(TestPaths.Golden("pg2-tiny/params.bf16.npz"));
         // f32 -> bf16 rounding to nearest even is what the golden bf16 file holds
-        foreach (var t in bf16.Tensors) Assert.True(t.Data.Span(0, (int)t.ByteLength).SequenceEqual(ck.Get(t.Name).Data.Span(0, (int)t.ByteLength)), t.Name);
+        foreach (var t in bf16.Tensors) Assert.True(t.Data.Span(0,
+            (int)t.ByteLength).SequenceEqual(ck.Get(t.Name).Data.Span(0, (int)t.ByteLength)), t.Name);
     }
 
     /// <summary>Copies a golden HF folder, renaming or dropping keys and rewriting config.json as asked.</summary>
-    private static string CopyHf(TempDir dir, string folder, Func<string, string?> rename, Func<string, string>? config = null, int shards = 1, string? lmHead = null)
+    private static string CopyHf(TempDir dir, string folder, Func<string, string?> rename, Func<string, string>? config = null,
+        int shards = 1, string? lmHead = null)
     {
         using var src = KeySpelling.OpenHf(TestPaths.Golden(folder));
         string outDir = dir.File("copy");
@@ -96,7 +98,8 @@ public class Hf2JaxTests
             foreach (var (t, name) in part) { fs.Write(t.Data.Span(0, (int)t.ByteLength)); weightMap[name!] = file; }
         }
         if (shards > 1)
-            File.WriteAllText(Path.Combine(outDir, "model.safetensors.index.json"), JsonSerializer.Serialize(new { metadata = new { total_size = 0 }, weight_map = weightMap }));
+            File.WriteAllText(Path.Combine(outDir, "model.safetensors.index.json"),
+                JsonSerializer.Serialize(new { metadata = new { total_size = 0 }, weight_map = weightMap }));
         var cfg = File.ReadAllText(TestPaths.Golden($"{folder}/config.json"));
         File.WriteAllText(Path.Combine(outDir, "config.json"), config?.Invoke(cfg) ?? cfg);
         return outDir;
@@ -150,8 +153,10 @@ public class Hf2JaxTests
             n => damage == "missing-tensor" && n == expected ? null : n,
             c => damage switch
             {
-                "config-layers" => c.Replace("\"num_hidden_layers\": 2,\n    \"num_image_tokens\"", "\"num_hidden_layers\": 3,\n    \"num_image_tokens\""),
-                "config-heads" => c.Replace("\"num_attention_heads\": 4,\n    \"num_hidden_layers\": 2,\n    \"num_image_tokens\"", "\"num_attention_heads\": 8,\n    \"num_hidden_layers\": 2,\n    \"num_image_tokens\""),
+                "config-layers" => c.Replace("\"num_hidden_layers\": 2,\n    \"num_image_tokens\"",
+                    "\"num_hidden_layers\": 3,\n    \"num_image_tokens\""),
+                "config-heads" => c.Replace("\"num_attention_heads\": 4,\n    \"num_hidden_layers\": 2,\n    \"num_image_tokens\"",
+                    "\"num_attention_heads\": 8,\n    \"num_hidden_layers\": 2,\n    \"num_image_tokens\""),
                 "config-vocab" => c.Replace("\"vocab_size\": 320", "\"vocab_size\": 400"),
                 "config-family" => c.Replace("\"model_type\": \"gemma2\"", "\"model_type\": \"gemma\""),
                 _ => c,

@@ -13,7 +13,8 @@ public class Jax2HfTests
     private static string Mappings => Path.Combine(TestPaths.Root, "mappings");
 
     private static string Convert(TempDir dir, string model, string flavour, string dtype = "auto", long shard = 2_000_000_000) =>
-        Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden($"{model}/params.{flavour}.npz"), dir.File("out"), Mappings, Enum.Parse<OutputDType>(dtype, ignoreCase: true), shard));
+        Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden($"{model}/params.{flavour}.npz"), dir.File("out"), Mappings,
+            Enum.Parse<OutputDType>(dtype, ignoreCase: true), shard));
 
     [Theory]
     [InlineData("pg1-tiny"), InlineData("pg2-tiny")]
@@ -31,7 +32,8 @@ public class Jax2HfTests
         }
         var emb = ours.Get("language_model.model.embed_tokens.weight");
         int realBytes = 300 * (int)emb.Shape[1] * 4;
-        Assert.True(emb.Data.Span(0, realBytes).SequenceEqual(golden.Get("language_model.model.embed_tokens.weight").Data.Span(0, realBytes)));
+        Assert.True(emb.Data.Span(0, realBytes).SequenceEqual(golden.Get("language_model.model.embed_tokens.weight").Data.Span(0,
+            realBytes)));
     }
 
     [Theory]
@@ -42,13 +44,15 @@ public class Jax2HfTests
         var ours = JsonDocument.Parse(File.ReadAllText(Path.Combine(Convert(dir, model, "f32"), "config.json"))).RootElement;
         var golden = JsonDocument.Parse(File.ReadAllText(TestPaths.Golden($"{model}/hf/config.json"))).RootElement;
         // every key transformers wrote, with its value, except its version stamp and the ignored top-level vocab_size
-        foreach (var p in golden.EnumerateObject().Where(p => p.Name is not ("transformers_version" or "vocab_size" or "text_config" or "vision_config")))
+        var notTopLevel = new[] { "transformers_version", "vocab_size", "text_config", "vision_config" };
+        foreach (var p in golden.EnumerateObject().Where(p => !notTopLevel.Contains(p.Name)))
             Assert.Equal(p.Value.ToString(), ours.GetProperty(p.Name).ToString());
         foreach (var section in new[] { "text_config", "vision_config" })
             foreach (var p in golden.GetProperty(section).EnumerateObject())
             {
                 Assert.True(ours.GetProperty(section).TryGetProperty(p.Name, out var v), $"{section}.{p.Name} missing");
-                bool same = p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() == v.GetDouble() : JsonElement.DeepEquals(p.Value, v);
+                bool same = p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() == v.GetDouble()
+                    : JsonElement.DeepEquals(p.Value, v);
                 Assert.True(same, $"{section}.{p.Name}: golden {p.Value}, ours {v}");
             }
         foreach (var key in new[] { "vocab_size", "num_key_value_heads", "head_dim", "num_image_tokens" })
@@ -93,7 +97,8 @@ public class Jax2HfTests
             if (!LayerNames.IsStacked(t.Name)) return [(t.Name, t.Shape, NpzCopy.Bytes(t))];
             long per = t.ByteLength / t.Shape[0];
             var all = NpzCopy.Bytes(t);
-            return Enumerable.Range(0, (int)t.Shape[0]).Select(i => (LayerNames.Unstacked(t.Name, i), t.Shape[1..], all[(int)(i * per)..(int)((i + 1) * per)]));
+            return Enumerable.Range(0, (int)t.Shape[0]).Select(i => (LayerNames.Unstacked(t.Name, i), t.Shape[1..],
+                all[(int)(i * per)..(int)((i + 1) * per)]));
         });
         using var ours = KeySpelling.OpenHf(Jax2Hf.Run(new Jax2HfOptions(unstacked, dir.File("out"), Mappings)));
         using var golden = KeySpelling.OpenHf(TestPaths.Golden("pg1-tiny/hf-legacy"));

@@ -7,7 +7,8 @@ namespace PaliConvert.Tests;
 /// <summary>Writes a modified copy of an npz: each tensor may be renamed, split or have its bytes changed.</summary>
 public static class NpzCopy
 {
-    public static string Write(string source, string target, Func<TensorInfo, IEnumerable<(string name, long[] shape, byte[] bytes)>>? transform = null)
+    public static string Write(string source, string target, Func<TensorInfo,
+        IEnumerable<(string name, long[] shape, byte[] bytes)>>? transform = null)
     {
         using var ck = NpzCheckpoint.Open(source);
         using var w = new NpzWriter(target);

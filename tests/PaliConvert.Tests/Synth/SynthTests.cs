@@ -9,7 +9,8 @@ namespace PaliConvert.Tests.Synth;
 public class SynthTests
 {
     [Theory]
-    [InlineData("pg1-3b-224"), InlineData("pg2-3b-224"), InlineData("pg2-10b-224"), InlineData("pg2-28b-224"), InlineData("pg2-3b-448"), InlineData("pg1-3b-896")]
+    [InlineData("pg1-3b-224"), InlineData("pg2-3b-224"), InlineData("pg2-10b-224"), InlineData("pg2-28b-224"), InlineData("pg2-3b-448"),
+        InlineData("pg1-3b-896")]
     public void ShapesAreThoseOfTheIndependentTable(string variant)
     {
         var peer = JsonDocument.Parse(TestPaths.Python("synth_shapes.py", variant)).RootElement;

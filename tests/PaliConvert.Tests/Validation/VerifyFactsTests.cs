@@ -26,7 +26,8 @@ public class VerifyFactsTests
     public void AConfigThatLiesFailsVerifyNamingTheFact(string key, double value, string fact)
     {
         using var dir = new TempDir();
-        var folder = HfCopy.Write("pg2-tiny/hf", dir.File("m"), c => HfCopy.Set(c, key, value == Math.Floor(value) ? JsonValue.Create((int)value) : JsonValue.Create(value)));
+        var folder = HfCopy.Write("pg2-tiny/hf", dir.File("m"),
+            c => HfCopy.Set(c, key, value == Math.Floor(value) ? JsonValue.Create((int)value) : JsonValue.Create(value)));
         var r = Verify.Run(new VerifyOptions(TestPaths.Golden("pg2-tiny/params.f32.npz"), folder));
         Assert.False(r.Passed, r.ToText());
         var differing = Assert.Single(r.Facts, f => !f.Equal);
@@ -43,11 +44,13 @@ public class VerifyFactsTests
         Assert.True(r.Passed, r.ToText());
         Assert.Equal(25, r.Facts.Count);
         var folder = HfCopy.Write("pg2-tiny/hf", dir.File("m"), c => HfCopy.Set(c, "text_config.rope_parameters.rope_theta", 1000.0));
-        var (code, stdout, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg2-tiny/params.f32.npz"), folder, "--report", dir.File("r.json"));
+        var (code, stdout, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg2-tiny/params.f32.npz"), folder, "--report",
+            dir.File("r.json"));
         Assert.True(code == 1, stdout + stderr);
         Assert.Contains("text_config.rope_theta: source 10000, target 1000", stdout);
         var facts = JsonDocument.Parse(File.ReadAllText(dir.File("r.json"))).RootElement.GetProperty("facts");
-        Assert.Contains(facts.EnumerateArray(), f => f.GetProperty("fact").GetString() == "text_config.rope_theta" && !f.GetProperty("equal").GetBoolean());
+        Assert.Contains(facts.EnumerateArray(), f => f.GetProperty("fact").GetString() == "text_config.rope_theta"
+            && !f.GetProperty("equal").GetBoolean());
     }
 
     /// <summary>
@@ -65,7 +68,8 @@ public class VerifyFactsTests
         Assert.Equal("text_config.query_pre_attn_scalar", Assert.Single(guessed.Facts, f => !f.Equal).Fact);
         var stated = Verify.Run(new VerifyOptions(npz, folder, Stated: new StatedFacts(QueryPreAttnScalar: 12)));
         Assert.True(stated.Passed, stated.ToText());
-        var viaConfig = Verify.Run(new VerifyOptions(npz, folder, Stated: new StatedFacts(ConfigFile: Path.Combine(folder, "config.json"))));
+        var viaConfig = Verify.Run(new VerifyOptions(npz, folder,
+            Stated: new StatedFacts(ConfigFile: Path.Combine(folder, "config.json"))));
         Assert.True(viaConfig.Passed, viaConfig.ToText());
     }
 
@@ -89,7 +93,8 @@ public class VerifyFactsTests
     {
         using var dir = new TempDir();
         string npz = TestPaths.Golden("pg2-tiny/params.f32.npz"), inputs = TestPaths.Golden("pg2-tiny/inputs.npz");
-        var (code, _, stderr) = CliRunner.Run("logits", npz, "--inputs", inputs, "--mask-key", "mask_ar_prefixlm", "--out", dir.File("a.npy"));
+        var (code, _, stderr) = CliRunner.Run("logits", npz, "--inputs", inputs, "--mask-key", "mask_ar_prefixlm", "--out",
+            dir.File("a.npy"));
         Assert.True(code == 0, stderr);
         Assert.Contains("assumed from big_vision's defaults", stderr);
         Assert.Contains("text_config.query_pre_attn_scalar 16", stderr);

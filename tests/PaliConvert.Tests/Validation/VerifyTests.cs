@@ -29,7 +29,8 @@ public class VerifyTests
         return outDir;
     }
 
-    private static byte[] Bytes(SafetensorsCheckpoint ck, string name) { var t = ck.Get(name); return t.Data.Span(0, (int)t.ByteLength).ToArray(); }
+    private static byte[] Bytes(SafetensorsCheckpoint ck,
+        string name) { var t = ck.Get(name); return t.Data.Span(0, (int)t.ByteLength).ToArray(); }
 
     private static byte[] SwapWith(SafetensorsCheckpoint ck, TensorInfo t, byte[] b, string a, string other) =>
         t.Name == a ? Bytes(ck, other) : t.Name == other ? Bytes(ck, a) : b;
@@ -75,13 +76,16 @@ public class VerifyTests
         {
             "swap k and v of layer 1" => SwapWith(ck, t, b, L + "1.self_attn.k_proj.weight", L + "1.self_attn.v_proj.weight"),
             "interleave query heads of layer 0" => t.Name == L + "0.self_attn.q_proj.weight" ? InterleaveHeads(b, 4) : b,
-            "swap the two Gemma 2 norms of layer 1" => SwapWith(ck, t, b, L + "1.post_attention_layernorm.weight", L + "1.pre_feedforward_layernorm.weight"),
+            "swap the two Gemma 2 norms of layer 1"
+                => SwapWith(ck, t, b, L + "1.post_attention_layernorm.weight", L + "1.pre_feedforward_layernorm.weight"),
             _ => t.Name.EndsWith("patch_embedding.weight") ? TransposeSpatial(t, b) : b,
         });
         using (var ck = KeySpelling.OpenHf(folder))
         using (var golden = KeySpelling.OpenHf(TestPaths.Golden($"{model}/hf-legacy")))
-            Assert.Contains(PaliConvert.Analysis.DiffReport.Compare(golden, ck).Tensors, t => t.Status == PaliConvert.Analysis.DiffStatus.Changed); // the damage is real
-        var (code, stdout, _) = CliRunner.Run("verify", TestPaths.Golden($"{model}/params.f32.npz"), folder, "--inputs", TestPaths.Golden($"{model}/inputs.npz"), "--mask-key", "mask_ar_prefixlm");
+            Assert.Contains(PaliConvert.Analysis.DiffReport.Compare(golden, ck).Tensors,
+                t => t.Status == PaliConvert.Analysis.DiffStatus.Changed); // the damage is real
+        var (code, stdout, _) = CliRunner.Run("verify", TestPaths.Golden($"{model}/params.f32.npz"), folder, "--inputs",
+            TestPaths.Golden($"{model}/inputs.npz"), "--mask-key", "mask_ar_prefixlm");
         Assert.True(code == 1, stdout);
         Assert.Contains("FAIL", stdout);
         var r = Verify.Run(new VerifyOptions(TestPaths.Golden($"{model}/params.f32.npz"), folder)); // random inputs catch it too
@@ -143,7 +147,8 @@ public class VerifyTests
         Assert.Contains("differ in architecture", stderr);
         using var dir = new TempDir();
         File.WriteAllBytes(dir.File("in.npz"), [1, 2, 3]);
-        (code, _, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg1-tiny/params.f32.npz"), TestPaths.Golden("pg1-tiny/hf"), "--inputs", dir.File("in.npz"));
+        (code, _, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg1-tiny/params.f32.npz"), TestPaths.Golden("pg1-tiny/hf"),
+            "--inputs", dir.File("in.npz"));
         Assert.Equal(2, code);
         Assert.Contains("in.npz", stderr);
     }
@@ -152,11 +157,13 @@ public class VerifyTests
     public void LogitsCommandWritesWhatGoldenHolds()
     {
         using var dir = new TempDir();
-        var (code, _, stderr) = CliRunner.Run("logits", TestPaths.Golden("pg2-tiny/params.bf16.npz"), "--inputs", TestPaths.Golden("pg2-tiny/inputs.npz"),
+        var (code, _, stderr) = CliRunner.Run("logits", TestPaths.Golden("pg2-tiny/params.bf16.npz"), "--inputs",
+            TestPaths.Golden("pg2-tiny/inputs.npz"),
             "--mask-key", "mask_ar_fullprefix", "--out", dir.File("l.npy"));
         Assert.True(code == 0, stderr);
         var (shape, ours) = PaliConvert.Formats.Npz.NpyFile.ReadF32(dir.File("l.npy"));
         Assert.Equal(new long[] { 2, 7, 300 }, shape);
-        Assert.InRange(ModelRuns.MaxAbs(PaliConvert.Formats.Npz.NpyFile.ReadF32(TestPaths.Golden("pg2-tiny/logits.jax.bf16.fullprefix.npy")).values, ours), 0, 1e-4);
+        var golden = PaliConvert.Formats.Npz.NpyFile.ReadF32(TestPaths.Golden("pg2-tiny/logits.jax.bf16.fullprefix.npy")).values;
+        Assert.InRange(ModelRuns.MaxAbs(golden, ours), 0, 1e-4);
     }
 }

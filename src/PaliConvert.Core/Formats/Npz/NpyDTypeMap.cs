@@ -19,8 +19,11 @@ public static class NpyDTypeMap
             case "|u1" or "<u1": return DType.U8;
             case "|b1": return DType.Bool;
         }
-        if (descr.StartsWith('>')) throw new InvalidDataException($"{where}: big-endian dtype '{descr}' is not supported (numpy: arr.astype(arr.dtype.newbyteorder('<')))");
-        if (descr.Contains('O')) throw new InvalidDataException($"{where}: object dtype '{descr}' (pickled Python objects) is refused; it is never unpickled");
+        if (descr.StartsWith('>'))
+            throw new InvalidDataException($"{where}: big-endian dtype '{descr}' is not supported (numpy: " +
+                $"arr.astype(arr.dtype.newbyteorder('<')))");
+        if (descr.Contains('O'))
+            throw new InvalidDataException($"{where}: object dtype '{descr}' (pickled Python objects) is refused; it is never unpickled");
         throw new InvalidDataException($"{where}: unsupported dtype '{descr}'");
     }
 

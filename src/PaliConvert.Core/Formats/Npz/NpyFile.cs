@@ -24,7 +24,8 @@ public static class NpyFile
         using var f = new MappedFile(path);
         var h = NpyHeader.Parse(f.Span(0, (int)Math.Min(f.Length, NpyHeader.MaxHeader + 12)), path);
         var t = new TensorInfo(Path.GetFileName(path), h.DType, h.Shape, f.Region(h.DataOffset, f.Length - h.DataOffset));
-        if (t.ByteLength != Shape.Bytes(h.Shape, h.DType)) throw new InvalidDataException($"{path}: header says {Shape.Format(h.Shape)} but the file holds {t.ByteLength} data bytes");
+        if (t.ByteLength != Shape.Bytes(h.Shape, h.DType))
+            throw new InvalidDataException($"{path}: header says {Shape.Format(h.Shape)} but the file holds {t.ByteLength} data bytes");
         var v = new float[t.Elements];
         t.ReadF32(0, v);
         return (h.Shape, v);

@@ -24,15 +24,20 @@ public sealed record NpyHeader(DType DType, long[] Shape, int DataOffset)
         if (s.Length < 8 + lenSize) throw new InvalidDataException($"{where}: truncated .npy header");
         long hlen = lenSize == 2 ? BinaryPrimitives.ReadUInt16LittleEndian(s[8..]) : BinaryPrimitives.ReadUInt32LittleEndian(s[8..]);
         int start = 8 + lenSize;
-        if (hlen > MaxHeader || start + hlen > s.Length) throw new InvalidDataException($"{where}: .npy header length {hlen} runs past the member");
+        if (hlen > MaxHeader || start + hlen > s.Length)
+            throw new InvalidDataException($"{where}: .npy header length {hlen} runs past the member");
         var text = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(s.Slice(start, (int)hlen));
         var dict = PyLiteral.ParseDict(text, where);
 
         if (!dict.TryGetValue("descr", out var descrObj)) throw new InvalidDataException($"{where}: .npy header has no 'descr'");
-        if (descrObj is not string descr) throw new InvalidDataException($"{where}: structured dtype {text.Trim()} is not supported; expected one plain dtype per tensor");
-        if (!dict.TryGetValue("fortran_order", out var fo) || fo is not bool fortran) throw new InvalidDataException($"{where}: .npy header has no boolean 'fortran_order'");
+        if (descrObj is not string descr)
+            throw new InvalidDataException(
+                $"{where}: structured dtype {text.Trim()} is not supported; expected one plain dtype per tensor");
+        if (!dict.TryGetValue("fortran_order", out var fo) || fo is not bool fortran)
+            throw new InvalidDataException($"{where}: .npy header has no boolean 'fortran_order'");
         if (fortran) throw new InvalidDataException($"{where}: Fortran-ordered arrays are not supported (save with C order)");
-        if (!dict.TryGetValue("shape", out var sh) || sh is not List<long> shape) throw new InvalidDataException($"{where}: .npy header has no integer tuple 'shape'");
+        if (!dict.TryGetValue("shape", out var sh) || sh is not List<long> shape)
+            throw new InvalidDataException($"{where}: .npy header has no integer tuple 'shape'");
         return new NpyHeader(NpyDTypeMap.FromDescr(descr, where), shape.ToArray(), checked(start + (int)hlen));
     }
 

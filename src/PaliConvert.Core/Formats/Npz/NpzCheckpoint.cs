@@ -40,7 +40,8 @@ public sealed class NpzCheckpoint : Checkpoint
             long expected = Shape.Bytes(header.Shape, header.DType);
             long actual = member.Length - header.DataOffset;
             if (expected != actual)
-                throw new InvalidDataException($"{where}: header says {header.DType.Label()} {Shape.Format(header.Shape)} = {expected} bytes but the member holds {actual}");
+                throw new InvalidDataException($"{where}: header says {header.DType.Label()} {Shape.Format(header.Shape)} = {expected} " +
+                    $"bytes but the member holds {actual}");
             string name = e.Name[..^4];
             if (HadParamsPrefix) name = name[ParamsPrefix.Length..];
             Add(new TensorInfo(name, header.DType, header.Shape, member.Slice(header.DataOffset, actual)), Path);
@@ -61,7 +62,8 @@ public sealed class NpzCheckpoint : Checkpoint
                 {
                     long start = outStream.Position;
                     var crc = new Crc32();
-                    using var inflater = new DeflateStream(file.Region(e.DataOffset, e.CompressedSize).OpenStream(), CompressionMode.Decompress);
+                    using var inflater = new DeflateStream(file.Region(e.DataOffset, e.CompressedSize).OpenStream(),
+                        CompressionMode.Decompress);
                     long total = 0;
                     int n;
                     try
@@ -79,7 +81,8 @@ public sealed class NpzCheckpoint : Checkpoint
                         throw new InvalidDataException($"{Path}: member '{e.Name}' does not inflate: {ex.Message}");
                     }
                     if (total != e.UncompressedSize || crc.GetCurrentHashAsUInt32() != e.Crc32)
-                        throw new InvalidDataException($"{Path}: member '{e.Name}' is corrupt (inflated {total} bytes, expected {e.UncompressedSize}, or CRC mismatch)");
+                        throw new InvalidDataException($"{Path}: member '{e.Name}' is corrupt (inflated {total} bytes, expected " +
+                            $"{e.UncompressedSize}, or CRC mismatch)");
                     offsets.Add((e.Name, start, total));
                 }
             }

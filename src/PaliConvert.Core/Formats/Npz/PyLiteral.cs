@@ -89,7 +89,8 @@ internal sealed class PyLiteral
         while (_p < _s.Length && char.IsDigit(_s[_p])) _p++;
         if (_p < _s.Length && _s[_p] == 'L') _p++; // Python 2 longs in old files
         var digits = _s[start.._p].TrimEnd('L');
-        if (!long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)) throw Fail($"bad integer '{digits}'");
+        if (!long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
+            throw Fail($"bad integer '{digits}'");
         return v;
     }
 

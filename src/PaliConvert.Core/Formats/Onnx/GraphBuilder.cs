@@ -33,8 +33,10 @@ public sealed class GraphBuilder
     {
         var shape = new TensorShapeProto();
         foreach (var d in dims)
-            shape.Dim.Add(d is string s ? new TensorShapeProto.Types.Dimension { DimParam = s } : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d) });
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = OnnxType(dtype), Shape = shape } } };
+            shape.Dim.Add(d is string s ? new TensorShapeProto.Types.Dimension { DimParam = s }
+                : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d) });
+        return new ValueInfoProto { Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = OnnxType(dtype), Shape = shape } } };
     }
 
     /// <summary>A weight stored as external data; the writer gathers the view in row-major order as <paramref name="dtype"/>.</summary>
@@ -47,7 +49,8 @@ public sealed class GraphBuilder
         return name;
     }
 
-    public string Floats(float[] values, params long[] dims) => Constant(DType.F32, dims, values.SelectMany(BitConverter.GetBytes).ToArray());
+    public string Floats(float[] values, params long[] dims)
+        => Constant(DType.F32, dims, values.SelectMany(BitConverter.GetBytes).ToArray());
     public string Ints(long[] values, params long[] dims) => Constant(DType.I64, dims, values.SelectMany(BitConverter.GetBytes).ToArray());
     public string Scalar(float v) => Floats([v]);
     public string IntsVector(params long[] values) => Ints(values, values.Length);
@@ -88,8 +91,10 @@ public sealed class GraphBuilder
     public static AttributeProto CastTo(DType d) => Int("to", OnnxType(d));
 
     public static AttributeProto Int(string name, long v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = v };
-    public static AttributeProto Float(string name, float v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = v };
-    public static AttributeProto String(string name, string v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(v) };
+    public static AttributeProto Float(string name, float v)
+        => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = v };
+    public static AttributeProto String(string name, string v)
+        => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(v) };
 
     public static AttributeProto IntList(string name, params long[] v)
     {

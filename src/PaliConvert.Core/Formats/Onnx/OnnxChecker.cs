@@ -22,9 +22,11 @@ public static class OnnxChecker
         using (var fs = File.OpenRead(modelPath))
         {
             try { model = ModelProto.Parser.ParseFrom(fs); }
-            catch (Google.Protobuf.InvalidProtocolBufferException e) { throw new InvalidDataException($"{modelPath}: not an ONNX model: {e.Message}"); }
+            catch (Google.Protobuf.InvalidProtocolBufferException e) { throw new InvalidDataException($"{modelPath}: not an ONNX model: " +
+                $"{e.Message}"); }
         }
-        if (model.IrVersion < 3 || model.IrVersion > MaxIr) problems.Add($"IR version {model.IrVersion} is outside 3..{MaxIr} (ONNX Runtime 1.31)");
+        if (model.IrVersion < 3 || model.IrVersion > MaxIr)
+            problems.Add($"IR version {model.IrVersion} is outside 3..{MaxIr} (ONNX Runtime 1.31)");
         foreach (var op in model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx"))
             if (op.Version > MaxOpset) problems.Add($"opset {op.Version} is above {MaxOpset} (ONNX Runtime 1.31)");
         var g = model.Graph ?? throw new InvalidDataException($"{modelPath}: the model has no graph");
@@ -61,11 +63,13 @@ public static class OnnxChecker
         long expected = elements * size;
         if (t.DataLocation != TensorProto.Types.DataLocation.External)
         {
-            if (t.RawData.Length != expected) problems.Add($"initializer '{t.Name}' holds {t.RawData.Length} bytes, its dims need {expected}");
+            if (t.RawData.Length != expected)
+                problems.Add($"initializer '{t.Name}' holds {t.RawData.Length} bytes, its dims need {expected}");
             return 0;
         }
         var kv = t.ExternalData.ToDictionary(e => e.Key, e => e.Value);
-        if (!kv.TryGetValue("location", out var location) || location.Length == 0) { problems.Add($"initializer '{t.Name}' is external but names no location"); return 0; }
+        if (!kv.TryGetValue("location", out var location)
+            || location.Length == 0) { problems.Add($"initializer '{t.Name}' is external but names no location"); return 0; }
         if (System.IO.Path.IsPathRooted(location) || location.Split('/', '\\').Contains(".."))
         {
             problems.Add($"initializer '{t.Name}': location '{location}' must be relative to the model's folder, without '..'");
@@ -75,9 +79,11 @@ public static class OnnxChecker
         if (!file.Exists) { problems.Add($"initializer '{t.Name}': external file '{location}' is missing"); return 0; }
         long offset = kv.TryGetValue("offset", out var o) && long.TryParse(o, out var ov) ? ov : 0;
         long length = kv.TryGetValue("length", out var l) && long.TryParse(l, out var lv) ? lv : file.Length - offset;
-        if (offset % OnnxWriter.Alignment != 0) problems.Add($"initializer '{t.Name}': offset {offset} is not aligned to {OnnxWriter.Alignment}");
+        if (offset % OnnxWriter.Alignment != 0)
+            problems.Add($"initializer '{t.Name}': offset {offset} is not aligned to {OnnxWriter.Alignment}");
         if (length != expected) problems.Add($"initializer '{t.Name}': external length {length}, its dims need {expected}");
-        if (offset < 0 || offset + length > file.Length) problems.Add($"initializer '{t.Name}': bytes {offset}..{offset + length} lie outside '{location}' ({file.Length} bytes)");
+        if (offset < 0 || offset + length > file.Length)
+            problems.Add($"initializer '{t.Name}': bytes {offset}..{offset + length} lie outside '{location}' ({file.Length} bytes)");
         return length;
     }
 }

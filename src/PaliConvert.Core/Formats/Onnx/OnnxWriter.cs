@@ -40,7 +40,8 @@ public static class OnnxWriter
         return d;
     }
 
-    public static void Write(string folder, string modelName, ModelProto model, GraphBuilder g, IProgress<(string, double)>? progress = null, string? dataName = null)
+    public static void Write(string folder, string modelName, ModelProto model, GraphBuilder g,
+        IProgress<(string, double)>? progress = null, string? dataName = null)
     {
         dataName ??= modelName + ".data";
         var gather = new ViewGather();

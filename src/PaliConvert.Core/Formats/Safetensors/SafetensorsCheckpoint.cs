@@ -40,20 +40,25 @@ public sealed class SafetensorsCheckpoint : Checkpoint
         try { doc = JsonDocument.Parse(File.ReadAllBytes(index)); }
         catch (JsonException ex) { throw new InvalidDataException($"{index}: not valid JSON: {ex.Message}"); }
         using var _ = doc;
-        if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var wm) || wm.ValueKind != JsonValueKind.Object)
+        if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var wm)
+            || wm.ValueKind != JsonValueKind.Object)
             throw new InvalidDataException($"{index}: no weight_map object");
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in wm.EnumerateObject())
         {
-            if (p.Value.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{index}: weight_map entry '{p.Name}' is not a file name");
+            if (p.Value.ValueKind != JsonValueKind.String)
+                throw new InvalidDataException($"{index}: weight_map entry '{p.Name}' is not a file name");
             string file = p.Value.GetString()!;
-            if (file.Length == 0 || file != System.IO.Path.GetFileName(file) || file is "." or ".." || file.Contains('\\') || System.IO.Path.IsPathRooted(file))
-                throw new InvalidDataException($"{index}: weight_map entry '{p.Name}' names '{file}', which is not a plain file name in the folder");
+            if (file.Length == 0 || file != System.IO.Path.GetFileName(file) || file is "." or ".." || file.Contains('\\')
+                || System.IO.Path.IsPathRooted(file))
+                throw new InvalidDataException($"{index}: weight_map entry '{p.Name}' names '{file}', which is not a plain file name in " +
+                    $"the folder");
             if (!map.TryAdd(p.Name, file)) throw new InvalidDataException($"{index}: tensor '{p.Name}' is listed twice");
         }
         var shards = map.Values.Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
         foreach (var s in shards)
-            if (!File.Exists(System.IO.Path.Combine(Path, s))) throw new FileNotFoundException($"{index}: shard '{s}' is missing from {Path}");
+            if (!File.Exists(System.IO.Path.Combine(Path, s)))
+                throw new FileNotFoundException($"{index}: shard '{s}' is missing from {Path}");
         Files = shards.Select(s => System.IO.Path.Combine(Path, s)).ToList();
         return map;
     }
@@ -70,7 +75,8 @@ public sealed class SafetensorsCheckpoint : Checkpoint
             foreach (var e in entries)
             {
                 if (index != null && (!index.TryGetValue(e.Name, out var listed) || listed != shard))
-                    throw new InvalidDataException($"{file}: tensor '{e.Name}' is in this shard but the index {(listed == null ? "does not list it" : $"places it in '{listed}'")}");
+                    throw new InvalidDataException($"{file}: tensor '{e.Name}' is in this shard but the index " +
+                        $"{(listed == null ? "does not list it" : $"places it in '{listed}'")}");
                 found.Add(e.Name);
                 string key = _rename(e.Name);
                 if (key != e.Name) renamed++;
@@ -81,7 +87,8 @@ public sealed class SafetensorsCheckpoint : Checkpoint
         {
             var missing = index.Keys.Where(k => !found.Contains(k)).ToList();
             if (missing.Count > 0)
-                throw new InvalidDataException($"{System.IO.Path.Combine(Path, IndexName)}: tensor '{missing[0]}' is not in the shard the index names ('{index[missing[0]]}'){(missing.Count > 1 ? $", nor are {missing.Count - 1} more" : "")}");
+                throw new InvalidDataException($"{System.IO.Path.Combine(Path, IndexName)}: tensor '{missing[0]}' is not in the shard " +
+                    $"the index names ('{index[missing[0]]}'){(missing.Count > 1 ? $", nor are {missing.Count - 1} more" : "")}");
         }
         Renamed = renamed;
     }

@@ -18,7 +18,8 @@ public static class SafetensorsFile
         if (f.Length < 8) throw new InvalidDataException($"{where}: too short for a safetensors file ({f.Length} bytes)");
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(f.Span(0, 8));
         if (n > MaxHeader) throw new InvalidDataException($"{where}: header length {n} exceeds the {MaxHeader}-byte cap");
-        if (8 + (long)n > f.Length) throw new InvalidDataException($"{where}: header length {n} runs past the end of the file ({f.Length} bytes): truncated");
+        if (8 + (long)n > f.Length)
+            throw new InvalidDataException($"{where}: header length {n} runs past the end of the file ({f.Length} bytes): truncated");
         long dataStart = 8 + (long)n, dataLength = f.Length - dataStart;
 
         JsonDocument doc;
@@ -37,7 +38,8 @@ public static class SafetensorsFile
             {
                 if (p.Value.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: __metadata__ is not an object");
                 foreach (var m in p.Value.EnumerateObject())
-                    metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : throw new InvalidDataException($"{where}: __metadata__ value '{m.Name}' is not a string");
+                    metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()!
+                        : throw new InvalidDataException($"{where}: __metadata__ value '{m.Name}' is not a string");
                 continue;
             }
             raw.Add(ParseEntry(where, p));
@@ -70,24 +72,29 @@ public static class SafetensorsFile
         string at = $"{where}: tensor '{p.Name}'";
         var v = p.Value;
         if (v.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{at}: entry is not an object");
-        if (!v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{at}: no dtype");
-        if (!v.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{at}: no shape");
+        if (!v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
+            throw new InvalidDataException($"{at}: no dtype");
+        if (!v.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
+            throw new InvalidDataException($"{at}: no shape");
         if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw new InvalidDataException($"{at}: data_offsets must be [begin, end]");
         var dtype = SafetensorsDTypeMap.FromName(dt.GetString()!, at);
-        var shape = sh.EnumerateArray().Select(d => d.TryGetInt64(out var x) && x >= 0 ? x : throw new InvalidDataException($"{at}: bad dimension {d}")).ToArray();
+        var shape = sh.EnumerateArray().Select(d => d.TryGetInt64(out var x) && x >= 0 ? x
+            : throw new InvalidDataException($"{at}: bad dimension {d}")).ToArray();
         long begin = off[0].TryGetInt64(out var b) ? b : -1, end = off[1].TryGetInt64(out var e) ? e : -1;
         if (begin < 0 || end < begin) throw new InvalidDataException($"{at}: bad data_offsets [{off[0]}, {off[1]}]");
         long expected;
         try { expected = Shape.Bytes(shape, dtype); }
         catch (OverflowException) { throw new InvalidDataException($"{at}: shape {Shape.Format(shape)} is too large"); }
         if (end - begin != expected)
-            throw new InvalidDataException($"{at}: {dtype.Label()} {Shape.Format(shape)} needs {expected} bytes but data_offsets give {end - begin}");
+            throw new InvalidDataException($"{at}: {dtype.Label()} {Shape.Format(shape)} needs {expected} bytes but data_offsets give " +
+                $"{end - begin}");
         return (p.Name, dtype, shape, begin, end);
     }
 
     /// <summary>The header for the given tensors laid out in order, padded with spaces to a multiple of 8.</summary>
-    public static byte[] BuildHeader(IEnumerable<(string name, DType dtype, long[] shape)> tensors, IReadOnlyDictionary<string, string>? metadata)
+    public static byte[] BuildHeader(IEnumerable<(string name, DType dtype, long[] shape)> tensors, IReadOnlyDictionary<string,
+        string>? metadata)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))

@@ -36,12 +36,14 @@ public static class ShardedWriter
             string name = shards.Count == 1 ? SafetensorsCheckpoint.SingleName : $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
             using var file = new FileStream(Path.Combine(folder, name), FileMode.CreateNew, FileAccess.Write, FileShare.None, 0);
             using var fs = new WriteBehindStream(file);
-            fs.Write(SafetensorsFile.BuildHeader(shards[i].Select(t => (t.View.Name, t.DType, t.View.OutputShape)), new Dictionary<string, string> { ["format"] = "pt" }));
+            fs.Write(SafetensorsFile.BuildHeader(shards[i].Select(t => (t.View.Name, t.DType, t.View.OutputShape)), new Dictionary<string,
+                string> { ["format"] = "pt" }));
             foreach (var t in shards[i])
             {
                 long before = fs.Position;
                 gather.Write(t.View, t.DType, fs);
-                if (fs.Position - before != t.Bytes) throw new InvalidOperationException($"'{t.View.Name}': wrote {fs.Position - before} bytes, planned {t.Bytes}");
+                if (fs.Position - before != t.Bytes)
+                    throw new InvalidOperationException($"'{t.View.Name}': wrote {fs.Position - before} bytes, planned {t.Bytes}");
                 weightMap[t.View.Name] = name;
                 done += t.Bytes;
                 progress?.Report((t.View.Name, (double)done / total));
@@ -52,7 +54,8 @@ public static class ShardedWriter
         if (shards.Count > 1)
         {
             var index = new { metadata = new { total_size = total }, weight_map = weightMap };
-            File.WriteAllText(Path.Combine(folder, SafetensorsCheckpoint.IndexName), JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            File.WriteAllText(Path.Combine(folder, SafetensorsCheckpoint.IndexName),
+                JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true }) + "\n");
         }
     }
 }

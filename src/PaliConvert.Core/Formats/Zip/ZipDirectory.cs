@@ -18,13 +18,15 @@ public static class ZipDirectory
     {
         var (count, cdOffset, cdSize) = FindCentralDirectory(f);
         if (cdOffset + cdSize > f.Length)
-            throw Bad(f, $"central directory (bytes {cdOffset}..{cdOffset + cdSize}) lies past the end of the file ({f.Length} bytes): truncated");
+            throw Bad(f, $"central directory (bytes {cdOffset}..{cdOffset + cdSize}) lies past the end of the file ({f.Length} bytes): " +
+                $"truncated");
         var entries = new List<ZipEntry>();
         long pos = cdOffset;
         for (long i = 0; i < count; i++)
         {
             var h = Need(f, pos, 46, "central directory entry");
-            if (BinaryPrimitives.ReadUInt32LittleEndian(h) != CentralSig) throw Bad(f, $"central directory entry {i} at byte {pos} has a bad signature: corrupt");
+            if (BinaryPrimitives.ReadUInt32LittleEndian(h) != CentralSig)
+                throw Bad(f, $"central directory entry {i} at byte {pos} has a bad signature: corrupt");
             ushort flags = U16(h, 8), method = U16(h, 10);
             uint crc = U32(h, 16);
             long csize = U32(h, 20), usize = U32(h, 24);
@@ -62,7 +64,8 @@ public static class ZipDirectory
             {
                 long e64 = (long)BinaryPrimitives.ReadUInt64LittleEndian(f.Span(p - 20 + 8, 8));
                 var r = Need(f, e64, 56, "zip64 end of central directory");
-                if (BinaryPrimitives.ReadUInt32LittleEndian(r) != Eocd64Sig) throw Bad(f, "zip64 end of central directory record has a bad signature: corrupt");
+                if (BinaryPrimitives.ReadUInt32LittleEndian(r) != Eocd64Sig)
+                    throw Bad(f, "zip64 end of central directory record has a bad signature: corrupt");
                 count = Checked(f, r, 32); size = Checked(f, r, 40); offset = Checked(f, r, 48);
             }
             return (count, offset, size);
@@ -99,7 +102,8 @@ public static class ZipDirectory
     private static long LocalDataOffset(MappedFile f, string name, long localOffset)
     {
         var h = Need(f, localOffset, 30, $"local header of '{name}'");
-        if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig) throw Bad(f, $"local header of member '{name}' at byte {localOffset} has a bad signature: corrupt");
+        if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig)
+            throw Bad(f, $"local header of member '{name}' at byte {localOffset} has a bad signature: corrupt");
         return localOffset + 30 + U16(h, 26) + U16(h, 28);
     }
 

@@ -141,7 +141,8 @@ public class NpzReaderTests
     public void CorruptDeflatedDataIsRefusedNamingTheMember()
     {
         using var dir = new TempDir();
-        var npy = NpzBytes.Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (64,), }", NpzBytes.Floats(Enumerable.Range(0, 64).Select(i => (float)i).ToArray()));
+        var npy = NpzBytes.Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (64,), }",
+            NpzBytes.Floats(Enumerable.Range(0, 64).Select(i => (float)i).ToArray()));
         var path = NpzBytes.Deflated(dir.File("d.npz"), ("w.npy", npy));
         var bytes = File.ReadAllBytes(path);
         for (int i = 40; i < 60; i++) bytes[i] ^= 0x5A; // inside the compressed stream
@@ -152,7 +153,8 @@ public class NpzReaderTests
 
     public static TheoryData<string, byte[], string> HostileHeaders() => new()
     {
-        { "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }", NpzBytes.Floats(new float[10]), "header says f32 (3, 4) = 48 bytes but the member holds 40" },
+        { "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }", NpzBytes.Floats(new float[10]),
+            "header says f32 (3, 4) = 48 bytes but the member holds 40" },
         { "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", new byte[8], "big-endian" },
         { "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", new byte[8], "Fortran" },
         { "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", new byte[8], "never unpickled" },

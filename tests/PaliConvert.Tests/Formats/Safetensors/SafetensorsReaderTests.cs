@@ -45,7 +45,11 @@ public class SafetensorsReaderTests
     public void ARenameFunctionPresentsStoredNamesUnderAnother()
     {
         using var dir = new TempDir();
-        string json = """{"model.language_model.layers.0.self_attn.q_proj.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"model.vision_tower.encoder.layers.0.mlp.fc1.bias":{"dtype":"BF16","shape":[2],"data_offsets":[8,12]},"model.multi_modal_projector.linear.bias":{"dtype":"F16","shape":[1],"data_offsets":[12,14]},"lm_head.weight":{"dtype":"F16","shape":[1],"data_offsets":[14,16]}}""";
+        string json = "{" + string.Join(",",
+            Entry("model.language_model.layers.0.self_attn.q_proj.weight", "F32", "[2]", "[0,8]"),
+            Entry("model.vision_tower.encoder.layers.0.mlp.fc1.bias", "BF16", "[2]", "[8,12]"),
+            Entry("model.multi_modal_projector.linear.bias", "F16", "[1]", "[12,14]"),
+            Entry("lm_head.weight", "F16", "[1]", "[14,16]")) + "}";
         Raw(dir.File("model.safetensors"), json, 16);
         using (var stored = SafetensorsCheckpoint.Open(dir.Path))
         {
@@ -62,12 +66,13 @@ public class SafetensorsReaderTests
 
     public static TheoryData<string, int, string> HostileFiles() => new()
     {
-        { """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""", 12, "tensor 'b' (bytes 4..12) overlaps 'a'" },
-        { """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}""", 16, "gap before tensor 'b'" },
+        { "{" + Entry("a", "F32", "[2]", "[0,8]") + "," + Entry("b", "F32", "[2]", "[4,12]") + "}", 12,
+            "tensor 'b' (bytes 4..12) overlaps 'a'" },
+        { "{" + Entry("a", "F32", "[2]", "[0,8]") + "," + Entry("b", "F32", "[1]", "[12,16]") + "}", 16, "gap before tensor 'b'" },
         { """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", 12, "4 bytes after the last tensor" },
         { """{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""", 8, "truncated" },
         { """{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}""", 8, "f32 (3) needs 12 bytes but data_offsets give 8" },
-        { """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""", 16, "tensor 'a' is listed twice" },
+        { "{" + Entry("a", "F32", "[2]", "[0,8]") + "," + Entry("a", "F32", "[2]", "[8,16]") + "}", 16, "tensor 'a' is listed twice" },
         { """{"a":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}""", 8, "unsupported safetensors dtype 'C64'" },
         { """{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}""", 4, "bad dimension" },
         { """{"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}""", 4, "bad data_offsets" },
@@ -98,45 +103,57 @@ public class SafetensorsReaderTests
         Assert.Contains("runs past the end of the file", e.Message);
     }
 
+    private static string Shard(int i) => $"model-{i:D5}-of-00002.safetensors";
+
+    private static string Shards(string s) => s.Replace("{S1}", Shard(1)).Replace("{S2}", Shard(2)).Replace("{S3}", Shard(3));
+
+    /// <summary>One header entry: "name":{"dtype":...,"shape":...,"data_offsets":...}.</summary>
+    private static string Entry(string name, string dtype, string shape, string offsets) =>
+        $$"""
+        "{{name}}":{"dtype":"{{dtype}}","shape":{{shape}},"data_offsets":{{offsets}}}
+        """;
+
     private static void Sharded(TempDir dir, string weightMap)
     {
-        Raw(dir.File("model-00001-of-00002.safetensors"), """{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4);
-        Raw(dir.File("model-00002-of-00002.safetensors"), """{"y":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", 8);
-        File.WriteAllText(dir.File("model.safetensors.index.json"), """{"metadata":{"total_size":8},"weight_map":{""" + weightMap + "}}");
+        Raw(dir.File(Shard(1)), """{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4);
+        Raw(dir.File(Shard(2)), "{" + Entry("y", "F32", "[1]", "[0,4]") + "," + Entry("w", "F32", "[1]", "[4,8]") + "}", 8);
+        string index = """{"metadata":{"total_size":8},"weight_map":{""" + Shards(weightMap) + "}}";
+        File.WriteAllText(dir.File("model.safetensors.index.json"), index);
     }
 
     [Fact]
     public void ShardedFolderReadsThroughTheIndex()
     {
         using var dir = new TempDir();
-        Sharded(dir, """ "x":"model-00001-of-00002.safetensors","y":"model-00002-of-00002.safetensors","w":"model-00002-of-00002.safetensors" """);
+        Sharded(dir, """ "x":"{S1}","y":"{S2}","w":"{S2}" """);
         using var ck = SafetensorsCheckpoint.Open(dir.Path);
         Assert.Equal(2, ck.Files.Count);
         Assert.Equal(["x", "y", "w"], ck.Tensors.Select(t => t.Name));
     }
 
     [Theory]
-    [InlineData(""" "x":"../model-00001-of-00002.safetensors","y":"model-00002-of-00002.safetensors" """, "not a plain file name")]
-    [InlineData(""" "x":"/etc/passwd","y":"model-00002-of-00002.safetensors" """, "not a plain file name")]
-    [InlineData(""" "x":"sub/model-00001-of-00002.safetensors","y":"model-00002-of-00002.safetensors" """, "not a plain file name")]
-    [InlineData(""" "x":"model-00001-of-00002.safetensors","y":"model-00003-of-00002.safetensors" """, "shard 'model-00003-of-00002.safetensors' is missing")]
-    [InlineData(""" "x":"model-00001-of-00002.safetensors","y":"model-00002-of-00002.safetensors" """, "tensor 'w' is in this shard but the index does not list it")]
-    [InlineData(""" "x":"model-00002-of-00002.safetensors","y":"model-00002-of-00002.safetensors","w":"model-00002-of-00002.safetensors" """, "tensor 'x' is not in the shard the index names ('model-00002-of-00002.safetensors')")]
-    [InlineData(""" "x":"model-00001-of-00002.safetensors","y":"model-00002-of-00002.safetensors","w":"model-00002-of-00002.safetensors","z":"model-00002-of-00002.safetensors" """, "tensor 'z' is not in the shard")]
+    [InlineData(""" "x":"../{S1}","y":"{S2}" """, "not a plain file name")]
+    [InlineData(""" "x":"/etc/passwd","y":"{S2}" """, "not a plain file name")]
+    [InlineData(""" "x":"sub/{S1}","y":"{S2}" """, "not a plain file name")]
+    [InlineData(""" "x":"{S1}","y":"{S3}" """, "shard '{S3}' is missing")]
+    [InlineData(""" "x":"{S1}","y":"{S2}" """, "tensor 'w' is in this shard but the index does not list it")]
+    [InlineData(""" "x":"{S2}","y":"{S2}","w":"{S2}" """, "tensor 'x' is not in the shard the index names ('{S2}')")]
+    [InlineData(""" "x":"{S1}","y":"{S2}","w":"{S2}","z":"{S2}" """, "tensor 'z' is not in the shard")]
     public void BadIndexesAreRefused(string weightMap, string expected)
     {
         using var dir = new TempDir();
         Sharded(dir, weightMap);
         var e = Assert.ThrowsAny<Exception>(() => SafetensorsCheckpoint.Open(dir.Path));
         Assert.True(e is InvalidDataException or FileNotFoundException, e.ToString());
-        Assert.Contains(expected, e.Message);
+        Assert.Contains(Shards(expected), e.Message);
     }
 
     [Fact]
     public void HeaderBuiltByTheWriterSideParsesBack()
     {
         using var dir = new TempDir();
-        var header = SafetensorsFile.BuildHeader([("a", DType.BF16, [2, 3]), ("b", DType.F32, [])], new Dictionary<string, string> { ["format"] = "pt" });
+        var header = SafetensorsFile.BuildHeader([("a", DType.BF16, [2, 3]), ("b", DType.F32, [])], new Dictionary<string,
+            string> { ["format"] = "pt" });
         Assert.Equal(0, (header.Length - 8) % 8);
         var path = dir.File("w.safetensors");
         File.WriteAllBytes(path, [.. header, .. new byte[16]]);
