@@ -20,13 +20,7 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
 
     public static HfConfigFile Read(string path)
     {
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 16 }); }
-        catch (Exception e) when (e is JsonException or DecoderFallbackException or ArgumentException)
-        {
-            throw new InvalidDataException($"{path}: not valid JSON: {e.Message}");
-        }
-        using var _ = doc;
+        using var doc = Formats.JsonText.Parse(File.ReadAllBytes(path), path);
         if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: not a JSON object");
         var root = new JsonSection(path, "", doc.RootElement);
         return new HfConfigFile(path, Parse(path, root));

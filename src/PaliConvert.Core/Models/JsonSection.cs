@@ -42,7 +42,7 @@ public sealed class JsonSection(string file, string prefix, JsonElement e)
     public string String(string key, string fallback)
     {
         if (Get(key) is not { } v) return fallback;
-        return v.ValueKind == JsonValueKind.String ? v.GetString()! : throw Bad(key, v, "a string");
+        return v.ValueKind == JsonValueKind.String ? Formats.JsonText.String(v, $"{file}: {prefix}{key}") : throw Bad(key, v, "a string");
     }
 
     public string[]? Strings(string key)
@@ -50,7 +50,7 @@ public sealed class JsonSection(string file, string prefix, JsonElement e)
         if (Get(key) is not { } v) return null;
         if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String))
             throw Bad(key, v, "a list of strings");
-        return v.EnumerateArray().Select(x => x.GetString()!).ToArray();
+        return v.EnumerateArray().Select(x => Formats.JsonText.String(x, $"{file}: {prefix}{key}")).ToArray();
     }
 
     /// <summary>A nested object; absent or null gives an empty section.</summary>

@@ -10,7 +10,10 @@ internal sealed class PyLiteral
 {
     private readonly string _s;
     private readonly string _where;
-    private int _p;
+    private int _p, _depth;
+
+    /// <summary>An .npy header nests a dict, a shape tuple and (refused) structured lists: a few levels, never hundreds.</summary>
+    private const int MaxDepth = 16;
 
     private PyLiteral(string s, string where) { _s = s; _where = where; }
 
@@ -28,6 +31,7 @@ internal sealed class PyLiteral
         Skip();
         if (_p >= _s.Length) throw Fail("unexpected end");
         char c = _s[_p];
+        if ((c is '{' or '(' or '[') && ++_depth > MaxDepth) throw Fail($"nested deeper than {MaxDepth} levels");
         if (c == '{') return Dict();
         if (c == '(' || c == '[') return Sequence(c == '(' ? ')' : ']');
         if (c == '\'' || c == '"') return Str();
@@ -44,13 +48,13 @@ internal sealed class PyLiteral
         while (true)
         {
             Skip();
-            if (Eat('}')) return d;
+            if (Eat('}')) { _depth--; return d; }
             if (Value() is not string key) throw Fail("dict keys must be strings");
             Skip();
             if (!Eat(':')) throw Fail("expected ':'");
             if (!d.TryAdd(key, Value())) throw Fail($"key '{key}' repeated");
             Skip();
-            if (Eat('}')) return d;
+            if (Eat('}')) { _depth--; return d; }
             if (!Eat(',')) throw Fail("expected ',' or '}'");
         }
     }
@@ -69,6 +73,7 @@ internal sealed class PyLiteral
             if (Eat(close)) break;
             if (!Eat(',')) throw Fail($"expected ',' or '{close}'");
         }
+        _depth--;
         return close == ')' && items.All(i => i is long) ? items.Cast<long>().ToList() : items;
     }
 
@@ -109,5 +114,9 @@ internal sealed class PyLiteral
 
     private void Skip() { while (_p < _s.Length && char.IsWhiteSpace(_s[_p])) _p++; }
 
-    private InvalidDataException Fail(string why) => new($"{_where}: malformed .npy header ({why} at character {_p}): {_s.Trim()}");
+    private InvalidDataException Fail(string why)
+    {
+        string text = _s.Trim();
+        return new($"{_where}: malformed .npy header ({why} at character {_p}): {(text.Length > 200 ? text[..200] + "..." : text)}");
+    }
 }

@@ -52,15 +52,22 @@ public static class OnnxChecker
 
     private static long CheckInitializer(TensorProto t, string folder, List<string> problems)
     {
-        int size = t.DataType switch { 1 or 6 => 4, 7 or 11 => 8, 10 or 16 => 2, 2 or 3 or 9 => 1, _ => 0 };
+        int size = (TensorProto.Types.DataType)t.DataType switch
+        {
+            TensorProto.Types.DataType.Float or TensorProto.Types.DataType.Int32 => 4,
+            TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Double => 8,
+            TensorProto.Types.DataType.Float16 or TensorProto.Types.DataType.Bfloat16 => 2,
+            TensorProto.Types.DataType.Uint8 or TensorProto.Types.DataType.Int8 or TensorProto.Types.DataType.Bool => 1,
+            _ => 0,
+        };
         if (size == 0) { problems.Add($"initializer '{t.Name}' has unsupported data type {t.DataType}"); return 0; }
-        long elements = 1;
+        long expected = size;
         foreach (var d in t.Dims)
         {
             if (d < 0) { problems.Add($"initializer '{t.Name}' has a negative dimension"); return 0; }
-            elements *= d;
+            if (d > 0 && expected > long.MaxValue / d) { problems.Add($"initializer '{t.Name}': dims {string.Join("x", t.Dims)} overflow"); return 0; }
+            expected *= d;
         }
-        long expected = elements * size;
         if (t.DataLocation != TensorProto.Types.DataLocation.External)
         {
             if (t.RawData.Length != expected)
@@ -70,6 +77,11 @@ public static class OnnxChecker
         var kv = t.ExternalData.ToDictionary(e => e.Key, e => e.Value);
         if (!kv.TryGetValue("location", out var location)
             || location.Length == 0) { problems.Add($"initializer '{t.Name}' is external but names no location"); return 0; }
+        if (location.IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0 || location.Contains('\0'))
+        {
+            problems.Add($"initializer '{t.Name}': location has characters no file name may hold");
+            return 0;
+        }
         if (System.IO.Path.IsPathRooted(location) || location.Split('/', '\\').Contains(".."))
         {
             problems.Add($"initializer '{t.Name}': location '{location}' must be relative to the model's folder, without '..'");
@@ -77,13 +89,23 @@ public static class OnnxChecker
         }
         var file = new FileInfo(System.IO.Path.Combine(folder, location));
         if (!file.Exists) { problems.Add($"initializer '{t.Name}': external file '{location}' is missing"); return 0; }
-        long offset = kv.TryGetValue("offset", out var o) && long.TryParse(o, out var ov) ? ov : 0;
-        long length = kv.TryGetValue("length", out var l) && long.TryParse(l, out var lv) ? lv : file.Length - offset;
+        if (!Field(kv, "offset", 0, t.Name, problems, out long offset)) return 0;
+        if (!Field(kv, "length", file.Length - offset, t.Name, problems, out long length)) return 0;
         if (offset % OnnxWriter.Alignment != 0)
             problems.Add($"initializer '{t.Name}': offset {offset} is not aligned to {OnnxWriter.Alignment}");
         if (length != expected) problems.Add($"initializer '{t.Name}': external length {length}, its dims need {expected}");
-        if (offset < 0 || offset + length > file.Length)
+        if (offset > file.Length || length > file.Length - offset)
             problems.Add($"initializer '{t.Name}': bytes {offset}..{offset + length} lie outside '{location}' ({file.Length} bytes)");
         return length;
+    }
+
+    /// <summary>An external-data number: absent gives the fallback; present, it must be a non-negative integer.</summary>
+    private static bool Field(Dictionary<string, string> kv, string key, long fallback, string tensor, List<string> problems, out long value)
+    {
+        value = fallback;
+        if (!kv.TryGetValue(key, out var text)) return true;
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value)) return true;
+        problems.Add($"initializer '{tensor}': external {key} '{(text.Length > 40 ? text[..40] + "..." : text)}' is not a byte count");
+        return false;
     }
 }

@@ -37,8 +37,7 @@ public sealed class SafetensorsCheckpoint : Checkpoint
     private Dictionary<string, string> ReadIndex(string index)
     {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(index)); }
-        catch (JsonException ex) { throw new InvalidDataException($"{index}: not valid JSON: {ex.Message}"); }
+        doc = JsonText.Parse(File.ReadAllBytes(index), index);
         using var _ = doc;
         if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var wm)
             || wm.ValueKind != JsonValueKind.Object)
@@ -48,7 +47,7 @@ public sealed class SafetensorsCheckpoint : Checkpoint
         {
             if (p.Value.ValueKind != JsonValueKind.String)
                 throw new InvalidDataException($"{index}: weight_map entry '{p.Name}' is not a file name");
-            string file = p.Value.GetString()!;
+            string file = JsonText.String(p.Value, $"{index}: weight_map['{p.Name}']");
             if (file.Length == 0 || file != System.IO.Path.GetFileName(file) || file is "." or ".." || file.Contains('\\')
                 || System.IO.Path.IsPathRooted(file))
                 throw new InvalidDataException($"{index}: weight_map entry '{p.Name}' names '{file}', which is not a plain file name in " +
@@ -58,7 +57,7 @@ public sealed class SafetensorsCheckpoint : Checkpoint
         var shards = map.Values.Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
         foreach (var s in shards)
             if (!File.Exists(System.IO.Path.Combine(Path, s)))
-                throw new FileNotFoundException($"{index}: shard '{s}' is missing from {Path}");
+                throw new InvalidDataException($"{index}: shard '{s}' is missing from {Path}");
         Files = shards.Select(s => System.IO.Path.Combine(Path, s)).ToList();
         return map;
     }

@@ -23,8 +23,7 @@ public static class SafetensorsFile
         long dataStart = 8 + (long)n, dataLength = f.Length - dataStart;
 
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(f.Span(8, (int)n).ToArray()); }
-        catch (JsonException ex) { throw new InvalidDataException($"{where}: header is not valid JSON: {ex.Message}"); }
+        doc = JsonText.Parse(f.Span(8, (int)n).ToArray(), $"{where}: header");
         using var _ = doc;
         if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: header is not a JSON object");
 
@@ -38,7 +37,7 @@ public static class SafetensorsFile
             {
                 if (p.Value.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: __metadata__ is not an object");
                 foreach (var m in p.Value.EnumerateObject())
-                    metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()!
+                    metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? JsonText.String(m.Value, where)
                         : throw new InvalidDataException($"{where}: __metadata__ value '{m.Name}' is not a string");
                 continue;
             }
@@ -78,7 +77,7 @@ public static class SafetensorsFile
             throw new InvalidDataException($"{at}: no shape");
         if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw new InvalidDataException($"{at}: data_offsets must be [begin, end]");
-        var dtype = SafetensorsDTypeMap.FromName(dt.GetString()!, at);
+        var dtype = SafetensorsDTypeMap.FromName(JsonText.String(dt, at), at);
         var shape = sh.EnumerateArray().Select(d => d.TryGetInt64(out var x) && x >= 0 ? x
             : throw new InvalidDataException($"{at}: bad dimension {d}")).ToArray();
         long begin = off[0].TryGetInt64(out var b) ? b : -1, end = off[1].TryGetInt64(out var e) ? e : -1;
