@@ -18,13 +18,11 @@ public static class Run
 {
     public static int Execute(RootCommand root, string[] args)
     {
-        Console.CancelKeyPress += (_, _) =>
-        {
-            Progress.Clear();
-            PaliConvert.IO.AtomicOutput.AbandonAll(); // nothing half-written is left behind
-            Console.Error.WriteLine("interrupted");
-        };
-        PaliConvert.IO.Warnings.Raised += m => Console.Error.WriteLine($"warning: {m}; {FactOptions.Hint}");
+        Console.CancelKeyPress += (_, _) => Interrupted();
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            _ => Interrupted());
+        PaliConvert.IO.Warnings.Raised += m =>
+            Console.Error.WriteLine($"warning: {m}{(m.Contains("assumed from big_vision's defaults") ? "; " + FactOptions.Hint : "")}");
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -33,6 +31,13 @@ public static class Run
             return ExitCodes.BadInput;
         }
         return parsed.Invoke();
+    }
+
+    private static void Interrupted()
+    {
+        Progress.Clear();
+        PaliConvert.IO.AtomicOutput.AbandonAll(); // nothing half-written is left behind
+        Console.Error.WriteLine("interrupted");
     }
 
     /// <summary>Runs a command body, mapping failures to messages on stderr and exit codes.</summary>

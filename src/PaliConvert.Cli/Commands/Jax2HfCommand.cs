@@ -38,7 +38,7 @@ public static class Jax2HfCommand
             var v = new VerifyOptions(o.Input, target, r.GetValue(check.Inputs), r.GetValue(check.MaskKey)!, r.GetValue(check.Atol),
                 r.GetValue(check.Seed),
                 Stated: o.Stated);
-            return VerifyCommand.Execute(v, check.Paths(r));
+            return VerifyCommand.Execute(v, check.Paths(r, r.GetValue(force)));
         }));
         return cmd;
     }

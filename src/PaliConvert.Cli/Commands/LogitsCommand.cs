@@ -13,20 +13,23 @@ public static class LogitsCommand
             "(run in ONNX Runtime)" };
         var inputs = new Option<string>("--inputs") { Description = "An .npz with image_nhwc float32 [B,H,W,3] in [-1,1], text int " +
             "[B,T] and the mask", Required = true };
-        var maskKey = new Option<string>("--mask-key") { Description = "Name of the mask_ar array in the inputs (absent: all prefix)",
+        var maskKey = new Option<string>("--mask-key") { Description = "Name of the mask_ar array in the inputs (it must be there)",
             DefaultValueFactory = _ => "mask_ar" };
+        var allPrefix = new Option<bool>("--all-prefix") { Description = "No mask array: every text token is prefix (attends both ways)" };
+        var force = new Option<bool>("--force") { Description = "Replace an existing output file" };
         var output = new Option<string>("--out") { Description = "The .npy to write: float32 text logits [B, T, V]", Required = true };
         var facts = new FactOptions();
         var cmd = new Command("logits",
             "Run a model (the reference forward pass, or ONNX Runtime for .onnx) and write the text logits") { model, inputs, maskKey,
-                output };
+                allPrefix, output, force };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            var input = InputsFile.Load(r.GetValue(inputs)!, r.GetValue(maskKey)!);
+            var input = InputsFile.Load(r.GetValue(inputs)!, r.GetValue(allPrefix) ? null : r.GetValue(maskKey)!);
             var (logits, vocab) = ModelLogits.Run(r.GetValue(model)!, input, new Progress(), facts.Read(r));
             Progress.Clear();
-            NpyFile.WriteF32(r.GetValue(output)!, [input.Batch, input.TextLength, vocab], logits);
+            NpyFile.WriteF32(r.GetValue(output)!, [input.Batch, input.TextLength, vocab], logits, r.GetValue(force), r.GetValue(model)!,
+                r.GetValue(inputs)!);
             Console.Out.WriteLine(r.GetValue(output));
             return ExitCodes.Ok;
         }));

@@ -6,7 +6,8 @@ namespace PaliConvert.Cli.Commands;
 
 public static class VerifyCommand
 {
-    public sealed record ReportPaths(string? Json, string? JUnit, string? Parquet);
+    /// <summary>Where the reports go; existing files are replaced only with <paramref name="Force"/>.</summary>
+    public sealed record ReportPaths(string? Json, string? JUnit, string? Parquet, bool Force = false);
 
     /// <summary>The options verify shares with jax2hf --verify: inputs, tolerance and reports.</summary>
     public sealed class VerifyOptionSet
@@ -29,7 +30,7 @@ public static class VerifyCommand
 
         public IEnumerable<Option> All => [Inputs, MaskKey, Atol, Seed, Report, JUnit, Parquet];
 
-        public ReportPaths Paths(ParseResult r) => new(r.GetValue(Report), r.GetValue(JUnit), r.GetValue(Parquet));
+        public ReportPaths Paths(ParseResult r, bool force) => new(r.GetValue(Report), r.GetValue(JUnit), r.GetValue(Parquet), force);
     }
 
     public static Command Create()
@@ -43,17 +44,18 @@ public static class VerifyCommand
             "reference", ("reference", VerifyEngine.Reference), ("onnx", VerifyEngine.Onnx));
         var mappings = MappingsFolder.Option("Folder of mapping rule files (to export an .npz target)");
         var facts = new FactOptions();
+        var force = new Option<bool>("--force") { Description = "Replace existing report files" };
         var cmd = new Command("verify",
             "Compare the two models' descriptions (every fact a consumer reads), then run both on the same inputs and compare their " +
                 "logits. " +
-            "Exit 0 when both agree, 1 on a mismatch, 2 on unusable input") { source, target, engine.Option, mappings };
+            "Exit 0 when both agree, 1 on a mismatch, 2 on unusable input") { source, target, engine.Option, mappings, force };
         foreach (var option in set.All.Concat(facts.All)) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(set.Inputs), r.GetValue(set.MaskKey)!,
                 r.GetValue(set.Atol),
                 r.GetValue(set.Seed), engine.Read(r), r.GetValue(mappings), facts.Read(r));
-            return Execute(o, set.Paths(r));
+            return Execute(o, set.Paths(r, r.GetValue(force)));
         }));
         return cmd;
     }
@@ -63,15 +65,18 @@ public static class VerifyCommand
         var report = Verify.Run(o, new Progress());
         Progress.Clear();
         Console.Out.Write(report.ToText());
-        if (paths.Json != null) Write(paths.Json, s => { using var w = new StreamWriter(s); w.Write(report.ToJson()); });
-        if (paths.JUnit != null) Write(paths.JUnit, s => { using var w = new StreamWriter(s); w.Write(report.ToJUnit()); });
-        if (paths.Parquet != null) Write(paths.Parquet, s => report.WriteParquet(s).GetAwaiter().GetResult());
+        string[] inputs = [o.Source, o.Target, .. o.Inputs != null ? new[] { o.Inputs } : []];
+        if (paths.Json != null)
+            Write(paths.Json, paths.Force, inputs, s => { using var w = new StreamWriter(s); w.Write(report.ToJson()); });
+        if (paths.JUnit != null)
+            Write(paths.JUnit, paths.Force, inputs, s => { using var w = new StreamWriter(s); w.Write(report.ToJUnit()); });
+        if (paths.Parquet != null) Write(paths.Parquet, paths.Force, inputs, s => report.WriteParquet(s).GetAwaiter().GetResult());
         return report.Passed ? ExitCodes.Ok : ExitCodes.Different;
     }
 
-    private static void Write(string path, Action<Stream> write)
+    private static void Write(string path, bool force, string[] inputs, Action<Stream> write)
     {
-        using var output = AtomicOutput.ForFile(path, force: true);
+        using var output = AtomicOutput.ForFile(path, force, inputs);
         using (var fs = new FileStream(output.TempPath, FileMode.CreateNew, FileAccess.Write)) write(fs);
         output.Commit();
     }

@@ -15,6 +15,7 @@ public static class CheckpointReader
         if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return SafetensorsCheckpoint.Open(path, rename);
         if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return NpzCheckpoint.Open(path);
         // Sniff: zip files start with a local header, safetensors with a small little-endian length.
+        RegularFile.Require(path);
         using var fs = File.OpenRead(path);
         Span<byte> head = stackalloc byte[4];
         int n = fs.Read(head);

@@ -1,19 +1,22 @@
 namespace PaliConvert.IO;
 
 /// <summary>
-/// Output that appears only when complete: work happens in a hidden temporary path beside the target, which is
-/// renamed onto the target by <see cref="Commit"/>. Disposing without committing deletes the temporary path,
-/// so a failure leaves neither a half-written file nor a damaged existing one.
+/// Output that appears only when complete: work happens in a hidden temporary path beside the target (named with the
+/// writer's process id), which <see cref="Commit"/> puts in the target's place in one step, the old output being swapped
+/// out and then deleted, so the target always holds a complete output. Disposing without committing deletes the
+/// temporary path. One run at a time may write a target (an exclusive lock the kernel releases if the holder dies);
+/// the next run removes what a killed run left. An output may not be, contain or lie inside one of the inputs.
 /// </summary>
 public sealed class AtomicOutput : IDisposable
 {
     public string Target { get; }
     public string TempPath { get; }
     public bool IsFolder { get; }
+    private readonly OutputLock _lock;
     private bool _committed;
     private static readonly HashSet<AtomicOutput> Open = new();
 
-    /// <summary>Removes every temporary output still open: for an interrupted process (Ctrl-C), which disposes nothing.</summary>
+    /// <summary>Removes every temporary output still open: for an interrupted process (Ctrl-C, SIGTERM), which disposes nothing.</summary>
     public static void AbandonAll()
     {
         AtomicOutput[] open;
@@ -21,23 +24,42 @@ public sealed class AtomicOutput : IDisposable
         foreach (var o in open) o.Dispose();
     }
 
-    private AtomicOutput(string target, bool folder, bool force)
+    private AtomicOutput(string target, bool folder, bool force, IEnumerable<string> inputs)
     {
         Target = Path.GetFullPath(target.TrimEnd('/', '\\'));
         IsFolder = folder;
+        foreach (var input in inputs) RefuseOverlap(Path.GetFullPath(input.TrimEnd('/', '\\')));
         var parent = Path.GetDirectoryName(Target) ?? ".";
         if (File.Exists(parent)) throw new IOException($"{parent} is a file, so the output cannot go inside it");
         Directory.CreateDirectory(parent);
-        bool exists = folder ? Directory.Exists(Target) && Directory.EnumerateFileSystemEntries(Target).Any() : File.Exists(Target);
-        if (exists && !force) throw new OutputExistsException($"{Target} already exists{(folder ? " and is not empty" : "")}");
         if (folder && File.Exists(Target)) throw new IOException($"{Target} is a file, not a folder");
-        TempPath = Path.Combine(parent, $".{Path.GetFileName(Target)}.partial-{Guid.NewGuid().ToString("N")[..8]}");
-        if (folder) Directory.CreateDirectory(TempPath);
+        if (!folder && Directory.Exists(Target)) throw new IOException($"{Target} is a folder, not a file");
+        _lock = OutputLock.Acquire(Target);
+        try
+        {
+            Leftovers.Clean(Target);
+            bool exists = folder ? Directory.Exists(Target) && Directory.EnumerateFileSystemEntries(Target).Any() : File.Exists(Target);
+            if (exists && !force) throw new OutputExistsException($"{Target} already exists{(folder ? " and is not empty" : "")}");
+            TempPath = Leftovers.NewPath(Target, Leftovers.Partial);
+            if (folder) Directory.CreateDirectory(TempPath);
+        }
+        catch
+        {
+            _lock.Dispose();
+            throw;
+        }
         lock (Open) Open.Add(this);
     }
 
-    public static AtomicOutput ForFile(string target, bool force) => new(target, false, force);
-    public static AtomicOutput ForFolder(string target, bool force) => new(target, true, force);
+    private void RefuseOverlap(string input)
+    {
+        static bool Inside(string path, string folder) => path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        string? how = Target == input ? "is" : Inside(input, Target) ? "contains" : Inside(Target, input) ? "lies inside" : null;
+        if (how != null) throw new IOException($"the output {Target} {how} the input {input}; choose another output");
+    }
+
+    public static AtomicOutput ForFile(string target, bool force, params string[] inputs) => new(target, false, force, inputs);
+    public static AtomicOutput ForFolder(string target, bool force, params string[] inputs) => new(target, true, force, inputs);
 
     /// <summary>A path inside the temporary folder (folder outputs only).</summary>
     public string Inside(string fileName) => IsFolder ? Path.Combine(TempPath, fileName)
@@ -45,25 +67,35 @@ public sealed class AtomicOutput : IDisposable
 
     public void Commit()
     {
-        if (IsFolder)
+        bool exists = IsFolder ? Directory.Exists(Target) : File.Exists(Target);
+        if (!IsFolder) File.Move(TempPath, Target, overwrite: true); // rename(2): the old file is replaced in one step
+        else if (!exists) Directory.Move(TempPath, Target);
+        else if (Rename.Exchange(TempPath, Target)) Directory.Delete(TempPath, recursive: true); // the old output, swapped out
+        else
         {
-            if (Directory.Exists(Target)) Directory.Delete(Target, recursive: true);
+            // no atomic exchange here: move the old output aside first; a run killed in between is repaired by the next run
+            string aside = Leftovers.NewPath(Target, Leftovers.Old);
+            Directory.Move(Target, aside);
             Directory.Move(TempPath, Target);
+            Directory.Delete(aside, recursive: true);
         }
-        else File.Move(TempPath, Target, overwrite: true);
         _committed = true;
         lock (Open) Open.Remove(this);
+        _lock.Dispose();
     }
 
     public void Dispose()
     {
         lock (Open) Open.Remove(this);
-        if (_committed) return;
-        try
+        if (!_committed)
         {
-            if (IsFolder && Directory.Exists(TempPath)) Directory.Delete(TempPath, recursive: true);
-            else if (!IsFolder && File.Exists(TempPath)) File.Delete(TempPath);
+            try
+            {
+                if (IsFolder && Directory.Exists(TempPath)) Directory.Delete(TempPath, recursive: true);
+                else if (!IsFolder && File.Exists(TempPath)) File.Delete(TempPath);
+            }
+            catch (IOException) { /* best effort: the original error matters more; the next run removes it */ }
         }
-        catch (IOException) { /* best effort: the original error matters more */ }
+        _lock.Dispose();
     }
 }

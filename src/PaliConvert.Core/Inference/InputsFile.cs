@@ -5,11 +5,11 @@ namespace PaliConvert.Inference;
 
 /// <summary>
 /// Model inputs from an .npz: image_nhwc float32 [B, H, W, 3] in [-1, 1], text int [B, T], and a mask_ar [B, T]
-/// under the given key (absent: every text token is prefix). Or seeded random inputs with a prefix and a suffix.
+/// under the given key (null: every text token is prefix). Or seeded random inputs with a prefix and a suffix.
 /// </summary>
 public static class InputsFile
 {
-    public static ModelInputs Load(string path, string maskKey = "mask_ar")
+    public static ModelInputs Load(string path, string? maskKey = "mask_ar")
     {
         using var ck = NpzCheckpoint.Open(path);
         var image = ck.Find("image_nhwc") ?? throw new InvalidDataException($"{path}: no 'image_nhwc' array (float32 [B, H, W, 3])");
@@ -21,8 +21,14 @@ public static class InputsFile
         var text = ck.Find("text") ?? throw new InvalidDataException($"{path}: no 'text' array (int [B, T])");
         if (text.Shape.Length != 2 || text.Shape[0] != image.Shape[0])
             throw new InvalidDataException($"{path}: 'text' is {Shape.Format(text.Shape)}, expected [{image.Shape[0]}, T]");
+        if (Shape.Elements(image.Shape) == 0 || text.Shape[1] == 0)
+            throw new InvalidDataException($"{path}: empty inputs (image {Shape.Format(image.Shape)}, text {Shape.Format(text.Shape)})");
         var tokens = Ints(text, path);
-        int[] mask = ck.Find(maskKey) is { } m
+        if (tokens.FirstOrDefault(v => v < 0, 0) is < 0 and var bad) throw new InvalidDataException($"{path}: 'text' holds token {bad}");
+        if (maskKey != null && ck.Find(maskKey) == null)
+            throw new InvalidDataException($"{path}: no '{maskKey}' array (the file has " +
+                $"{string.Join(", ", ck.Tensors.Select(t => t.Name))})");
+        int[] mask = maskKey != null && ck.Find(maskKey) is { } m
             ? Shape.Equal(m.Shape, text.Shape) ? Ints(m, path)
                 : throw new InvalidDataException($"{path}: '{maskKey}' is {Shape.Format(m.Shape)}, expected {Shape.Format(text.Shape)} " +
                     $"like 'text'")

@@ -28,7 +28,8 @@ public sealed class RuleFile
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such rule file");
         var d = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
         RuleFile f;
-        try { f = d.Deserialize<RuleFile>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty rule file"); }
+        string text = System.Text.Encoding.UTF8.GetString(Tensors.RegularFile.ReadAllBytes(path));
+        try { f = d.Deserialize<RuleFile>(text) ?? throw new InvalidDataException($"{path}: empty rule file"); }
         catch (YamlDotNet.Core.YamlException e) { throw new InvalidDataException($"{path}: {e.Message} (line {e.Start.Line})"); }
         f.Path = path;
         if (f.Name.Length == 0) throw new InvalidDataException($"{path}: the file needs a 'name'");

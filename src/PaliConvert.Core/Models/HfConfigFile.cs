@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace PaliConvert.Models;
@@ -20,7 +19,7 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
 
     public static HfConfigFile Read(string path)
     {
-        using var doc = Formats.JsonText.Parse(File.ReadAllBytes(path), path);
+        using var doc = Formats.JsonText.Parse(Tensors.RegularFile.ReadAllBytes(path), path);
         if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: not a JSON object");
         var root = new JsonSection(path, "", doc.RootElement);
         return new HfConfigFile(path, Parse(path, root));

@@ -29,7 +29,7 @@ public static class ExportOnnx
         using var ck = KeySpelling.Open(o.Source);
         var (arch, views) = HfViews(ck, o.MappingsFolder, o.Stated);
         string doc = $"{arch.Name} at {arch.Vision.ImageSize} px, converted by paliconvert from {Path.GetFileName(o.Source.TrimEnd('/'))}";
-        using var output = AtomicOutput.ForFolder(o.Output, o.Force);
+        using var output = AtomicOutput.ForFolder(o.Output, o.Force, o.Source);
         var graphs = o.Layout == OnnxLayoutKind.Single
             ? [(OnnxLayout.ModelFile, OnnxLayout.Single(arch, views, storage), OnnxLayout.ModelFile + ".data")]
             : OnnxLayout.Split(arch, views, storage).Select(x => (x.file, x.graph, x.file + "_data")).ToList();

@@ -28,7 +28,7 @@ public static class Hf2Jax
         var quantities = Quantities.Of(arch, Math.Min(arch.ImageTokenIndex, rows), rows);
         var (_, plan) = RuleSet.Load(o.MappingsFolder).Apply(arch.Family, f => RuleInverse.Apply(f, ck, f.Symbols(quantities)));
 
-        using var output = AtomicOutput.ForFile(o.Output, o.Force);
+        using var output = AtomicOutput.ForFile(o.Output, o.Force, o.Input);
         long total = plan.Sum(t => t.Slices.Sum(s => Shape.Elements(s.Shape))), done = 0;
         var gather = new ViewGather();
         using (var npz = new NpzWriter(output.TempPath, o.Prefix))

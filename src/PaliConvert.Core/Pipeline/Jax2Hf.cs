@@ -34,7 +34,7 @@ public static class Jax2Hf
         var written = planned.Select(p => p.DType).Distinct().ToList();
         string dtypeName = written.Count == 1 ? TorchName(written[0]) : "float32";
 
-        using var output = AtomicOutput.ForFolder(o.Output, o.Force);
+        using var output = AtomicOutput.ForFolder(o.Output, o.Force, o.Input);
         ShardedWriter.Write(output.TempPath, shards, progress);
         File.WriteAllText(output.Inside("config.json"), HfConfigWriter.Build(arch, padded, dtypeName));
         File.WriteAllText(output.Inside("generation_config.json"), HfConfigWriter.GenerationConfig);

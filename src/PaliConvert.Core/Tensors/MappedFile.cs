@@ -15,6 +15,7 @@ public sealed unsafe class MappedFile : IDisposable
     public MappedFile(string path)
     {
         Path = path;
+        RegularFile.Require(path);
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         Length = fs.Length;
         if (Length == 0) return; // an empty file cannot be mapped; every region of it is empty

@@ -10,6 +10,20 @@ public static class OnnxRunner
     {
         if (Export.OnnxLayout.IsSplitFolder(modelPath)) return RunSplit(modelPath, input);
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: no such ONNX model");
+        return Refused(modelPath, () => RunSingle(modelPath, input));
+    }
+
+    /// <summary>
+    /// ONNX Runtime's own failures (a damaged graph, a missing data file, inputs it rejects) as bad input naming the model.
+    /// </summary>
+    private static T Refused<T>(string model, Func<T> run)
+    {
+        try { return run(); }
+        catch (OnnxRuntimeException e) { throw new InvalidDataException($"{model}: ONNX Runtime cannot run it: {e.Message}"); }
+    }
+
+    private static (float[] logits, int vocab) RunSingle(string modelPath, ModelInputs input)
+    {
         using var session = Session(modelPath);
         int b = input.Batch, h = input.Height, w = input.Width, t = input.TextLength;
         using var pixels = OrtValue.CreateTensorValueFromMemory(Nchw(input), [b, 3, h, w]);
@@ -23,6 +37,7 @@ public static class OnnxRunner
 
     private static InferenceSession Session(string path)
     {
+        Tensors.RegularFile.Require(path);
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         return new InferenceSession(path, options);
     }
@@ -45,7 +60,10 @@ public static class OnnxRunner
     /// the first positions then the rest with the cache of the first run, which checks the present/past outputs.
     /// Returns the text positions' logits.
     /// </summary>
-    public static (float[] logits, int vocab) RunSplit(string folder, ModelInputs input, int cacheSplit = 0)
+    public static (float[] logits, int vocab) RunSplit(string folder, ModelInputs input, int cacheSplit = 0) =>
+        Refused(folder, () => RunChained(folder, input, cacheSplit));
+
+    private static (float[] logits, int vocab) RunChained(string folder, ModelInputs input, int cacheSplit)
     {
         int b = input.Batch, t = input.TextLength;
         float[] features, embeds;

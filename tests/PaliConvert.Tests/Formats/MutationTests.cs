@@ -146,7 +146,8 @@ public class MutationTests
     public void OnnxModel()
     {
         using var dir = new TempDir();
-        string folder = ExportOnnx.Run(new ExportOnnxOptions(TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("onnx"), TestPaths.Mappings));
+        var options = new ExportOnnxOptions(TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("onnx"), TestPaths.Mappings);
+        string folder = ExportOnnx.Run(options);
         string model = Path.Combine(folder, OnnxLayout.ModelFile);
         var bytes = File.ReadAllBytes(model);
         Campaign("model.onnx", 1000, 8, bytes, [(0, bytes.Length)], model, p =>

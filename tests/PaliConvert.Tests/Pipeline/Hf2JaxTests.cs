@@ -181,7 +181,7 @@ public class Hf2JaxTests
         Assert.Contains("language_model.model.norm.weight", e.Message);
         File.WriteAllText(index, text);
         File.Delete(Path.Combine(folder, "model-00002-of-00002.safetensors"));
-        var f = Assert.Throws<FileNotFoundException>(() => Hf2Jax.Run(new Hf2JaxOptions(folder, dir.File("b.npz"), Mappings)));
+        var f = Assert.Throws<InvalidDataException>(() => Hf2Jax.Run(new Hf2JaxOptions(folder, dir.File("b.npz"), Mappings)));
         Assert.Contains("model-00002-of-00002.safetensors", f.Message);
         Assert.False(File.Exists(dir.File("b.npz")));
     }

@@ -7,10 +7,10 @@ namespace PaliConvert.Formats.Npz;
 /// <summary>A standalone .npy file (np.load reads it), written beside and renamed when complete.</summary>
 public static class NpyFile
 {
-    public static void WriteF32(string path, long[] shape, ReadOnlySpan<float> values, bool force = true)
+    public static void WriteF32(string path, long[] shape, ReadOnlySpan<float> values, bool force = true, params string[] inputs)
     {
         if (Shape.Elements(shape) != values.Length) throw new ArgumentException("shape does not match the values");
-        using var output = AtomicOutput.ForFile(path, force);
+        using var output = AtomicOutput.ForFile(path, force, inputs);
         using (var fs = new FileStream(output.TempPath, FileMode.CreateNew, FileAccess.Write))
         {
             fs.Write(NpyHeader.Write(DType.F32, shape));

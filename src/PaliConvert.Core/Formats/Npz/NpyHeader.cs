@@ -38,6 +38,10 @@ public sealed record NpyHeader(DType DType, long[] Shape, int DataOffset)
         if (fortran) throw new InvalidDataException($"{where}: Fortran-ordered arrays are not supported (save with C order)");
         if (!dict.TryGetValue("shape", out var sh) || sh is not List<long> shape)
             throw new InvalidDataException($"{where}: .npy header has no integer tuple 'shape'");
+        if (shape.Any(d => d < 0))
+            throw new InvalidDataException($"{where}: .npy shape {Tensors.Shape.Format(shape)} has a negative dimension");
+        try { Tensors.Shape.Bytes(shape, NpyDTypeMap.FromDescr(descr, where)); }
+        catch (OverflowException) { throw new InvalidDataException($"{where}: .npy shape {Tensors.Shape.Format(shape)} is too large"); }
         return new NpyHeader(NpyDTypeMap.FromDescr(descr, where), shape.ToArray(), checked(start + (int)hlen));
     }
 

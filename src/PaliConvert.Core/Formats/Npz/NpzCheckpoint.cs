@@ -22,6 +22,9 @@ public sealed class NpzCheckpoint : Checkpoint
 
     public static NpzCheckpoint Open(string path) => Opened(new NpzCheckpoint(path), c => c.Load());
 
+    /// <summary>Stored members up to this size have their CRC checked on open; larger ones stay unread until used.</summary>
+    private const long CrcCheckedBytes = 1 << 20;
+
     private void Load()
     {
         var file = Own(new MappedFile(Path));
@@ -36,6 +39,9 @@ public sealed class NpzCheckpoint : Checkpoint
             string where = $"{Path}: member '{e.Name}'";
             if (!e.Name.EndsWith(".npy", StringComparison.Ordinal)) throw new InvalidDataException($"{where} is not a .npy array");
             var member = spill != null && spill.TryGetValue(e.Name, out var r) ? r : file.Region(e.DataOffset, e.CompressedSize);
+            if (e.Method == ZipMethod.Stored && e.CompressedSize <= CrcCheckedBytes
+                && Crc32.HashToUInt32(member.Span(0, (int)member.Length)) != e.Crc32)
+                throw new InvalidDataException($"{where}: its bytes do not match the CRC the zip records: corrupt");
             var header = NpyHeader.Parse(member.Span(0, (int)Math.Min(member.Length, NpyHeader.MaxHeader + 12)), where);
             long expected = Shape.Bytes(header.Shape, header.DType);
             long actual = member.Length - header.DataOffset;

@@ -19,6 +19,7 @@ public static class OnnxChecker
     {
         var problems = new List<string>();
         ModelProto model;
+        Tensors.RegularFile.Require(modelPath);
         using (var fs = File.OpenRead(modelPath))
         {
             try { model = ModelProto.Parser.ParseFrom(fs); }
@@ -65,7 +66,11 @@ public static class OnnxChecker
         foreach (var d in t.Dims)
         {
             if (d < 0) { problems.Add($"initializer '{t.Name}' has a negative dimension"); return 0; }
-            if (d > 0 && expected > long.MaxValue / d) { problems.Add($"initializer '{t.Name}': dims {string.Join("x", t.Dims)} overflow"); return 0; }
+            if (d > 0 && expected > long.MaxValue / d)
+            {
+                problems.Add($"initializer '{t.Name}': dims {string.Join("x", t.Dims)} overflow");
+                return 0;
+            }
             expected *= d;
         }
         if (t.DataLocation != TensorProto.Types.DataLocation.External)
@@ -100,11 +105,13 @@ public static class OnnxChecker
     }
 
     /// <summary>An external-data number: absent gives the fallback; present, it must be a non-negative integer.</summary>
-    private static bool Field(Dictionary<string, string> kv, string key, long fallback, string tensor, List<string> problems, out long value)
+    private static bool Field(Dictionary<string, string> kv, string key, long fallback, string tensor, List<string> problems,
+        out long value)
     {
         value = fallback;
         if (!kv.TryGetValue(key, out var text)) return true;
-        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value)) return true;
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value))
+            return true;
         problems.Add($"initializer '{tensor}': external {key} '{(text.Length > 40 ? text[..40] + "..." : text)}' is not a byte count");
         return false;
     }

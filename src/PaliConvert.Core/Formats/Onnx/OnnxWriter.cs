@@ -33,7 +33,7 @@ public static class OnnxWriter
     public static Dictionary<string, string> ReadMetadata(string path)
     {
         ModelProto m;
-        try { m = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)); }
+        try { m = ModelProto.Parser.ParseFrom(RegularFile.ReadAllBytes(path)); }
         catch (InvalidProtocolBufferException e) { throw new InvalidDataException($"{path}: not an ONNX model: {e.Message}"); }
         var d = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in m.MetadataProps) d[p.Key] = p.Value;

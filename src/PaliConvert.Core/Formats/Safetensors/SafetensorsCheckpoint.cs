@@ -37,7 +37,7 @@ public sealed class SafetensorsCheckpoint : Checkpoint
     private Dictionary<string, string> ReadIndex(string index)
     {
         JsonDocument doc;
-        doc = JsonText.Parse(File.ReadAllBytes(index), index);
+        doc = JsonText.Parse(RegularFile.ReadAllBytes(index), index);
         using var _ = doc;
         if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var wm)
             || wm.ValueKind != JsonValueKind.Object)

@@ -17,7 +17,7 @@ public static class ZipDirectory
     public static List<ZipEntry> Read(MappedFile f)
     {
         var (count, cdOffset, cdSize) = FindCentralDirectory(f);
-        if (cdOffset + cdSize > f.Length)
+        if (cdOffset > f.Length || cdSize > f.Length - cdOffset)
             throw Bad(f, $"central directory (bytes {cdOffset}..{cdOffset + cdSize}) lies past the end of the file ({f.Length} bytes): " +
                 $"truncated");
         var entries = new List<ZipEntry>();
@@ -42,8 +42,8 @@ public static class ZipDirectory
                 throw Bad(f, $"member '{name}' uses compression method {method}; only stored (0) and deflated (8) are supported");
             if (method == 0 && csize != usize)
                 throw Bad(f, $"member '{name}' is stored but its sizes differ ({csize} vs {usize}): corrupt");
-            long dataOffset = LocalDataOffset(f, name, localOffset);
-            if (dataOffset + csize > f.Length)
+            long dataOffset = LocalDataOffset(f, name, method, csize, usize, localOffset);
+            if (csize > f.Length - dataOffset)
                 throw Bad(f, $"member '{name}' needs bytes {dataOffset}..{dataOffset + csize} but the file has {f.Length}: truncated");
             entries.Add(new ZipEntry(name, (ZipMethod)method, csize, usize, crc, localOffset, dataOffset));
         }
@@ -99,17 +99,31 @@ public static class ZipDirectory
         return v;
     }
 
-    private static long LocalDataOffset(MappedFile f, string name, long localOffset)
+    /// <summary>
+    /// Where a member's data starts, once its local header agrees with the directory: the same name (so an entry cannot
+    /// point at another member's data), method and, where the header states them, sizes.
+    /// </summary>
+    private static long LocalDataOffset(MappedFile f, string name, ushort method, long csize, long usize, long localOffset)
     {
         var h = Need(f, localOffset, 30, $"local header of '{name}'");
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig)
             throw Bad(f, $"local header of member '{name}' at byte {localOffset} has a bad signature: corrupt");
-        return localOffset + 30 + U16(h, 26) + U16(h, 28);
+        int nameLen = U16(h, 26), extraLen = U16(h, 28);
+        string local = Encoding.UTF8.GetString(Need(f, localOffset + 30, nameLen, $"local header name of '{name}'"));
+        if (local != name) throw Bad(f, $"the directory's member '{name}' points at the local header of '{local}': corrupt");
+        if (U16(h, 8) != method) throw Bad(f, $"member '{name}': local header says method {U16(h, 8)}, the directory {method}: corrupt");
+        bool descriptor = (U16(h, 6) & 8) != 0; // sizes follow the data instead
+        uint lc = U32(h, 18), lu = U32(h, 22);
+        if (!descriptor && ((lc != 0xFFFFFFFF && lc != csize) || (lu != 0xFFFFFFFF && lu != usize)))
+            throw Bad(f, $"member '{name}': local header sizes ({lc}, {lu}) disagree with the directory's ({csize}, {usize}): corrupt");
+        long end = localOffset + 30 + nameLen + extraLen;
+        if (end > f.Length) throw Bad(f, $"local header of '{name}' runs past the end of the file: truncated");
+        return end;
     }
 
     private static ReadOnlySpan<byte> Need(MappedFile f, long offset, int length, string what)
     {
-        if (offset < 0 || offset + length > f.Length) throw Bad(f, $"{what} at byte {offset} runs past the end of the file: truncated");
+        if (offset < 0 || offset > f.Length - length) throw Bad(f, $"{what} at byte {offset} runs past the end of the file: truncated");
         return f.Span(offset, length);
     }
 
