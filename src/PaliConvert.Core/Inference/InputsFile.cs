@@ -58,6 +58,7 @@ public static class InputsFile
     /// </summary>
     public static ModelInputs Random(int imageSize, int vocab, int seed, int prefix = 8, int suffix = 4)
     {
+        if (vocab < 1) throw new InvalidDataException($"a text vocabulary of {vocab} leaves no token for random inputs");
         var rng = new Random(seed);
         var image = new float[imageSize * imageSize * 3];
         for (int i = 0; i < image.Length; i++) image[i] = (float)(rng.NextDouble() * 2 - 1);

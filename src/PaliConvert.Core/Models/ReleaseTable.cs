@@ -57,8 +57,9 @@ public static class ReleaseTable
     /// <summary>The facts a big_vision checkpoint cannot show.</summary>
     private static IEnumerable<(string key, string value)> Guessable(PaliGemmaArch a) => a.Facts().Where(f => f.key is
         "vision_config.layer_norm_eps" or "vision_config.hidden_act" or "text_config.rms_norm_eps" or "text_config.rope_theta"
-        or "text_config.hidden_activation" or "text_config.query_pre_attn_scalar" or "text_config.attn_logit_softcapping"
-        or "text_config.final_logit_softcapping" or "text_config.sliding_window" or "text_config.layer_types");
+        or "text_config.hidden_activation" || (a.Family == 2 && f.key is "text_config.query_pre_attn_scalar"
+        or "text_config.attn_logit_softcapping" or "text_config.final_logit_softcapping" or "text_config.sliding_window"
+        or "text_config.layer_types"));
 
     /// <summary>Non-shape facts from another model's config.json.</summary>
     private static PaliGemmaArch FromConfig(PaliGemmaArch a, string path)

@@ -9,6 +9,8 @@ public sealed record TensorInfo(string Name, DType DType, long[] Shape, Region D
     /// <summary>Reads elements [start, start+dst.Length) widened to float32, whatever the stored float dtype.</summary>
     public void ReadF32(long start, Span<float> dst)
     {
+        if (!DType.IsFloat())
+            throw new InvalidDataException($"{Data.File.Path}: tensor '{Name}' is {DType.Label()}, where a float tensor is expected");
         int size = DType.Size();
         var src = Data.Span(checked(start * size), checked(dst.Length * size));
         FloatConvert.ToF32(DType, src, dst);

@@ -125,6 +125,10 @@ public class CliTests
         (code, _, stderr) = Run("jax2hf", TestPaths.Golden("pg2-tiny/params.bf16.npz"), dir.File("x"), "--max-shard-size", "lots");
         Assert.Equal(2, code);
         Assert.Contains("bad size", stderr);
+        (code, _, stderr) = Run("jax2hf", TestPaths.Golden("pg2-tiny/params.bf16.npz"), dir.File("x"), "--max-shard-size",
+            "99999999999999999GB");
+        Assert.Equal(2, code);
+        Assert.Contains("too large", stderr);
         Assert.False(Directory.Exists(dir.File("x")));
     }
 

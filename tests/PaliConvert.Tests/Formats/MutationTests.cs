@@ -60,14 +60,6 @@ public class MutationTests
         return hot;
     }
 
-    private static void ReadAll(Checkpoint ck)
-    {
-        var buffer = new float[4096];
-        foreach (var t in ck.Tensors)
-            for (long o = 0; o < t.Elements; o += buffer.Length)
-                t.ReadF32(o, buffer.AsSpan(0, (int)Math.Min(buffer.Length, t.Elements - o)));
-    }
-
     [Theory]
     [InlineData("pg2-tiny/params.f32.npz", 1500, 1)]
     [InlineData("pg1-tiny/params.prefixed.npz", 1000, 2)]
@@ -75,12 +67,7 @@ public class MutationTests
     {
         using var dir = new TempDir();
         string source = TestPaths.Golden(seedFile);
-        Campaign(seedFile, cases, seed, File.ReadAllBytes(source), ZipRegions(source), dir.File("m.npz"), p =>
-        {
-            using var ck = NpzCheckpoint.Open(p);
-            ReadAll(ck);
-            ArchDetector.Detect(ck);
-        });
+        Campaign(seedFile, cases, seed, File.ReadAllBytes(source), ZipRegions(source), dir.File("m.npz"), p => Readers.Read("npz", p));
     }
 
     [Fact]
@@ -92,7 +79,7 @@ public class MutationTests
         Campaign("deflated npz", 500, 3, File.ReadAllBytes(source), ZipRegions(source), dir.File("m.npz"), p =>
         {
             using var ck = NpzCheckpoint.Open(p);
-            ReadAll(ck);
+            Readers.ReadAll(ck);
         });
     }
 
@@ -102,7 +89,7 @@ public class MutationTests
         using var dir = new TempDir();
         string source = TestPaths.Golden("pg2-tiny/inputs.npz");
         Campaign("inputs.npz", 1000, 4, File.ReadAllBytes(source), ZipRegions(source), dir.File("in.npz"),
-            p => InputsFile.Load(p, "mask_ar_prefixlm"));
+            p => Readers.Read("inputs", p));
     }
 
     [Fact]
@@ -111,27 +98,16 @@ public class MutationTests
         using var dir = new TempDir();
         var bytes = File.ReadAllBytes(TestPaths.Golden("pg1-tiny/hf/model.safetensors"));
         long header = 8 + (long)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        Campaign("safetensors", 2000, 5, bytes, [(0, header)], dir.File("model.safetensors"), p =>
-        {
-            using var ck = KeySpelling.OpenHf(p);
-            ReadAll(ck);
-            ArchDetector.Detect(ck);
-        });
+        Campaign("safetensors", 2000, 5, bytes, [(0, header)], dir.File("model.safetensors"), p => Readers.Read("safetensors", p));
     }
 
     [Fact]
     public void ShardIndex()
     {
         using var dir = new TempDir();
-        string folder = Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("hf"), TestPaths.Mappings,
-            MaxShardBytes: 150_000));
-        string index = Path.Combine(folder, "model.safetensors.index.json");
+        string folder = Readers.Folder("index", dir), index = Path.Combine(folder, Readers.FileName("index"));
         string json = File.ReadAllText(index);
-        Campaign("index", 1000, 6, [], [], index, _ =>
-        {
-            using var ck = KeySpelling.OpenHf(folder);
-            ReadAll(ck);
-        }, m => m.Json(json), folder);
+        Campaign("index", 1000, 6, [], [], index, p => Readers.Read("index", p), m => m.Json(json), folder);
     }
 
     [Fact]
@@ -139,21 +115,15 @@ public class MutationTests
     {
         using var dir = new TempDir();
         string json = File.ReadAllText(TestPaths.Golden("pg2-tiny/hf/config.json"));
-        Campaign("config.json", 2000, 7, [], [], dir.File("config.json"), p => HfConfigFile.Read(p), m => m.Json(json));
+        Campaign("config.json", 2000, 7, [], [], dir.File("config.json"), p => Readers.Read("config", p), m => m.Json(json));
     }
 
     [Fact]
     public void OnnxModel()
     {
         using var dir = new TempDir();
-        var options = new ExportOnnxOptions(TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("onnx"), TestPaths.Mappings);
-        string folder = ExportOnnx.Run(options);
-        string model = Path.Combine(folder, OnnxLayout.ModelFile);
+        string model = Path.Combine(Readers.Folder("onnx", dir), Readers.FileName("onnx"));
         var bytes = File.ReadAllBytes(model);
-        Campaign("model.onnx", 1000, 8, bytes, [(0, bytes.Length)], model, p =>
-        {
-            OnnxChecker.Check(p);
-            OnnxWriter.ReadMetadata(p);
-        });
+        Campaign("model.onnx", 1000, 8, bytes, [(0, bytes.Length)], model, p => Readers.Read("onnx", p));
     }
 }
