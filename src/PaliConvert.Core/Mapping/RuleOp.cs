@@ -80,7 +80,8 @@ public sealed record Split(IReadOnlyList<string> Parts) : RuleOp
     public override List<TensorView> Forward(List<TensorView> views, IReadOnlyDictionary<string, long> sizes, string where) =>
         views.SelectMany(v => Parts.Count == v.Shape[0]
             ? Parts.Select((p, j) => v.Take(j, v.Name.Replace("{part}", p)))
-            : throw new InvalidDataException($"'{v.Source.Name}': split into {Parts.Count} parts but axis 0 of {Shape.Format(v.Shape)} " +
+            : throw new InvalidDataException($"{v.Source.Data.File.Path}: tensor '{v.Source.Name}': split into {Parts.Count} parts but " +
+                $"axis 0 of {Shape.Format(v.Shape)} " +
                 $"has {v.Shape[0]}")).ToList();
 
     public override long[] ShapeAfter(long[] before, IReadOnlyDictionary<string, long> sizes, string where) => before[1..];
@@ -128,7 +129,8 @@ public sealed record PadRows(string Rows) : RuleOp
     private static TensorView Pad(TensorView v, long rows)
     {
         if (v.Relabelled != null || v.Shape.Length != 2 || rows < v.Shape[0])
-            throw new InvalidDataException($"'{v.Source.Name}': cannot pad {Shape.Format(v.LogicalShape)} to {rows} rows");
+            throw new InvalidDataException($"{v.Source.Data.File.Path}: tensor '{v.Source.Name}': cannot pad " +
+                $"{Shape.Format(v.LogicalShape)} to {rows} rows");
         return rows == v.Shape[0] ? v : v with { PadRowsTo = rows };
     }
 

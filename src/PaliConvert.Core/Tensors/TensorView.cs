@@ -41,7 +41,8 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     {
         NotRelabelled("row trim");
         if (Shape.Length == 0 || rows > Shape[0])
-            throw new InvalidDataException($"'{Source.Name}': cannot take {rows} rows of {Tensors.Shape.Format(Shape)}");
+            throw new InvalidDataException($"{Source.Data.File.Path}: tensor '{Source.Name}': cannot take {rows} rows of " +
+                $"{Tensors.Shape.Format(Shape)}");
         return this with { Shape = [rows, .. Shape[1..]] };
     }
 
@@ -49,7 +50,8 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     {
         NotRelabelled("transpose");
         if (perm.Length != Shape.Length || perm.Distinct().Count() != perm.Length || perm.Any(p => p < 0 || p >= Shape.Length))
-            throw new InvalidDataException($"'{Source.Name}': transpose {string.Join(",", perm)} does not fit shape " +
+            throw new InvalidDataException($"{Source.Data.File.Path}: tensor '{Source.Name}': transpose {string.Join(",", perm)} does " +
+                $"not fit shape " +
                 $"{Tensors.Shape.Format(Shape)}");
         return this with { Shape = perm.Select(p => Shape[p]).ToArray(), Strides = perm.Select(p => Strides[p]).ToArray() };
     }
@@ -59,7 +61,8 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     {
         if (Relabelled != null) return this with { Relabelled = shape };
         if (Tensors.Shape.Elements(shape) != Tensors.Shape.Elements(LogicalShape))
-            throw new InvalidDataException($"'{Source.Name}': cannot reshape {Tensors.Shape.Format(Shape)} to " +
+            throw new InvalidDataException($"{Source.Data.File.Path}: tensor '{Source.Name}': cannot reshape " +
+                $"{Tensors.Shape.Format(Shape)} to " +
                 $"{Tensors.Shape.Format(shape)}: element counts differ (the tensor contradicts the others)");
         var (oldShape, oldStrides) = (Shape.Where(d => d != 1).ToArray(),
             Shape.Select((d, i) => (d, i)).Where(x => x.d != 1).Select(x => Strides[x.i]).ToArray());
@@ -89,7 +92,8 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     private void NotRelabelled(string op)
     {
         if (Relabelled != null)
-            throw new InvalidDataException($"'{Source.Name}': {op} after reshaping {Tensors.Shape.Format(Shape)} to " +
+            throw new InvalidDataException($"{Source.Data.File.Path}: tensor '{Source.Name}': {op} after reshaping " +
+                $"{Tensors.Shape.Format(Shape)} to " +
                 $"{Tensors.Shape.Format(Relabelled)} would need a copy; reorder the rule's operations");
     }
 }

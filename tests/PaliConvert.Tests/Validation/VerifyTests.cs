@@ -127,6 +127,10 @@ public class VerifyTests
         var rows = (await ParquetSerializer.DeserializeAsync<PositionFigures>(pq)).Data;
         Assert.Equal(12, rows.Count);
         Assert.Equal(json.GetProperty("summary").GetProperty("max_abs_diff").GetDouble(), rows.Max(x => x.MaxAbsDiff), 12);
+        pq.Position = 0;
+        await using var reader = await Parquet.ParquetReader.CreateAsync(pq);
+        Assert.Equal("10000", reader.CustomMetadata["source.text_config.rope_theta"]);
+        Assert.Equal("gelu_pytorch_tanh", reader.CustomMetadata["target.text_config.hidden_activation"]);
     }
 
     [Fact]
