@@ -3,31 +3,18 @@ using PaliConvert.Formats.Npz;
 using PaliConvert.Formats.Onnx;
 using PaliConvert.Inference;
 using PaliConvert.Models;
-using PaliConvert.Pipeline;
 using PaliConvert.Tensors;
 
 namespace PaliConvert.Tests;
 
 /// <summary>
 /// Every parser entry point as the fuzz harness (bench/fuzz) drives it: a file of that kind is read to the end. The
-/// index and ONNX targets need their neighbours (shards, external data), which <see cref="Folder"/> lays out.
+/// index and ONNX targets need their neighbours (shards, external data). bench/fuzz compiles this file in, so it uses
+/// PaliConvert.Core alone.
 /// </summary>
-public static class Readers
+public static partial class Readers
 {
     public static readonly string[] Targets = ["npz", "inputs", "safetensors", "index", "config", "onnx"];
-
-    /// <summary>Where a damaged input of the target goes, inside a folder prepared for it.</summary>
-    public static string Folder(string target, TempDir dir)
-    {
-        string folder = dir.File(target);
-        if (target == "index")
-            return Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden("pg1-tiny/params.f32.npz"), folder, TestPaths.Mappings,
-                MaxShardBytes: 150_000));
-        if (target == "onnx")
-            return ExportOnnx.Run(new ExportOnnxOptions(TestPaths.Golden("pg1-tiny/params.f32.npz"), folder, TestPaths.Mappings));
-        Directory.CreateDirectory(folder);
-        return folder;
-    }
 
     public static string FileName(string target) => target switch
     {
