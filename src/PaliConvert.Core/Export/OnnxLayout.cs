@@ -8,10 +8,30 @@ namespace PaliConvert.Export;
 public static class OnnxLayout
 {
     public const string ModelFile = "model.onnx";
-    public const string VisionFile = "vision_encoder.onnx", EmbedFile = "embed_tokens.onnx", DecoderFile = "decoder_model_merged.onnx";
+    public const string Vision = "vision_encoder", Embed = "embed_tokens", Decoder = "decoder_model_merged";
 
-    /// <summary>A folder holding the split layout.</summary>
-    public static bool IsSplitFolder(string path) => Directory.Exists(path) && File.Exists(Path.Combine(path, DecoderFile));
+    /// <summary>The split layout's graphs live in this subfolder of a hub folder, as transformers.js looks for them.</summary>
+    public const string SplitFolder = "onnx";
+
+    /// <summary>transformers.js's file-name suffix of each weight type it loads.</summary>
+    public static string Suffix(DType storage) => storage switch
+    {
+        DType.F32 => "",
+        DType.F16 => "_fp16",
+        _ => throw new NotSupportedException($"no transformers.js file suffix for {storage.Label()} weights"),
+    };
+
+    /// <summary>A split graph's file: onnx/NAME[SUFFIX].onnx.</summary>
+    public static string SplitFile(string name, DType storage) => Path.Combine(SplitFolder, name + Suffix(storage) + ".onnx");
+
+    /// <summary>A hub folder holding the split layout (f32 or f16 graphs), and the weight type of its decoder.</summary>
+    public static DType? SplitStorage(string path) =>
+        !Directory.Exists(path) ? null
+        : File.Exists(Path.Combine(path, SplitFile(Decoder, DType.F32))) ? DType.F32
+        : File.Exists(Path.Combine(path, SplitFile(Decoder, DType.F16))) ? DType.F16
+        : null;
+
+    public static bool IsSplitFolder(string path) => SplitStorage(path) != null;
 
     private static long Vocab(Dictionary<string, TensorView> views) => views["language_model.model.embed_tokens.weight"].OutputShape[0];
 
@@ -35,40 +55,39 @@ public static class OnnxLayout
     {
         int px = arch.Vision.ImageSize, w = arch.Decoder.Width, k = arch.Decoder.KvHeads, h = arch.Decoder.HeadDim;
         var vision = new GraphBuilder();
-        vision.Input("pixel_values", DType.F32, "batch", 3, px, px);
+        vision.Input("pixel_values", DType.F32, "batch_size", 3, px, px);
         vision.Rename(new PaliGemmaGraph(vision, arch, views, storage).ImageFeatures("pixel_values"), "image_features");
-        vision.Output("image_features", DType.F32, "batch", arch.Vision.Tokens, w);
+        vision.Output("image_features", DType.F32, "batch_size", arch.Vision.Tokens, w);
 
         var embed = new GraphBuilder();
-        embed.Input("input_ids", DType.I64, "batch", "sequence_length");
+        embed.Input("input_ids", DType.I64, "batch_size", "sequence_length");
         embed.Rename(new PaliGemmaGraph(embed, arch, views, storage).Embed("input_ids"), "inputs_embeds");
-        embed.Output("inputs_embeds", DType.F32, "batch", "sequence_length", w);
+        embed.Output("inputs_embeds", DType.F32, "batch_size", "sequence_length", w);
 
         var dec = new GraphBuilder();
-        dec.Input("inputs_embeds", DType.F32, "batch", "sequence_length", w);
-        dec.Input("attention_mask", DType.I64, "batch", "total_sequence_length");
-        dec.Input("position_ids", DType.I64, "batch", "sequence_length");
-        dec.Input("token_type_ids", DType.I64, "batch", "total_sequence_length");
+        dec.Input("inputs_embeds", DType.F32, "batch_size", "sequence_length", w);
+        dec.Input("attention_mask", DType.I64, "batch_size", "total_sequence_length");
+        dec.Input("position_ids", DType.I64, "batch_size", "sequence_length");
         var past = new List<(string, string)>();
         for (int l = 0; l < arch.Decoder.Layers; l++)
         {
-            dec.Input($"past_key_values.{l}.key", DType.F32, "batch", k, "past_sequence_length", h);
-            dec.Input($"past_key_values.{l}.value", DType.F32, "batch", k, "past_sequence_length", h);
+            dec.Input($"past_key_values.{l}.key", DType.F32, "batch_size", k, "past_sequence_length", h);
+            dec.Input($"past_key_values.{l}.value", DType.F32, "batch_size", k, "past_sequence_length", h);
             past.Add(($"past_key_values.{l}.key", $"past_key_values.{l}.value"));
         }
         var (logits, present) = new PaliGemmaGraph(dec, arch, views, storage).CachedDecoder("inputs_embeds", "attention_mask",
-            "token_type_ids", "position_ids", past);
+            "position_ids", past);
         dec.Rename(logits, "logits");
-        dec.Output("logits", DType.F32, "batch", "sequence_length", Vocab(views));
+        dec.Output("logits", DType.F32, "batch_size", "sequence_length", Vocab(views));
         for (int l = 0; l < present.Count; l++)
         {
             dec.Node("Identity", [present[l].key]);
             dec.Rename(dec.Graph.Node[^1].Output[0], $"present.{l}.key");
             dec.Node("Identity", [present[l].value]);
             dec.Rename(dec.Graph.Node[^1].Output[0], $"present.{l}.value");
-            dec.Output($"present.{l}.key", DType.F32, "batch", k, "total_sequence_length", h);
-            dec.Output($"present.{l}.value", DType.F32, "batch", k, "total_sequence_length", h);
+            dec.Output($"present.{l}.key", DType.F32, "batch_size", k, "total_sequence_length", h);
+            dec.Output($"present.{l}.value", DType.F32, "batch_size", k, "total_sequence_length", h);
         }
-        return [(VisionFile, vision), (EmbedFile, embed), (DecoderFile, dec)];
+        return [(SplitFile(Vision, storage), vision), (SplitFile(Embed, storage), embed), (SplitFile(Decoder, storage), dec)];
     }
 }

@@ -35,6 +35,23 @@ public sealed partial class PaliGemmaGraph
         return (g.Node("Unsqueeze", [allowed, g.IntsVector(1)]), sliding);
     }
 
+    /// <summary>
+    /// Masks [B, 1, S or 1, T] for a cached call: every key the attention_mask keeps (the cache and the call's own S
+    /// tokens, which form one bidirectional block); sliding layers also keep |i - j| &lt; window unless j is in the call.
+    /// </summary>
+    private (string full, string? sliding) CallMask(string attentionMask, string s1)
+    {
+        var keep = g.Node("Unsqueeze", [g.Node("Cast", [attentionMask], CastTo(DType.Bool)), g.IntsVector(1, 2)]); // [B, 1, 1, T]
+        if (a.Decoder.SlidingWindow <= 0) return (keep, null);
+        var t1 = g.Node("Slice", [g.Node("Shape", [attentionMask]), g.IntsVector(1), g.IntsVector(2)]);
+        var keys = g.Node("Range", [g.Ints([0], []), g.Node("Squeeze", [t1, g.IntsVector(0)]), g.Ints([1], [])]);
+        var queries = g.Node("Slice", [keys, g.Node("Neg", [s1]), g.IntsVector(long.MaxValue)]);
+        var distance = g.Node("Abs", [g.Node("Sub", [g.Node("Unsqueeze", [queries, g.IntsVector(1)]), keys])]); // [S, T]
+        var near = g.Node("Less", [distance, g.Ints([a.Decoder.SlidingWindow], [])]);
+        var inCall = g.Node("GreaterOrEqual", [keys, g.Node("Squeeze", [g.Node("Sub", [t1, s1]), g.IntsVector(0)])]); // [T]
+        return (keep, g.Node("And", [keep, g.Node("Or", [near, inCall])]));
+    }
+
     /// <summary>sin and cos of position / theta^(2i/H), for positions shaped [..., 1].</summary>
     private (string sin, string cos) RopeAngles(string positions)
     {

@@ -86,16 +86,17 @@ public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IRea
 
     /// <summary>
     /// The decoder with a key/value cache, as web runtimes run it: inputs_embeds [B, S, W] (image features already
-    /// divided by sqrt(W), text embeddings as embed_tokens gives them), attention_mask and token_type_ids over the
-    /// P + S positions, position_ids [B, S], past keys and values [B, K, P, H] per layer. Returns logits [B, S, V]
-    /// and the present keys and values [B, K, P + S, H].
+    /// divided by sqrt(W), text embeddings as embed_tokens gives them), attention_mask over the P + S positions,
+    /// position_ids [B, S], past keys and values [B, K, P, H] per layer. The S tokens of a call see each other and the
+    /// whole cache: image + prompt in one call, then one token per call, is exactly PaliGemma's prefix-LM. Returns
+    /// logits [B, S, V] and the present keys and values [B, K, P + S, H].
     /// </summary>
-    public (string logits, List<(string key, string value)> present) CachedDecoder(string embeds, string attentionMask, string tokenTypes,
+    public (string logits, List<(string key, string value)> present) CachedDecoder(string embeds, string attentionMask,
         string positionIds, IReadOnlyList<(string key, string value)> past)
     {
         string x = g.Node("Mul", [embeds, g.Scalar(MathF.Sqrt(a.Decoder.Width))]);
         var s1 = g.Node("Slice", [g.Node("Shape", [x]), g.IntsVector(1), g.IntsVector(2)]);
-        var masks = PrefixLmMask(tokenTypes, attentionMask, s1);
+        var masks = CallMask(attentionMask, s1);
         var angles = g.Node("Unsqueeze", [g.Node("Cast", [positionIds], CastTo(DType.F32)), g.IntsVector(2)]); // [B, S, 1]
         var (sin, cos) = RopeAngles(angles);
         (sin, cos) = (g.Node("Unsqueeze", [sin, g.IntsVector(1)]), g.Node("Unsqueeze", [cos, g.IntsVector(1)])); // [B, 1, S, H/2]

@@ -35,13 +35,39 @@ public static class ExportOnnx
             : OnnxLayout.Split(arch, views, storage).Select(x => (x.file, x.graph, x.file + "_data")).ToList();
         foreach (var (file, g, data) in graphs)
         {
-            OnnxWriter.Write(output.TempPath, file, OnnxWriter.Model(g, doc, ModelFacts.Metadata(arch)), g, progress, data);
+            // each graph beside its data file, which it names relative to itself
+            string folder = Path.Combine(output.TempPath, Path.GetDirectoryName(file)!);
+            Directory.CreateDirectory(folder);
+            OnnxWriter.Write(folder, Path.GetFileName(file), OnnxWriter.Model(g, doc, ModelFacts.Metadata(arch)), g, progress,
+                Path.GetFileName(data));
             var check = OnnxChecker.Check(Path.Combine(output.TempPath, file));
             if (!check.Ok)
                 throw new InvalidOperationException($"the exported {file} fails its structural check: {string.Join("; ", check.Problems)}");
         }
+        if (o.Layout == OnnxLayoutKind.Split) WriteHubConfig(output, arch, views, storage, graphs.Select(x => Path.GetFileName(x.file)));
         output.Commit();
         return output.Target;
+    }
+
+    /// <summary>
+    /// config.json and generation_config.json at the root of the split layout's hub folder, as transformers.js's
+    /// from_pretrained reads them; transformers.js_config names the graphs whose weights are external data.
+    /// </summary>
+    private static void WriteHubConfig(AtomicOutput output, PaliGemmaArch arch, Dictionary<string, TensorView> views, DType storage,
+        IEnumerable<string> graphs)
+    {
+        long rows = views[TensorNames.HfEmbedding].OutputShape[0];
+        var config = System.Text.Json.Nodes.JsonNode.Parse(HfConfigWriter.Build(arch, rows, "float32"))!.AsObject();
+        var external = new System.Text.Json.Nodes.JsonObject();
+        foreach (var g in graphs) external[g] = 1;
+        config["transformers.js_config"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["dtype"] = storage == DType.F16 ? "fp16" : "fp32",
+            ["use_external_data_format"] = external,
+        };
+        var indented = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
+        File.WriteAllText(output.Inside(HfConfigFile.FileName), config.ToJsonString(indented) + "\n");
+        File.WriteAllText(output.Inside("generation_config.json"), HfConfigWriter.GenerationConfig);
     }
 
     /// <summary>The checkpoint's tensors under Hugging Face names and layouts, as views.</summary>

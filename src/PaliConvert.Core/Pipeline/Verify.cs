@@ -81,7 +81,8 @@ public static class Verify
             using var ck = KeySpelling.Open(o.Target);
             return ArchDetector.Detect(ck, o.Stated).Facts();
         }
-        string file = OnnxLayout.IsSplitFolder(o.Target) ? Path.Combine(o.Target, OnnxLayout.DecoderFile) : o.Target;
+        string file = OnnxLayout.SplitStorage(o.Target) is { } storage
+            ? Path.Combine(o.Target, OnnxLayout.SplitFile(OnnxLayout.Decoder, storage)) : o.Target;
         return ModelFacts.FromMetadata(Formats.Onnx.OnnxWriter.ReadMetadata(file)) ?? [];
     }
 

@@ -1,0 +1,90 @@
+using Microsoft.ML.OnnxRuntime;
+using PaliConvert.Export;
+using PaliConvert.Inference;
+
+namespace PaliConvert.Validation;
+
+/// <summary>
+/// The split layout chained as transformers.js chains it: image features and token embeddings placed into one
+/// sequence, then the decoder called once per mask group with the cache of the calls before. A group is the image with
+/// the prefix (mask_ar 0), then each causal token with any 0s after it: a call's tokens see each other and the whole
+/// cache, so this is big_vision's prefix-LM exactly. Batch rows run one at a time (their groups may differ).
+/// </summary>
+internal static class SplitRunner
+{
+    public static (float[] logits, int vocab) Run(string folder, ModelInputs input, Func<string, InferenceSession> open)
+    {
+        var storage = OnnxLayout.SplitStorage(folder)!.Value;
+        using var vision = open(Path.Combine(folder, OnnxLayout.SplitFile(OnnxLayout.Vision, storage)));
+        using var embed = open(Path.Combine(folder, OnnxLayout.SplitFile(OnnxLayout.Embed, storage)));
+        using var decoder = open(Path.Combine(folder, OnnxLayout.SplitFile(OnnxLayout.Decoder, storage)));
+        int t = input.TextLength, vocab = 0;
+        float[] all = [];
+        var pixels = OnnxRunner.Nchw(input);
+        int perImage = pixels.Length / input.Batch;
+        for (int b = 0; b < input.Batch; b++)
+        {
+            var image = Run(vision, "pixel_values", pixels.AsSpan(b * perImage, perImage).ToArray(), [1, 3, input.Height, input.Width],
+                "image_features");
+            var text = Run(embed, "input_ids", input.Text.Skip(b * t).Take(t).Select(v => (long)v).ToArray(), [1, t], "inputs_embeds");
+            var (logits, v) = Decode(decoder, image, text, input.MaskAr.AsSpan(b * t, t).ToArray());
+            vocab = v;
+            all = [.. all, .. logits];
+        }
+        return (all, vocab);
+    }
+
+    private static (float[] data, long[] shape) Run<T>(InferenceSession s, string name, T[] data, long[] shape, string output)
+        where T : unmanaged
+    {
+        using var value = OrtValue.CreateTensorValueFromMemory(data, shape);
+        using var run = new RunOptions();
+        using var o = s.Run(run, [name], [value], [output]);
+        return (o[0].GetTensorDataAsSpan<float>().ToArray(), o[0].GetTensorTypeAndShape().Shape);
+    }
+
+    /// <summary>The text positions' logits [T, V] of one batch row.</summary>
+    private static (float[] logits, int vocab) Decode(InferenceSession decoder, (float[] data, long[] shape) image,
+        (float[] data, long[] shape) text, int[] maskAr)
+    {
+        int tokens = (int)image.shape[1], w = (int)image.shape[2], t = maskAr.Length;
+        float[] sequence = [.. image.data, .. text.data];
+        var kv = decoder.InputMetadata.Keys.Where(k => k.StartsWith("past_key_values.", StringComparison.Ordinal)).ToList();
+        var kvDims = decoder.InputMetadata[kv[0]].Dimensions; // [batch, K, past, H]
+        var past = kv.ToDictionary(k => k, _ => Array.Empty<float>());
+        var logits = new List<float>();
+        int vocab = 0;
+        for (int start = 0; start < tokens + t;)
+        {
+            int end = start == 0 ? tokens : start + 1; // a group: up to the next 1 in mask_ar
+            while (end < tokens + t && maskAr[end - tokens] == 0) end++;
+            int n = end - start;
+            var names = new List<string> { "inputs_embeds", "attention_mask", "position_ids" };
+            var values = new List<OrtValue>
+            {
+                OrtValue.CreateTensorValueFromMemory(sequence.AsSpan(start * w, n * w).ToArray(), [1, n, w]),
+                OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, end).ToArray(), [1, end]),
+                OrtValue.CreateTensorValueFromMemory(Enumerable.Range(start, n).Select(p => (long)p).ToArray(), [1, n]),
+            };
+            foreach (var k in kv)
+            {
+                names.Add(k);
+                values.Add(OrtValue.CreateTensorValueFromMemory(past[k], [1, kvDims[1], start, kvDims[3]]));
+            }
+            var outputs = new List<string> { "logits" };
+            outputs.AddRange(kv.Select(k => k.Replace("past_key_values.", "present.")));
+            using (var run = new RunOptions())
+            using (var o = decoder.Run(run, names, values, outputs))
+            {
+                vocab = (int)o[0].GetTensorTypeAndShape().Shape[2];
+                var l = o[0].GetTensorDataAsSpan<float>();
+                int first = Math.Max(start, tokens); // keep the text positions only
+                logits.AddRange(l[((first - start) * vocab)..].ToArray());
+                for (int i = 0; i < kv.Count; i++) past[kv[i]] = o[i + 1].GetTensorDataAsSpan<float>().ToArray();
+            }
+            foreach (var v in values) v.Dispose();
+            start = end;
+        }
+        return ([.. logits], vocab);
+    }
+}
