@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PaliConvert.Formats.Npz;
+using PaliConvert.Inference;
+using PaliConvert.Pipeline;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Tests.Export;
+
+/// <summary>
+/// The split export run by its real consumer, unmodified: transformers.js 4.3.1 on onnxruntime-node (pinned in
+/// tests/js/package-lock.json; .ci/run installs it), from_pretrained on the export folder alone.
+/// </summary>
+public class TransformersJsTests
+{
+    private static string Js => Path.Combine(TestPaths.Root, "tests", "js");
+
+    /// <summary>Image row 0 and text row 0 of the golden inputs, as transformers.js takes them: image tokens first.</summary>
+    private static (ModelInputs inputs, JsonObject json) Prompt(string model, int maxNewTokens)
+    {
+        var all = InputsFile.Load(TestPaths.Golden($"{model}/inputs.npz"), "mask_ar_prefixlm");
+        int t = all.TextLength, pixels = all.Height * all.Width * 3;
+        var one = new ModelInputs(all.Image[..pixels], 1, all.Height, all.Width, all.Text[..t], t, new int[t]);
+        var nchw = new float[pixels];
+        for (int y = 0; y < all.Height; y++)
+            for (int x = 0; x < all.Width; x++)
+                for (int c = 0; c < 3; c++) nchw[(c * all.Height + y) * all.Width + x] = one.Image[(y * all.Width + x) * 3 + c];
+        var ids = new JsonArray(Enumerable.Repeat(300, 16).Concat(one.Text).Select(v => JsonValue.Create(v)).ToArray<JsonNode?>());
+        var json = new JsonObject
+        {
+            ["input_ids"] = new JsonArray(ids),
+                ["pixel_values"] = new JsonArray(nchw.Select(v => JsonValue.Create(v)).ToArray<JsonNode?>()),
+            ["pixel_shape"] = new JsonArray(1, 3, all.Height, all.Width), ["max_new_tokens"] = maxNewTokens,
+        };
+        return (one, json);
+    }
+
+    private static JsonNode Node(TempDir dir, string folder, string dtype, string mode, JsonObject inputs)
+    {
+        Assert.True(Directory.Exists(Path.Combine(Js, "node_modules")), "tests/js/node_modules is missing: run 'npm ci --prefix tests/js'");
+        string input = dir.File($"{mode}-in.json"), output = dir.File($"{mode}-out.json");
+        File.WriteAllText(input, inputs.ToJsonString());
+        var psi = new ProcessStartInfo("node") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = Js };
+        foreach (var a in new[] { "run_model.mjs", folder, dtype, mode, input, output }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), "transformers.js did not finish");
+        Assert.True(p.ExitCode == 0, stderr.Result);
+        return JsonNode.Parse(File.ReadAllText(output))!;
+    }
+
+    [Theory]
+    [InlineData("pg1-tiny", "fp32", 1e-4), InlineData("pg2-tiny", "fp32", 1e-4), InlineData("pg1-tiny", "fp16", 2e-2),
+        InlineData("pg2-tiny", "fp16", 2e-2)]
+    public void FromPretrainedForwardAndGreedyGenerateMatchTheReference(string model, string dtype, double tolerance)
+    {
+        using var dir = new TempDir();
+        string npz = TestPaths.Golden($"{model}/params.f32.npz");
+        string folder = ExportOnnx.Run(new ExportOnnxOptions(npz, dir.File("export"), TestPaths.Mappings,
+            dtype == "fp16" ? DType.F16 : DType.F32, Layout: PaliConvert.Export.OnnxLayoutKind.Split));
+        var (prompt, json) = Prompt(model, maxNewTokens: 6);
+
+        // one forward over image + text: every position is prefix, as golden's fullprefix logits
+        var forward = Node(dir, folder, dtype, "forward", json);
+        var dims = forward["dims"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
+        var logits = forward["logits"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray();
+        var golden = NpyFile.ReadF32(TestPaths.Golden($"{model}/logits.jax.f32.fullprefix.npy")).values;
+        double max = 0;
+        for (int p = 0; p < prompt.TextLength; p++)
+            for (int v = 0; v < 300; v++) max = Math.Max(max, Math.Abs(golden[p * 300 + v] - logits[(16 + p) * dims[2] + v]));
+        Assert.True(max <= tolerance, $"transformers.js logits are {max} from golden's");
+
+        // greedy generate() against the reference pass's greedy tokens on the jax2hf folder (the same padded vocabulary)
+        var generated = Node(dir, folder, dtype, "generate",
+            json)["sequences"]![0]!.AsArray().Select(v => v!.GetValue<int>()).Skip(16).ToList();
+        string hf = Jax2Hf.Run(new Jax2HfOptions(npz, dir.File("hf"), TestPaths.Mappings));
+        Assert.Equal(Greedy(hf, prompt, 6), generated);
+    }
+
+    /// <summary>The prompt as prefix, each new token causal, argmax over every row of the output embedding; eos (1) stops.</summary>
+    private static List<int> Greedy(string model, ModelInputs prompt, int steps)
+    {
+        var ids = prompt.Text.ToList();
+        for (int s = 0; s < steps; s++)
+        {
+            var mask = Enumerable.Repeat(0, prompt.TextLength).Concat(Enumerable.Repeat(1, s)).ToArray();
+            var (logits, vocab) = ModelRuns.Reference(model, prompt with { Text = [.. ids], TextLength = ids.Count, MaskAr = mask });
+            var last = logits.AsSpan((ids.Count - 1) * vocab, vocab);
+            int next = last.IndexOf(System.Numerics.Tensors.TensorPrimitives.Max(last));
+            ids.Add(next);
+            if (next == 1) break;
+        }
+        return ids;
+    }
+}
