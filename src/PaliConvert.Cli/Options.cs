@@ -77,3 +77,20 @@ public sealed class ChoiceOption<T>
 
     public T Read(ParseResult r) => _values[r.GetValue(Option)!];
 }
+
+/// <summary>The --tokenizer option of the commands that write a folder a processor loads, and the note when there is none.</summary>
+public static class TokenizerOption
+{
+    public static Option<string?> Create() => new("--tokenizer")
+    {
+        Description = "The SentencePiece model (e.g. big_vision's paligemma_tokenizer.model): writes tokenizer.model, tokenizer.json, " +
+            "tokenizer_config.json, special_tokens_map.json and preprocessor_config.json",
+    };
+
+    public static void NoteIfMissing(string folder)
+    {
+        if (!File.Exists(Path.Combine(folder, "tokenizer.json")))
+            Console.Error.WriteLine($"note: {folder} has no tokenizer or processor files, so AutoProcessor cannot load it; " +
+                "pass --tokenizer paligemma_tokenizer.model");
+    }
+}

@@ -20,16 +20,18 @@ public static class ExportOnnxCommand
         var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder" };
         var mappings = MappingsFolder.Option("Folder of mapping rule files (for an .npz source)");
         var facts = new FactOptions();
+        var tokenizer = TokenizerOption.Create();
         var cmd = new Command("export-onnx",
             "Export to ONNX (IR 10, opset 23) with inputs pixel_values, input_ids, token_type_ids and output logits; weights as " +
-                "external data") { source, output, dtype.Option, layout.Option, force, mappings };
+                "external data") { source, output, dtype.Option, layout.Option, force, mappings, tokenizer };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var target = ExportOnnx.Run(new ExportOnnxOptions(r.GetValue(source)!, r.GetValue(output)!, r.GetValue(mappings)!,
-                dtype.Read(r), r.GetValue(force), layout.Read(r), facts.Read(r)), new Progress());
+                dtype.Read(r), r.GetValue(force), layout.Read(r), facts.Read(r), r.GetValue(tokenizer)), new Progress());
             Progress.Clear();
             Console.Out.WriteLine(target);
+            TokenizerOption.NoteIfMissing(target);
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -20,19 +20,21 @@ public static class Jax2HfCommand
         var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder" };
         var mappings = MappingsFolder.Option("Folder of mapping rule files");
         var facts = new FactOptions();
+        var tokenizer = TokenizerOption.Create();
         var verify = new Option<bool>("--verify") { Description = "After converting, run both models and compare their logits (exit 1 " +
             "on mismatch)" };
         var check = new VerifyCommand.VerifyOptionSet();
         var cmd = new Command("jax2hf", "Convert a big_vision .npz to a Hugging Face folder (sharded safetensors, index, config.json)")
-            { input, output, dtype.Option, shard, noPad, force, mappings, verify };
+            { input, output, dtype.Option, shard, noPad, force, mappings, verify, tokenizer };
         foreach (var option in check.All.Concat(facts.All)) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new Jax2HfOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, dtype.Read(r),
-                Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), facts.Read(r));
+                Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), facts.Read(r), r.GetValue(tokenizer));
             var target = Jax2Hf.Run(o, new Progress());
             Progress.Clear();
             Console.Out.WriteLine(target);
+            TokenizerOption.NoteIfMissing(target);
             if (!r.GetValue(verify)) return ExitCodes.Ok;
             // a converted f16/bf16 model differs from its source by its rounding: the tolerance is the user's to set
             var v = new VerifyOptions(o.Input, target, r.GetValue(check.Inputs), r.GetValue(check.MaskKey)!, r.GetValue(check.Atol),

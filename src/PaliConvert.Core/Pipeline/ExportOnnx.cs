@@ -11,7 +11,7 @@ namespace PaliConvert.Pipeline;
 public sealed record ExportOnnxOptions(
     string Source, string Output, string MappingsFolder, DType Storage = DType.F32, bool Force = false,
         OnnxLayoutKind Layout = OnnxLayoutKind.Single,
-    StatedFacts? Stated = null);
+    StatedFacts? Stated = null, string? Tokenizer = null);
 
 /// <summary>
 /// A checkpoint of either format -> model.onnx + model.onnx.data. The weights are the Hugging Face tensors: an HF
@@ -45,6 +45,8 @@ public static class ExportOnnx
                 throw new InvalidOperationException($"the exported {file} fails its structural check: {string.Join("; ", check.Problems)}");
         }
         if (o.Layout == OnnxLayoutKind.Split) WriteHubConfig(output, arch, views, storage, graphs.Select(x => Path.GetFileName(x.file)));
+        if (o.Tokenizer != null) ProcessorFiles.Write(output.TempPath, o.Tokenizer, arch);
+        else ProcessorFiles.CopyFrom(ck.Folder, output.TempPath); // an HF folder's tokenizer and processor files travel along
         output.Commit();
         return output.Target;
     }

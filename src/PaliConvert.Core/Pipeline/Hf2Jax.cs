@@ -49,7 +49,19 @@ public static class Hf2Jax
             npz.Finish();
         }
         output.Commit();
+        CarryTokenizer(ck.Folder, output.Target, o.Force);
         return output.Target;
+    }
+
+    /// <summary>The folder's SentencePiece model, which big_vision loads beside the checkpoint: OUT.npz -> OUT.tokenizer.model.</summary>
+    public static string? CarryTokenizer(string? folder, string npz, bool force)
+    {
+        string? source = folder == null ? null : Path.Combine(folder, ProcessorFiles.TokenizerModel);
+        if (source == null || !File.Exists(source)) return null;
+        using var copy = AtomicOutput.ForFile(Path.ChangeExtension(npz, ".tokenizer.model"), force, folder!);
+        File.Copy(source, copy.TempPath);
+        copy.Commit();
+        return copy.Target;
     }
 
     private static DType Widest(IEnumerable<DType> dtypes)

@@ -9,7 +9,8 @@ namespace PaliConvert.Pipeline;
 
 public sealed record Jax2HfOptions(
     string Input, string Output, string MappingsFolder, OutputDType DType = OutputDType.Auto, long MaxShardBytes = 2_000_000_000,
-    bool PadVocab = true, bool Force = false, StatedFacts? Stated = null);
+    bool PadVocab = true, bool Force = false, StatedFacts? Stated = null,
+    string? Tokenizer = null);
 
 /// <summary>big_vision .npz -> Hugging Face folder: detect, apply the family's rules, write shards and config.</summary>
 public static class Jax2Hf
@@ -38,6 +39,7 @@ public static class Jax2Hf
         ShardedWriter.Write(output.TempPath, shards, progress);
         File.WriteAllText(output.Inside("config.json"), HfConfigWriter.Build(arch, padded, dtypeName));
         File.WriteAllText(output.Inside("generation_config.json"), HfConfigWriter.GenerationConfig);
+        if (o.Tokenizer != null) ProcessorFiles.Write(output.TempPath, o.Tokenizer, arch);
         output.Commit();
         return output.Target;
     }

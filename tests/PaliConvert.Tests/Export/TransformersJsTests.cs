@@ -79,6 +79,77 @@ public class TransformersJsTests
         Assert.Equal(Greedy(hf, prompt, 6), generated);
     }
 
+    /// <summary>
+    /// A tokenizer trained here (300 pieces, the golden model's vocabulary) goes through jax2hf --tokenizer, then the HF
+    /// folder through export-onnx, which carries the processor files: AutoProcessor and generate() on a PNG and a
+    /// prompt, from the export folder alone, give the reference pass's greedy tokens for the same ids and pixels.
+    /// </summary>
+    [Fact]
+    public void AutoProcessorAndGenerateRunFromTheExportFolderAlone()
+    {
+        using var dir = new TempDir();
+        string corpus = Formats.SentencePiece.TokenizerJsonTests.Corpus(dir, asciiOnly: true);
+        string tokenizer = Formats.SentencePiece.TokenizerJsonTests.Train(dir, corpus, "tok", 300, byteFallback: true);
+        string hf = Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden("pg2-tiny/params.f32.npz"), dir.File("hf"), TestPaths.Mappings,
+            Tokenizer: tokenizer));
+        string folder = ExportOnnx.Run(new ExportOnnxOptions(hf, dir.File("export"), TestPaths.Mappings,
+            Layout: PaliConvert.Export.OnnxLayoutKind.Split));
+        foreach (var f in PaliConvert.Models.ProcessorFiles.Names) Assert.True(File.Exists(Path.Combine(folder, f)), f);
+        var rng = new Random(3);
+        string png = Png.Write(dir.File("image.png"), 56, 56, (_, _) => ((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
+        string output = dir.File("processor.json");
+        var psi = new ProcessStartInfo("node") { RedirectStandardError = true, WorkingDirectory = Js };
+        foreach (var a in new[] { "processor.mjs", folder, "fp32", png, "caption the red dog", "6", output }) psi.ArgumentList.Add(a);
+        using (var p = Process.Start(psi)!)
+        {
+            string stderr = p.StandardError.ReadToEnd();
+            Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)) && p.ExitCode == 0, stderr);
+        }
+        var o = JsonNode.Parse(File.ReadAllText(output))!;
+        var ids = o["input_ids"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+        Assert.Equal(Enumerable.Repeat(300, 16), ids[..16]); // image_seq_length <image> tokens, then <bos>, the prompt and "\n"
+        Assert.Equal(2, ids[16]);
+        var promptIds = JsonNode.Parse(TestPaths.Python("spm_oracle.py", "encode", tokenizer,
+            Strings(dir, "caption the red dog\n")))![0]!["ids"]!;
+        Assert.Equal(promptIds.AsArray().Select(v => v!.GetValue<int>()), ids[17..]);
+        var pixels = o["pixel_values"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray(); // NCHW [1, 3, 56, 56]
+        var nhwc = new float[pixels.Length];
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < 56; y++)
+                for (int x = 0; x < 56; x++) nhwc[(y * 56 + x) * 3 + c] = pixels[(c * 56 + y) * 56 + x];
+        var text = ids[16..];
+        var prompt = new ModelInputs(nhwc, 1, 56, 56, text, text.Length, new int[text.Length]);
+        var generated = o["sequences"]!.AsArray().Select(v => v!.GetValue<int>()).Skip(16).ToList();
+        Assert.Equal(Greedy(hf, prompt, 6), generated);
+
+        // back to big_vision, the SentencePiece model travels beside the checkpoint
+        string npz = Hf2Jax.Run(new Hf2JaxOptions(hf, dir.File("back.npz"), TestPaths.Mappings));
+        Assert.Equal(File.ReadAllBytes(tokenizer), File.ReadAllBytes(dir.File("back.tokenizer.model")));
+        Assert.True(File.Exists(npz));
+    }
+
+    [Fact]
+    public void ATokenizerOfAnotherSizeIsRefusedAndAMissingOneNoted()
+    {
+        using var dir = new TempDir();
+        string tokenizer = Formats.SentencePiece.TokenizerJsonTests.Train(dir,
+            Formats.SentencePiece.TokenizerJsonTests.Corpus(dir, asciiOnly: true), "tok", 290, byteFallback: true);
+        var e = Assert.Throws<InvalidDataException>(() => Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden("pg2-tiny/params.f32.npz"),
+            dir.File("hf"), TestPaths.Mappings, Tokenizer: tokenizer)));
+        Assert.Contains($"{tokenizer}: the tokenizer has 290 pieces but the model's text vocabulary is 300", e.Message);
+        Assert.False(Directory.Exists(dir.File("hf")));
+        var (code, _, stderr) = CliRunner.Run("jax2hf", TestPaths.Golden("pg2-tiny/params.f32.npz"), dir.File("hf2"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("has no tokenizer or processor files", stderr);
+    }
+
+    private static string Strings(TempDir dir, params string[] strings)
+    {
+        string path = dir.File("strings.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(strings));
+        return path;
+    }
+
     /// <summary>The prompt as prefix, each new token causal, argmax over every row of the output embedding; eos (1) stops.</summary>
     private static List<int> Greedy(string model, ModelInputs prompt, int steps)
     {

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PaliConvert.Formats.SentencePiece;
+
+namespace PaliConvert.Models;
+
+/// <summary>
+/// The files PaliGemmaProcessor loads (transformers, transformers.js): the tokenizer in both forms (tokenizer.model,
+/// tokenizer.json), its config and special tokens, and the SigLIP image processor at the model's image size, with
+/// &lt;image&gt; at image_token_index.
+/// </summary>
+public static class ProcessorFiles
+{
+    public const string TokenizerModel = "tokenizer.model";
+    public static readonly string[] Names =
+        [TokenizerModel, "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json"];
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>Writes every file from a SentencePiece model, refusing one whose size is not the model's vocabulary.</summary>
+    public static void Write(string folder, string sentencePiece, PaliGemmaArch arch)
+    {
+        var sp = SentencePieceModel.Read(sentencePiece);
+        if (sp.Pieces.Count != arch.ImageTokenIndex)
+            throw new InvalidDataException($"{sentencePiece}: the tokenizer has {sp.Pieces.Count} pieces but the model's text vocabulary " +
+                $"is {arch.ImageTokenIndex} (<image> is token {arch.ImageTokenIndex}); it is another model's tokenizer");
+        var t = sp.Trainer;
+        string Token(int id, string what) => sp.Pieces[sp.Id(id, what)].Text;
+        var special = new JsonObject
+        {
+            ["bos_token"] = Token(t.BosId, "bos"), ["eos_token"] = Token(t.EosId, "eos"), ["pad_token"] = Token(t.PadId, "pad"),
+            ["unk_token"] = Token(t.UnkId, "unk"), ["additional_special_tokens"] = new JsonArray("<image>"),
+        };
+        File.Copy(sentencePiece, Path.Combine(folder, TokenizerModel), overwrite: true);
+        File.WriteAllText(Path.Combine(folder, "tokenizer.json"), TokenizerJson.Build(sp, [("<image>", arch.ImageTokenIndex)]));
+        var config = special.DeepClone().AsObject();
+        config["add_bos_token"] = false; // PaliGemmaProcessor places <bos> after the image tokens itself
+        config["add_eos_token"] = false;
+        config["clean_up_tokenization_spaces"] = false;
+        config["spaces_between_special_tokens"] = false;
+        config["tokenizer_class"] = "GemmaTokenizer";
+        config["processor_class"] = "PaliGemmaProcessor";
+        Json(folder, "tokenizer_config.json", config);
+        Json(folder, "special_tokens_map.json", special);
+        int px = arch.Vision.ImageSize;
+        Json(folder, "preprocessor_config.json", new JsonObject
+        {
+            ["image_processor_type"] = "SiglipImageProcessor", ["processor_class"] = "PaliGemmaProcessor",
+            ["image_seq_length"] = arch.Vision.Tokens, ["size"] = new JsonObject { ["height"] = px, ["width"] = px },
+            ["do_resize"] = true, ["resample"] = 3, ["do_rescale"] = true, ["rescale_factor"] = 1 / 255.0,
+            ["do_normalize"] = true, ["image_mean"] = new JsonArray(0.5, 0.5, 0.5), ["image_std"] = new JsonArray(0.5, 0.5, 0.5),
+            ["do_convert_rgb"] = true,
+        });
+    }
+
+    /// <summary>Copies the processor files an existing folder has (a converted folder carries them through).</summary>
+    public static bool CopyFrom(string? source, string folder)
+    {
+        if (source == null || !File.Exists(Path.Combine(source, "tokenizer.json"))) return false;
+        foreach (var name in Names)
+            if (File.Exists(Path.Combine(source, name))) File.Copy(Path.Combine(source, name), Path.Combine(folder, name), overwrite: true);
+        return true;
+    }
+
+    private static void Json(string folder, string name, JsonNode node) =>
+        File.WriteAllText(Path.Combine(folder, name), node.ToJsonString(Indented) + "\n");
+}
