@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PaliConvert.Formats.Npz;
@@ -14,8 +13,6 @@ namespace PaliConvert.Tests.Export;
 /// </summary>
 public class TransformersJsTests
 {
-    private static string Js => Path.Combine(TestPaths.Root, "tests", "js");
-
     /// <summary>Image row 0 and text row 0 of the golden inputs, as transformers.js takes them: image tokens first.</summary>
     private static (ModelInputs inputs, JsonObject json) Prompt(string model, int maxNewTokens)
     {
@@ -38,16 +35,9 @@ public class TransformersJsTests
 
     private static JsonNode Node(TempDir dir, string folder, string dtype, string mode, JsonObject inputs)
     {
-        Assert.True(Directory.Exists(Path.Combine(Js, "node_modules")), "tests/js/node_modules is missing: run 'npm ci --prefix tests/js'");
         string input = dir.File($"{mode}-in.json"), output = dir.File($"{mode}-out.json");
         File.WriteAllText(input, inputs.ToJsonString());
-        var psi = new ProcessStartInfo("node") { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = Js };
-        foreach (var a in new[] { "run_model.mjs", folder, dtype, mode, input, output }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), "transformers.js did not finish");
-        Assert.True(p.ExitCode == 0, stderr.Result);
+        NodeScript.Run("run_model.mjs", folder, dtype, mode, input, output);
         return JsonNode.Parse(File.ReadAllText(output))!;
     }
 
@@ -98,13 +88,7 @@ public class TransformersJsTests
         var rng = new Random(3);
         string png = Png.Write(dir.File("image.png"), 56, 56, (_, _) => ((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
         string output = dir.File("processor.json");
-        var psi = new ProcessStartInfo("node") { RedirectStandardError = true, WorkingDirectory = Js };
-        foreach (var a in new[] { "processor.mjs", folder, "fp32", png, "caption the red dog", "6", output }) psi.ArgumentList.Add(a);
-        using (var p = Process.Start(psi)!)
-        {
-            string stderr = p.StandardError.ReadToEnd();
-            Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)) && p.ExitCode == 0, stderr);
-        }
+        NodeScript.Run("processor.mjs", folder, "fp32", png, "caption the red dog", "6", output);
         var o = JsonNode.Parse(File.ReadAllText(output))!;
         var ids = o["input_ids"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
         Assert.Equal(Enumerable.Repeat(300, 16), ids[..16]); // image_seq_length <image> tokens, then <bos>, the prompt and "\n"

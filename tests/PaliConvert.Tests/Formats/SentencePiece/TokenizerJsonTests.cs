@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -50,12 +49,7 @@ public class TokenizerJsonTests
     private static JsonArray Tokenize(TempDir dir, string folder, string strings)
     {
         string output = dir.File($"{Path.GetFileName(folder)}-out.json");
-        var psi = new ProcessStartInfo("node") { RedirectStandardError = true,
-            WorkingDirectory = Path.Combine(TestPaths.Root, "tests", "js") };
-        foreach (var a in new[] { "tokenize.mjs", folder, strings, output }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)) && p.ExitCode == 0, stderr);
+        NodeScript.Run("tokenize.mjs", folder, strings, output);
         return JsonNode.Parse(File.ReadAllText(output))!.AsArray();
     }
 
