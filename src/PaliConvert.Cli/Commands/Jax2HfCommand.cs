@@ -17,7 +17,10 @@ public static class Jax2HfCommand
             DefaultValueFactory = _ => "2GB" };
         var noPad = new Option<bool>("--no-pad-vocab") { Description = "Keep the vocabulary as it is instead of appending <image> and " +
             "padding to a multiple of 64" };
-        var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder (and existing --verify report files)" };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Replace an existing non-empty output folder (and existing --verify report files)",
+        };
         var mappings = MappingsFolder.Option("Folder of mapping rule files");
         var facts = new FactOptions();
         var tokenizer = TokenizerOption.Create();
