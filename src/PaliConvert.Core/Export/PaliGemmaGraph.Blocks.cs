@@ -14,14 +14,12 @@ public sealed partial class PaliGemmaGraph
     /// Masks [B, 1, S, T] over T = P + S keys for the last S queries (types over all T positions): full layers', and
     /// sliding layers' (null without a window), as the reference pass's Visible: |i - j| &lt; window or the same group.
     /// </summary>
-    private (string full, string? sliding) PrefixLmMask(string types, string? attentionMask, string s1)
+    private (string full, string? sliding) PrefixLmMask(string types, string s1)
     {
         var c = g.Node("CumSum", [types, g.Ints([1], [])]);
         var cq = g.Node("Slice", [c, g.Node("Neg", [s1]), g.IntsVector(long.MaxValue), g.IntsVector(1)]);
         var (ck, cqu) = (g.Node("Unsqueeze", [c, g.IntsVector(1)]), g.Node("Unsqueeze", [cq, g.IntsVector(2)]));
         var allowed = g.Node("LessOrEqual", [ck, cqu]);
-        if (attentionMask != null)
-            allowed = g.Node("And", [allowed, g.Node("Unsqueeze", [g.Node("Cast", [attentionMask], CastTo(DType.Bool)), g.IntsVector(1)])]);
         string? sliding = null;
         if (a.Decoder.SlidingWindow > 0)
         {

@@ -75,7 +75,7 @@ public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IRea
         var s1 = g.Node("Slice", [shape, g.IntsVector(1), g.IntsVector(2)]);
         var zeros = g.Node("ConstantOfShape", [g.Node("Concat", [b1, g.IntsVector(tokens)], Int("axis", 0))],
             TensorAttr("value", DType.I64, BitConverter.GetBytes(0L)));
-        var masks = PrefixLmMask(g.Node("Concat", [zeros, tokenTypes], Int("axis", 1)), null, s1);
+        var masks = PrefixLmMask(g.Node("Concat", [zeros, tokenTypes], Int("axis", 1)), s1);
         var pos = g.Node("Cast", [g.Node("Range", [g.Ints([0], []), g.Node("Squeeze", [s1, g.IntsVector(0)]), g.Ints([1], [])])],
             CastTo(DType.F32));
         var (sin, cos) = RopeAngles(g.Node("Unsqueeze", [pos, g.IntsVector(1)])); // [S, H/2]

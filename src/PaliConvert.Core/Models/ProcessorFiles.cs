@@ -54,12 +54,11 @@ public static class ProcessorFiles
     }
 
     /// <summary>Copies the processor files an existing folder has (a converted folder carries them through).</summary>
-    public static bool CopyFrom(string? source, string folder)
+    public static void CopyFrom(string? source, string folder)
     {
-        if (source == null || !File.Exists(Path.Combine(source, "tokenizer.json"))) return false;
+        if (source == null || !File.Exists(Path.Combine(source, "tokenizer.json"))) return;
         foreach (var name in Names)
             if (File.Exists(Path.Combine(source, name))) File.Copy(Path.Combine(source, name), Path.Combine(folder, name), overwrite: true);
-        return true;
     }
 
     private static void Json(string folder, string name, JsonNode node) =>

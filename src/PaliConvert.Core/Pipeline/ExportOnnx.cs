@@ -10,8 +10,7 @@ namespace PaliConvert.Pipeline;
 
 public sealed record ExportOnnxOptions(
     string Source, string Output, string MappingsFolder, DType Storage = DType.F32, bool Force = false,
-        OnnxLayoutKind Layout = OnnxLayoutKind.Single,
-    StatedFacts? Stated = null, string? Tokenizer = null);
+    OnnxLayoutKind Layout = OnnxLayoutKind.Single, StatedFacts? Stated = null, string? Tokenizer = null);
 
 /// <summary>
 /// A checkpoint of either format -> model.onnx + model.onnx.data. The weights are the Hugging Face tensors: an HF

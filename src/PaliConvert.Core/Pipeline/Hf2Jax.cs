@@ -29,6 +29,7 @@ public static class Hf2Jax
         var (_, plan) = RuleSet.Load(o.MappingsFolder).Apply(arch.Family, f => RuleInverse.Apply(f, ck, f.Symbols(quantities)));
 
         using var output = AtomicOutput.ForFile(o.Output, o.Force, o.Input);
+        using var tokenizer = TokenizerBeside(ck.Folder, output.Target, o.Force);
         long total = plan.Sum(t => t.Slices.Sum(s => Shape.Elements(s.Shape))), done = 0;
         var gather = new ViewGather();
         using (var npz = new NpzWriter(output.TempPath, o.Prefix))
@@ -49,19 +50,26 @@ public static class Hf2Jax
             npz.Finish();
         }
         output.Commit();
-        CarryTokenizer(ck.Folder, output.Target, o.Force);
+        tokenizer?.Commit();
         return output.Target;
     }
 
-    /// <summary>The folder's SentencePiece model, which big_vision loads beside the checkpoint: OUT.npz -> OUT.tokenizer.model.</summary>
-    public static string? CarryTokenizer(string? folder, string npz, bool force)
+    /// <summary>
+    /// The folder's SentencePiece model, which big_vision loads beside the checkpoint (OUT.npz -> OUT.tokenizer.model),
+    /// claimed before the checkpoint is written so that an existing one stops the run before any work.
+    /// </summary>
+    private static AtomicOutput? TokenizerBeside(string? folder, string npz, bool force)
     {
         string? source = folder == null ? null : Path.Combine(folder, ProcessorFiles.TokenizerModel);
         if (source == null || !File.Exists(source)) return null;
-        using var copy = AtomicOutput.ForFile(Path.ChangeExtension(npz, ".tokenizer.model"), force, folder!);
-        File.Copy(source, copy.TempPath);
-        copy.Commit();
-        return copy.Target;
+        var copy = AtomicOutput.ForFile(Path.ChangeExtension(npz, ".tokenizer.model"), force, folder!);
+        try { File.Copy(source, copy.TempPath); }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+        return copy;
     }
 
     private static DType Widest(IEnumerable<DType> dtypes)

@@ -35,15 +35,15 @@ public static class Verify
             ? InputsFile.Load(o.Inputs, o.MaskKey)
             : InputsFile.Random(sa.Vision.ImageSize, Math.Min(source.TextVocab, target?.TextVocab ?? int.MaxValue), o.Seed);
         var a = new PaliGemmaForward(source.Weights, Scaled(progress, 0)).Run(inputs);
-        var (logits, vocab) = target != null ? Reference(target) : OnnxLogits(o, inputs);
+        var (logits, vocab, targetFacts) = target != null ? Reference(target) : OnnxLogits(o, inputs);
         var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, logits, vocab, inputs.Batch, inputs.TextLength, o.Atol);
         string engine = onnx ? "ONNX Runtime" : "reference forward pass";
-        var facts = ModelFacts.Compare(sa.Facts(), target?.Weights.Arch.Facts() ?? OnnxFacts(o));
+        var facts = ModelFacts.Compare(sa.Facts(), targetFacts);
 
-        (float[], int) Reference(LoadedModel m)
+        (float[], int, IReadOnlyList<(string, string)>) Reference(LoadedModel m)
         {
             var r = new PaliGemmaForward(m.Weights, Scaled(progress, 0.5)).Run(inputs);
-            return (r.Logits, r.Vocab);
+            return (r.Logits, r.Vocab, m.Weights.Arch.Facts());
         }
         return new VerifyReport(o.Source, o.Target, o.Inputs ?? $"random (seed {o.Seed}, 8 prefix + 4 suffix tokens)", engine, summary,
             positions)
@@ -54,36 +54,32 @@ public static class Verify
         };
     }
 
-    private static (float[] logits, int vocab) OnnxLogits(VerifyOptions o, ModelInputs inputs)
+    /// <summary>
+    /// The target in ONNX Runtime (an .onnx file or split folder as it is, a checkpoint exported to a temporary folder
+    /// first), with the facts it was exported with, from its metadata; a model that states none is compared on logits.
+    /// </summary>
+    private static (float[] logits, int vocab, IReadOnlyList<(string, string)> facts) OnnxLogits(VerifyOptions o, ModelInputs inputs)
     {
-        if (ModelLogits.IsOnnx(o.Target)) return OnnxRunner.Run(o.Target, inputs);
+        if (ModelLogits.IsOnnx(o.Target)) return WithFacts(o.Target);
         var folder = Path.Combine(Path.GetTempPath(), $"paliconvert-verify-{Guid.NewGuid():N}");
         try
         {
             var mappings = o.MappingsFolder ?? throw new ArgumentException("the mappings folder is needed to export an .npz");
             ExportOnnx.Run(new ExportOnnxOptions(o.Target, folder, mappings, Stated: o.Stated));
-            return OnnxRunner.Run(Path.Combine(folder, OnnxLayout.ModelFile), inputs);
+            return WithFacts(Path.Combine(folder, OnnxLayout.ModelFile));
         }
         finally
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
-    }
 
-    /// <summary>
-    /// The facts an ONNX target was exported with: from its metadata (an .onnx file or a split folder's decoder), or
-    /// the description of the checkpoint verify exports. A file that states none is compared on its logits alone.
-    /// </summary>
-    private static IReadOnlyList<(string key, string value)> OnnxFacts(VerifyOptions o)
-    {
-        if (!ModelLogits.IsOnnx(o.Target))
+        (float[], int, IReadOnlyList<(string, string)>) WithFacts(string model)
         {
-            using var ck = KeySpelling.Open(o.Target);
-            return ArchDetector.Detect(ck, o.Stated).Facts();
+            var (logits, vocab) = OnnxRunner.Run(model, inputs);
+            string file = OnnxLayout.SplitStorage(model) is { } storage
+                ? Path.Combine(model, OnnxLayout.SplitFile(OnnxLayout.Decoder, storage)) : model;
+            return (logits, vocab, ModelFacts.FromMetadata(Formats.Onnx.OnnxWriter.ReadMetadata(file)) ?? []);
         }
-        string file = OnnxLayout.SplitStorage(o.Target) is { } storage
-            ? Path.Combine(o.Target, OnnxLayout.SplitFile(OnnxLayout.Decoder, storage)) : o.Target;
-        return ModelFacts.FromMetadata(Formats.Onnx.OnnxWriter.ReadMetadata(file)) ?? [];
     }
 
     private static IProgress<(string, double)>? Scaled(IProgress<(string, double)>? p, double start) =>

@@ -3,7 +3,8 @@ using System.Text.RegularExpressions;
 namespace PaliConvert.Synth;
 
 /// <summary>
-/// The real big_vision names and shapes of a PaliGemma release (the same table as ../shared/bench/synth_npz.py),
+/// The real big_vision names and shapes of a PaliGemma release (checked against an independent table,
+/// tests/PaliConvert.Tests/oracle/synth_shapes.py),
 /// for variants spelled 'pg1-3b-224', 'pg2-10b-448', ... (resolution any multiple of 14).
 /// </summary>
 public static partial class SynthVariant

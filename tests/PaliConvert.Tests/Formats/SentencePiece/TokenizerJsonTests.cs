@@ -94,4 +94,22 @@ public class TokenizerJsonTests
         Assert.Contains(model, e.Message);
         Assert.Contains(expected, e.Message);
     }
+
+    [Theory]
+    [InlineData("truncated"), InlineData("text"), InlineData("empty")]
+    public void DamagedModelFilesAreRefusedNamingTheFile(string damage)
+    {
+        using var dir = new TempDir();
+        string model = Train(dir, Corpus(dir, asciiOnly: true), "good", 120, byteFallback: false);
+        var bytes = File.ReadAllBytes(model);
+        string bad = dir.File("bad.model");
+        File.WriteAllBytes(bad, damage switch
+        {
+            "truncated" => bytes[..(bytes.Length / 2)],
+            "text" => Encoding.UTF8.GetBytes("this is not a protobuf"),
+            _ => [],
+        });
+        var e = Assert.Throws<InvalidDataException>(() => SentencePieceModel.Read(bad));
+        Assert.Contains(bad, e.Message);
+    }
 }
