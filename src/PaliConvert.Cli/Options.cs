@@ -78,6 +78,24 @@ public sealed class ChoiceOption<T>
     public T Read(ParseResult r) => _values[r.GetValue(Option)!];
 }
 
+/// <summary>The --dtype of ONNX weights, by transformers.js's names (f32 and f16 as the other commands spell them).</summary>
+public static class OnnxDTypeOption
+{
+    private static (string, T)[] Names<T>(Func<Export.OnnxDType, T> of) =>
+        [.. Export.OnnxDTypes.All.Select(d => (Export.OnnxDTypes.Name(d), of(d))), ("f32", of(Export.OnnxDType.Fp32)),
+            ("f16", of(Export.OnnxDType.Fp16))];
+
+    public static ChoiceOption<Export.OnnxDType> ForExport() => new("--dtype",
+        "Weights: fp32 (f32); fp16 (f16, cast to f32 at use); q8 (8-bit per channel, dynamic quantization: MatMulInteger); " +
+            "q4 (4-bit blocks, MatMulNBits); q4f16 (q4 with f16 scales and matmul inputs, other floats f16). The split layout names " +
+            "the files with transformers.js's suffixes, so one folder holds several", "fp32", Names(d => d));
+
+    /// <summary>Which variant of a split folder to run; auto: fp32, or the only one.</summary>
+    public static ChoiceOption<Export.OnnxDType?> ForRun(string what) => new("--dtype", $"{what}: the variant of a split folder to " +
+        "run (fp32, fp16, q8, q4, q4f16); auto takes fp32, or the only one", "auto",
+        [("auto", null), .. Names<Export.OnnxDType?>(d => d)]);
+}
+
 /// <summary>The --tokenizer option of the commands that write a folder a processor loads, and the note when there is none.</summary>
 public static class TokenizerOption
 {

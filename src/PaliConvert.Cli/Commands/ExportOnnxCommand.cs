@@ -1,7 +1,6 @@
 using System.CommandLine;
 using PaliConvert.Export;
 using PaliConvert.Pipeline;
-using PaliConvert.Tensors;
 
 namespace PaliConvert.Cli.Commands;
 
@@ -12,23 +11,29 @@ public static class ExportOnnxCommand
         var source = new Argument<string>("source") { Description = "A big_vision .npz or a Hugging Face folder" };
         var output = new Argument<string>("out") { Description = "Folder to create with model.onnx and model.onnx.data (written beside, " +
             "renamed when complete)" };
-        var dtype = new ChoiceOption<DType>("--dtype", "Weights as f32, or f16 (cast to f32 at use; half the size)", "f32",
-            ("f32", DType.F32), ("f16", DType.F16));
+        var dtype = OnnxDTypeOption.ForExport();
+        var blockSize = new Option<int>("--block-size") { Description = "q4 and q4f16: weights per scale (16, 32, 64, 128 or 256)",
+            DefaultValueFactory = _ => 32 };
+        var asymmetric = new Option<bool>("--asymmetric") { Description = "q8, q4, q4f16: a zero point per channel or block (ONNX " +
+            "Runtime's asymmetric quantization) instead of symmetric codes" };
         var layout = new ChoiceOption<OnnxLayoutKind>("--layout",
-            "single (model.onnx) or split (vision_encoder.onnx, embed_tokens.onnx, decoder_model_merged.onnx with a key/value cache)",
+            "single (model.onnx) or split (a hub folder for transformers.js: onnx/vision_encoder, embed_tokens and " +
+                "decoder_model_merged with a key/value cache; exporting another --dtype into it adds that variant)",
             "single", ("single", OnnxLayoutKind.Single), ("split", OnnxLayoutKind.Split));
-        var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder" };
+        var force = new Option<bool>("--force") { Description = "Replace an existing non-empty output folder (in a hub folder of the " +
+            "same model: replace that dtype's graphs, keeping the others)" };
         var mappings = MappingsFolder.Option("Folder of mapping rule files (for an .npz source)");
         var facts = new FactOptions();
         var tokenizer = TokenizerOption.Create();
         var cmd = new Command("export-onnx",
             "Export to ONNX (IR 10, opset 23) with inputs pixel_values, input_ids, token_type_ids and output logits; weights as " +
-                "external data") { source, output, dtype.Option, layout.Option, force, mappings, tokenizer };
+                "external data") { source, output, dtype.Option, blockSize, asymmetric, layout.Option, force, mappings, tokenizer };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var target = ExportOnnx.Run(new ExportOnnxOptions(r.GetValue(source)!, r.GetValue(output)!, r.GetValue(mappings)!,
-                dtype.Read(r), r.GetValue(force), layout.Read(r), facts.Read(r), r.GetValue(tokenizer)), new Progress());
+                new OnnxWeights(dtype.Read(r), r.GetValue(blockSize), !r.GetValue(asymmetric)), r.GetValue(force), layout.Read(r),
+                facts.Read(r), r.GetValue(tokenizer)), new Progress());
             Progress.Clear();
             Console.Out.WriteLine(target);
             TokenizerOption.NoteIfMissing(target);

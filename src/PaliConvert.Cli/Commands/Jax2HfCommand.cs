@@ -40,7 +40,7 @@ public static class Jax2HfCommand
             TokenizerOption.NoteIfMissing(target);
             if (!r.GetValue(verify)) return ExitCodes.Ok;
             // a converted f16/bf16 model differs from its source by its rounding: the tolerance is the user's to set
-            var v = new VerifyOptions(o.Input, target, r.GetValue(check.Inputs), r.GetValue(check.MaskKey)!, r.GetValue(check.Atol),
+            var v = new VerifyOptions(o.Input, target, r.GetValue(check.Inputs), r.GetValue(check.MaskKey)!, check.Tolerance(r),
                 r.GetValue(check.Seed),
                 Stated: o.Stated);
             return VerifyCommand.Execute(v, check.Paths(r, r.GetValue(force)));

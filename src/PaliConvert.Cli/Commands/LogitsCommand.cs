@@ -10,7 +10,7 @@ public static class LogitsCommand
     public static Command Create()
     {
         var model = new Argument<string>("model") { Description = "A big_vision .npz, a Hugging Face folder, or an exported model.onnx " +
-            "(run in ONNX Runtime)" };
+            "or split hub folder (run in ONNX Runtime)" };
         var inputs = new Option<string>("--inputs") { Description = "An .npz with image_nhwc float32 [B,H,W,3] in [-1,1], text int " +
             "[B,T] and the mask", Required = true };
         var maskKey = new Option<string>("--mask-key") { Description = "Name of the mask_ar array in the inputs (it must be there)",
@@ -19,14 +19,15 @@ public static class LogitsCommand
         var force = new Option<bool>("--force") { Description = "Replace an existing output file" };
         var output = new Option<string>("--out") { Description = "The .npy to write: float32 text logits [B, T, V]", Required = true };
         var facts = new FactOptions();
+        var dtype = OnnxDTypeOption.ForRun("ONNX");
         var cmd = new Command("logits",
             "Run a model (the reference forward pass, or ONNX Runtime for .onnx) and write the text logits") { model, inputs, maskKey,
-                allPrefix, output, force };
+                allPrefix, output, force, dtype.Option };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var input = InputsFile.Load(r.GetValue(inputs)!, r.GetValue(allPrefix) ? null : r.GetValue(maskKey)!);
-            var (logits, vocab) = ModelLogits.Run(r.GetValue(model)!, input, new Progress(), facts.Read(r));
+            var (logits, vocab) = ModelLogits.Run(r.GetValue(model)!, input, new Progress(), facts.Read(r), dtype.Read(r));
             Progress.Clear();
             NpyFile.WriteF32(r.GetValue(output)!, [input.Batch, input.TextLength, vocab], logits, r.GetValue(force), r.GetValue(model)!,
                 r.GetValue(inputs)!);

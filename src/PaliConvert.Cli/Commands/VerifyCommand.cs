@@ -12,8 +12,12 @@ public static class VerifyCommand
     /// <summary>The options verify shares with jax2hf --verify: inputs, tolerance and reports.</summary>
     public sealed class VerifyOptionSet
     {
-        public Option<double> Atol { get; } = new("--atol") { Description = "Largest allowed |source - target| of any logit",
-            DefaultValueFactory = _ => 1e-4 };
+        public Option<double?> Atol { get; } = new("--atol") { Description = "Largest allowed |source - target| of any logit " +
+            "(default 1e-4, unless --min-top1 or --max-kl is given)" };
+        public Option<double?> MinTop1 { get; } = new("--min-top1") { Description = "For a quantized target: the least share of " +
+            "positions whose top token agrees, e.g. 0.9" };
+        public Option<double?> MaxKl { get; } = new("--max-kl") { Description = "For a quantized target: the largest mean KL " +
+            "divergence (nats) of the next-token distributions" };
         public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the random inputs used without --inputs",
             DefaultValueFactory = _ => 0 };
         public Option<string?> Inputs { get; } = new("--inputs")
@@ -28,7 +32,15 @@ public static class VerifyCommand
         public Option<string?> Parquet { get; } = new("--parquet") { Description = "Write per-position figures as Parquet here, for " +
             "pandas or DuckDB" };
 
-        public IEnumerable<Option> All => [Inputs, MaskKey, Atol, Seed, Report, JUnit, Parquet];
+        public IEnumerable<Option> All => [Inputs, MaskKey, Atol, MinTop1, MaxKl, Seed, Report, JUnit, Parquet];
+
+        public Validation.LogitTolerance Tolerance(ParseResult r)
+        {
+            var t = new Validation.LogitTolerance(r.GetValue(Atol), r.GetValue(MinTop1), r.GetValue(MaxKl));
+            if (t.MinTop1 is < 0 or > 1) throw new ArgumentException($"--min-top1 {t.MinTop1} is not a share between 0 and 1");
+            if (t.Atol is < 0 || t.MaxKl is < 0) throw new ArgumentException("--atol and --max-kl cannot be negative");
+            return t;
+        }
 
         public ReportPaths Paths(ParseResult r, bool force) => new(r.GetValue(Report), r.GetValue(JUnit), r.GetValue(Parquet), force);
     }
@@ -43,18 +55,19 @@ public static class VerifyCommand
                 "runs in ONNX Runtime",
             "reference", ("reference", VerifyEngine.Reference), ("onnx", VerifyEngine.Onnx));
         var mappings = MappingsFolder.Option("Folder of mapping rule files (to export an .npz target)");
+        var dtype = OnnxDTypeOption.ForRun("With --engine onnx, the target's weights (a checkpoint is exported so)");
         var facts = new FactOptions();
         var force = new Option<bool>("--force") { Description = "Replace existing report files" };
         var cmd = new Command("verify",
             "Compare the two models' descriptions (every fact a consumer reads), then run both on the same inputs and compare their " +
                 "logits. " +
-            "Exit 0 when both agree, 1 on a mismatch, 2 on unusable input") { source, target, engine.Option, mappings, force };
+            "Exit 0 when both agree, 1 on a mismatch, 2 on unusable input") { source, target, engine.Option, dtype.Option, mappings,
+                force };
         foreach (var option in set.All.Concat(facts.All)) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(set.Inputs), r.GetValue(set.MaskKey)!,
-                r.GetValue(set.Atol),
-                r.GetValue(set.Seed), engine.Read(r), r.GetValue(mappings), facts.Read(r));
+                set.Tolerance(r), r.GetValue(set.Seed), engine.Read(r), r.GetValue(mappings), facts.Read(r), dtype.Read(r));
             return Execute(o, set.Paths(r, r.GetValue(force)));
         }));
         return cmd;

@@ -13,30 +13,30 @@ public static class OnnxLayout
     /// <summary>The split layout's graphs live in this subfolder of a hub folder, as transformers.js looks for them.</summary>
     public const string SplitFolder = "onnx";
 
-    /// <summary>transformers.js's file-name suffix of each weight type it loads.</summary>
-    public static string Suffix(DType storage) => storage switch
-    {
-        DType.F32 => "",
-        DType.F16 => "_fp16",
-        _ => throw new NotSupportedException($"no transformers.js file suffix for {storage.Label()} weights"),
-    };
-
     /// <summary>A split graph's file: onnx/NAME[SUFFIX].onnx.</summary>
-    public static string SplitFile(string name, DType storage) => Path.Combine(SplitFolder, name + Suffix(storage) + ".onnx");
+    public static string SplitFile(string name, OnnxDType dtype) => Path.Combine(SplitFolder, name + dtype.Suffix() + ".onnx");
 
-    /// <summary>A hub folder holding the split layout (f32 or f16 graphs), and the weight type of its decoder.</summary>
-    public static DType? SplitStorage(string path) =>
-        !Directory.Exists(path) ? null
-        : File.Exists(Path.Combine(path, SplitFile(Decoder, DType.F32))) ? DType.F32
-        : File.Exists(Path.Combine(path, SplitFile(Decoder, DType.F16))) ? DType.F16
-        : null;
+    /// <summary>The dtypes whose three split graphs a hub folder holds (none: not a split folder).</summary>
+    public static List<OnnxDType> SplitDTypes(string path) => !Directory.Exists(path) ? []
+        : OnnxDTypes.All.Where(d => new[] { Vision, Embed, Decoder }.All(n => File.Exists(Path.Combine(path, SplitFile(n, d))))).ToList();
 
-    public static bool IsSplitFolder(string path) => SplitStorage(path) != null;
+    public static bool IsSplitFolder(string path) => SplitDTypes(path).Count > 0;
+
+    /// <summary>The variant to run: the one asked for, else fp32 when present, else the only one.</summary>
+    public static OnnxDType PickDType(string folder, OnnxDType? wanted)
+    {
+        var present = SplitDTypes(folder);
+        string names = string.Join(", ", present.Select(d => d.Name()));
+        if (wanted is { } w)
+            return present.Contains(w) ? w : throw new InvalidDataException($"{folder}: holds no {w.Name()} graphs (it holds {names})");
+        if (present.Contains(OnnxDType.Fp32) || present.Count == 1) return present.Contains(OnnxDType.Fp32) ? OnnxDType.Fp32 : present[0];
+        throw new InvalidDataException($"{folder}: holds several variants ({names}) and no fp32; name the one to run");
+    }
 
     private static long Vocab(Dictionary<string, TensorView> views) => views["language_model.model.embed_tokens.weight"].OutputShape[0];
 
     /// <summary>One graph: pixel_values, input_ids, token_type_ids -> logits of the text positions.</summary>
-    public static GraphBuilder Single(PaliGemmaArch arch, Dictionary<string, TensorView> views, DType storage)
+    public static GraphBuilder Single(PaliGemmaArch arch, Dictionary<string, TensorView> views, OnnxWeights storage)
     {
         var g = new GraphBuilder();
         var graph = new PaliGemmaGraph(g, arch, views, storage);
@@ -51,7 +51,8 @@ public static class OnnxLayout
     }
 
     /// <summary>The three graphs web runtimes (transformers.js) chain, with their input and output names.</summary>
-    public static List<(string file, GraphBuilder graph)> Split(PaliGemmaArch arch, Dictionary<string, TensorView> views, DType storage)
+    public static List<(string file, GraphBuilder graph)> Split(PaliGemmaArch arch, Dictionary<string, TensorView> views,
+        OnnxWeights storage)
     {
         int px = arch.Vision.ImageSize, w = arch.Decoder.Width, k = arch.Decoder.KvHeads, h = arch.Decoder.HeadDim;
         var vision = new GraphBuilder();
@@ -88,6 +89,7 @@ public static class OnnxLayout
             dec.Output($"present.{l}.key", DType.F32, "batch_size", k, "total_sequence_length", h);
             dec.Output($"present.{l}.value", DType.F32, "batch_size", k, "total_sequence_length", h);
         }
-        return [(SplitFile(Vision, storage), vision), (SplitFile(Embed, storage), embed), (SplitFile(Decoder, storage), dec)];
+        var d = storage.DType;
+        return [(SplitFile(Vision, d), vision), (SplitFile(Embed, d), embed), (SplitFile(Decoder, d), dec)];
     }
 }

@@ -64,8 +64,14 @@ public sealed partial class PaliGemmaGraph
     private string Linear(string x, string prefix, int outputs, string bs, bool bias)
     {
         string flat = g.Node("Reshape", [x, g.IntsVector(-1, weights[prefix + ".weight"].OutputShape[1])]);
-        string[] inputs = bias ? [flat, W(prefix + ".weight"), W(prefix + ".bias")] : [flat, W(prefix + ".weight")];
-        string y = g.Node("Gemm", inputs, Int("transB", 1));
+        string y;
+        if (format.DType.IsQuantized())
+        {
+            y = QuantizedMatMul(flat, prefix + ".weight");
+            if (bias) y = g.Node("Add", [y, W(prefix + ".bias")]);
+        }
+        else y = g.Node("Gemm", bias ? [flat, W(prefix + ".weight"), W(prefix + ".bias")] : [flat, W(prefix + ".weight")],
+            Int("transB", 1));
         return g.Node("Reshape", [y, g.Node("Concat", [bs, g.IntsVector(outputs)], Int("axis", 0))]);
     }
 

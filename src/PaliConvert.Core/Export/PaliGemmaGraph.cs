@@ -10,10 +10,13 @@ namespace PaliConvert.Export;
 /// <summary>
 /// PaliGemma as an ONNX graph (opset 23), the same computation as the reference forward pass. Weights are the
 /// Hugging Face tensors in their own layout ([out, in], used by Gemm with transB), stored as f32 or f16 (cast up at
-/// use: ONNX Runtime's CPU kernels have no bf16). RMSNorm and RoPE are spelled out in plain operators.
+/// use: ONNX Runtime's CPU kernels have no bf16), or the linear layers' quantized. RMSNorm and RoPE are spelled out
+/// in plain operators.
 /// </summary>
-public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDictionary<string, TensorView> weights, DType storage)
+public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IReadOnlyDictionary<string, TensorView> weights,
+    OnnxWeights format)
 {
+    private readonly DType storage = format.DType.FloatStorage();
     private const string Vis = TensorNames.HfVision, Lm = TensorNames.HfDecoder;
     private readonly Dictionary<string, string> _used = new();
 
@@ -151,7 +154,8 @@ public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IRea
     {
         int vocab = (int)weights[Lm + "embed_tokens.weight"].OutputShape[0];
         string flat = g.Node("Reshape", [x, g.IntsVector(-1, a.Decoder.Width)]);
-        string logits = g.Node("Gemm", [flat, W(Lm + "embed_tokens.weight")], Int("transB", 1));
+        string logits = format.DType.IsQuantized() ? QuantizedMatMul(flat, Lm + "embed_tokens.weight")
+            : g.Node("Gemm", [flat, W(Lm + "embed_tokens.weight")], Int("transB", 1));
         return g.Node("Reshape", [logits, g.Node("Concat", [lead, g.IntsVector(vocab)], Int("axis", 0))]);
     }
 

@@ -65,6 +65,23 @@ public sealed class AtomicOutput : IDisposable
     public string Inside(string fileName) => IsFolder ? Path.Combine(TempPath, fileName)
         : throw new InvalidOperationException("not a folder output");
 
+    /// <summary>
+    /// For a new version of an existing folder: every file of the current target that the new version does not hold yet
+    /// and <paramref name="keep"/> accepts (by path relative to the folder) is linked in, so it is kept without a copy.
+    /// Kept files must not be written afterwards (they share their data with the current version).
+    /// </summary>
+    public void KeepFromTarget(Func<string, bool> keep)
+    {
+        if (!IsFolder || !Directory.Exists(Target)) return;
+        foreach (var file in Directory.EnumerateFiles(Target, "*", SearchOption.AllDirectories))
+        {
+            string rel = Path.GetRelativePath(Target, file), to = Path.Combine(TempPath, rel);
+            if (!keep(rel) || File.Exists(to)) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            HardLink.LinkOrCopy(file, to);
+        }
+    }
+
     public void Commit()
     {
         bool exists = IsFolder ? Directory.Exists(Target) : File.Exists(Target);

@@ -5,9 +5,9 @@ using PaliConvert.Validation;
 
 namespace PaliConvert.Pipeline;
 
-public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar", double Atol = 1e-4,
-    int Seed = 0,
-    VerifyEngine Engine = VerifyEngine.Reference, string? MappingsFolder = null, StatedFacts? Stated = null);
+public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar",
+    LogitTolerance? Tolerance = null, int Seed = 0,
+    VerifyEngine Engine = VerifyEngine.Reference, string? MappingsFolder = null, StatedFacts? Stated = null, OnnxDType? DType = null);
 
 /// <summary>Runs the reference forward pass on both models over the same inputs and compares their logits.</summary>
 public static class Verify
@@ -36,7 +36,8 @@ public static class Verify
             : InputsFile.Random(sa.Vision.ImageSize, Math.Min(source.TextVocab, target?.TextVocab ?? int.MaxValue), o.Seed);
         var a = new PaliGemmaForward(source.Weights, Scaled(progress, 0)).Run(inputs);
         var (logits, vocab, targetFacts) = target != null ? Reference(target) : OnnxLogits(o, inputs);
-        var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, logits, vocab, inputs.Batch, inputs.TextLength, o.Atol);
+        var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, logits, vocab, inputs.Batch, inputs.TextLength,
+            o.Tolerance ?? LogitTolerance.Default);
         string engine = onnx ? "ONNX Runtime" : "reference forward pass";
         var facts = ModelFacts.Compare(sa.Facts(), targetFacts);
 
@@ -46,7 +47,7 @@ public static class Verify
             return (r.Logits, r.Vocab, m.Weights.Arch.Facts());
         }
         return new VerifyReport(o.Source, o.Target, o.Inputs ?? $"random (seed {o.Seed}, 8 prefix + 4 suffix tokens)", engine, summary,
-            positions)
+            positions, o.Tolerance ?? LogitTolerance.Default)
         {
             Facts = facts,
             FactsSources = [sa.FactsSource,
@@ -65,7 +66,8 @@ public static class Verify
         try
         {
             var mappings = o.MappingsFolder ?? throw new ArgumentException("the mappings folder is needed to export an .npz");
-            ExportOnnx.Run(new ExportOnnxOptions(o.Target, folder, mappings, Stated: o.Stated));
+            var weights = new OnnxWeights(o.DType ?? OnnxDType.Fp32);
+            ExportOnnx.Run(new ExportOnnxOptions(o.Target, folder, mappings, weights, Stated: o.Stated));
             return WithFacts(Path.Combine(folder, OnnxLayout.ModelFile));
         }
         finally
@@ -75,9 +77,9 @@ public static class Verify
 
         (float[], int, IReadOnlyList<(string, string)>) WithFacts(string model)
         {
-            var (logits, vocab) = OnnxRunner.Run(model, inputs);
-            string file = OnnxLayout.SplitStorage(model) is { } storage
-                ? Path.Combine(model, OnnxLayout.SplitFile(OnnxLayout.Decoder, storage)) : model;
+            var (logits, vocab) = OnnxRunner.Run(model, inputs, o.DType);
+            string file = OnnxLayout.IsSplitFolder(model)
+                ? Path.Combine(model, OnnxLayout.SplitFile(OnnxLayout.Decoder, OnnxLayout.PickDType(model, o.DType))) : model;
             return (logits, vocab, ModelFacts.FromMetadata(Formats.Onnx.OnnxWriter.ReadMetadata(file)) ?? []);
         }
     }

@@ -56,6 +56,28 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
         return this with { Shape = perm.Select(p => Shape[p]).ToArray(), Strides = perm.Select(p => Strides[p]).ToArray() };
     }
 
+    /// <summary>
+    /// A matrix [R, C] as [C, R]. A relabelled matrix transposes its axis groups (the axes whose product is R, and those
+    /// whose product is C) and stays relabelled, since its row-major order is again that of its strides.
+    /// </summary>
+    public TensorView Transposed()
+    {
+        if (LogicalShape.Length != 2 || PadRowsTo > 0)
+            throw new InvalidOperationException($"tensor '{Name}': only an unpadded matrix transposes, not " +
+                Tensors.Shape.Format(OutputShape));
+        if (Relabelled == null) return Transpose([1, 0]);
+        int split = 0;
+        for (long rows = 1; rows < Relabelled[0]; split++) rows *= Shape[split];
+        if (Tensors.Shape.Elements(Shape[..split]) != Relabelled[0])
+            throw new InvalidOperationException($"tensor '{Name}': {Tensors.Shape.Format(Shape)} has no axes making {Relabelled[0]} rows");
+        var perm = Enumerable.Range(split, Shape.Length - split).Concat(Enumerable.Range(0, split)).ToArray();
+        return this with
+        {
+            Shape = perm.Select(p => Shape[p]).ToArray(), Strides = perm.Select(p => Strides[p]).ToArray(),
+            Relabelled = [Relabelled[1], Relabelled[0]],
+        };
+    }
+
     /// <summary>Reshape without copying: each new axis group must map onto old axes whose strides nest.</summary>
     public TensorView Reshape(long[] shape)
     {

@@ -6,9 +6,10 @@ namespace PaliConvert.Validation;
 /// <summary>Runs an exported model.onnx in ONNX Runtime (CPU) on big_vision-style inputs.</summary>
 public static class OnnxRunner
 {
-    public static (float[] logits, int vocab) Run(string modelPath, ModelInputs input)
+    /// <summary>A model.onnx, or a split hub folder's <paramref name="dtype"/> variant (default: fp32, or the only one).</summary>
+    public static (float[] logits, int vocab) Run(string modelPath, ModelInputs input, Export.OnnxDType? dtype = null)
     {
-        if (Export.OnnxLayout.IsSplitFolder(modelPath)) return RunSplit(modelPath, input);
+        if (Export.OnnxLayout.IsSplitFolder(modelPath)) return RunSplit(modelPath, input, dtype);
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: no such ONNX model");
         return Refused(modelPath, () => RunSingle(modelPath, input));
     }
@@ -55,6 +56,6 @@ public static class OnnxRunner
     }
 
     /// <summary>The split layout in a hub folder, chained as transformers.js runs it: see <see cref="SplitRunner"/>.</summary>
-    public static (float[] logits, int vocab) RunSplit(string folder, ModelInputs input) =>
-        Refused(folder, () => SplitRunner.Run(folder, input, Session));
+    public static (float[] logits, int vocab) RunSplit(string folder, ModelInputs input, Export.OnnxDType? dtype = null) =>
+        Refused(folder, () => SplitRunner.Run(folder, Export.OnnxLayout.PickDType(folder, dtype), input, Session));
 }

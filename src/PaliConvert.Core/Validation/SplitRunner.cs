@@ -12,9 +12,9 @@ namespace PaliConvert.Validation;
 /// </summary>
 internal static class SplitRunner
 {
-    public static (float[] logits, int vocab) Run(string folder, ModelInputs input, Func<string, InferenceSession> open)
+    public static (float[] logits, int vocab) Run(string folder, OnnxDType storage, ModelInputs input,
+        Func<string, InferenceSession> open)
     {
-        var storage = OnnxLayout.SplitStorage(folder)!.Value;
         using var vision = open(Path.Combine(folder, OnnxLayout.SplitFile(OnnxLayout.Vision, storage)));
         using var embed = open(Path.Combine(folder, OnnxLayout.SplitFile(OnnxLayout.Embed, storage)));
         using var decoder = open(Path.Combine(folder, OnnxLayout.SplitFile(OnnxLayout.Decoder, storage)));

@@ -8,7 +8,7 @@ namespace PaliConvert.Validation;
 
 /// <summary>What verify found, and its three renderings: JSON (always), JUnit XML (pipelines), Parquet (analysis).</summary>
 public sealed record VerifyReport(string Source, string Target, string Inputs, string Engine, ComparisonSummary Summary,
-    List<PositionFigures> Positions)
+    List<PositionFigures> Positions, LogitTolerance Tolerance)
 {
     /// <summary>Every fact of both model descriptions; empty when the target states none (an ONNX file from elsewhere).</summary>
     public List<FactDifference> Facts { get; init; } = [];
@@ -39,23 +39,40 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
         {
             var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify"),
                 new XAttribute("name", $"batch {p.Batch} position {p.Position}"));
-            if (p.MaxAbsDiff > Summary.Atol)
+            if (Tolerance.Fails(p))
                 tc.Add(new XElement("failure", new XAttribute("message",
-                    $"max |source - target| = {p.MaxAbsDiff:G4} > atol {Summary.Atol:G4}"),
-                    $"cosine {p.Cosine:G6}, top-1 {p.Top1Source} vs {p.Top1Target}, top-5 overlap {p.Top5Overlap:P0}"));
+                    $"max |source - target| = {p.MaxAbsDiff:G4} > atol {Tolerance.AppliedAtol:G4}"),
+                    $"cosine {p.Cosine:G6}, top-1 {p.Top1Source} vs {p.Top1Target}, top-5 overlap {p.Top5Overlap:P0}, " +
+                        $"KL {p.KlDivergence:G4}"));
             return tc;
-        }).Concat(factCases).ToList();
+        }).Concat(factCases).Concat(Aggregates()).ToList();
         var suite = new XElement("testsuite",
             new XAttribute("name", $"verify {Target} against {Source}"), new XAttribute("tests", cases.Count),
-            new XAttribute("failures", Positions.Count(p => p.MaxAbsDiff > Summary.Atol) + Facts.Count(f => !f.Equal)),
+            new XAttribute("failures", cases.Count(c => c.Element("failure") != null)),
                 new XAttribute("errors", 0),
             new XElement("properties",
                 new XElement("property", new XAttribute("name", "source"), new XAttribute("value", Source)),
                 new XElement("property", new XAttribute("name", "target"), new XAttribute("value", Target)),
                 new XElement("property", new XAttribute("name", "max_abs_diff"), new XAttribute("value", Summary.MaxAbsDiff)),
-                new XElement("property", new XAttribute("name", "top1_agreement"), new XAttribute("value", Summary.Top1Agreement))),
+                new XElement("property", new XAttribute("name", "top1_agreement"), new XAttribute("value", Summary.Top1Agreement)),
+                new XElement("property", new XAttribute("name", "mean_kl"), new XAttribute("value", Summary.MeanKl))),
             cases);
         return new XDocument(new XElement("testsuites", suite)).ToString();
+    }
+
+    /// <summary>A test case for each quantization bound stated (top-1 agreement, mean KL).</summary>
+    private IEnumerable<XElement> Aggregates()
+    {
+        XElement Case(string name, bool ok, string message)
+        {
+            var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify"), new XAttribute("name", name));
+            if (!ok) tc.Add(new XElement("failure", new XAttribute("message", message)));
+            return tc;
+        }
+        if (Tolerance.MinTop1 is { } t)
+            yield return Case("top-1 agreement", Summary.Top1Agreement >= t, $"top-1 agreement {Summary.Top1Agreement:P1} < {t:P1}");
+        if (Tolerance.MaxKl is { } k)
+            yield return Case("mean KL divergence", Summary.MeanKl <= k, $"mean KL {Summary.MeanKl:G4} > {k:G4}");
     }
 
     /// <summary>Per-position figures as rows; the facts of both sides as the file's key/value metadata.</summary>
@@ -83,11 +100,13 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
             target: {Target} ({Engine})
             inputs: {Inputs}
             {s.Positions} positions over {s.SharedVocab} shared vocabulary entries
-            max |source - target|  {s.MaxAbsDiff:G4}   (atol {s.Atol:G4})
+            max |source - target|  {s.MaxAbsDiff:G4}
             max relative diff      {s.MaxRelDiff:G4}
             min cosine             {s.MinCosine:G8}
             top-1 agreement        {s.Top1Agreement:P1}
             mean top-5 overlap     {s.MeanTop5Overlap:P1}
+            KL(source || target)   mean {s.MeanKl:G4}, max {s.MaxKl:G4} nats
+            tolerance              {s.Tolerance}
             {verdict}
 
             """;

@@ -17,8 +17,10 @@ public class OnnxExportTests
     private static string Mappings => Path.Combine(TestPaths.Root, "mappings");
 
     private static string Export(TempDir dir, string source, string dtype = "f32", string name = "onnx") =>
-        Path.Combine(ExportOnnx.Run(new ExportOnnxOptions(source, dir.File(name), Mappings, DTypeInfo.ParseLabel(dtype))),
+        Path.Combine(ExportOnnx.Run(new ExportOnnxOptions(source, dir.File(name), Mappings, Weights(dtype))),
             OnnxLayout.ModelFile);
+
+    private static OnnxWeights Weights(string dtype) => new(OnnxDTypes.Parse(dtype)!.Value);
 
     public static TheoryData<string, string, string> Sources()
     {
@@ -159,12 +161,15 @@ public class OnnxExportTests
             1e-4);
     }
 
-    [Fact]
-    public void Bf16ExportIsRefusedWithAReason()
+    [Theory]
+    [InlineData("--dtype", "bf16", "'bf16' not recognized"), InlineData("--block-size", "24", "block size 24: MatMulNBits takes 16")]
+    public void UnrunnableWeightTypesAreRefusedWithAReason(string option, string value, string expected)
     {
         using var dir = new TempDir();
-        var e = Assert.Throws<ArgumentException>(() => Export(dir, TestPaths.Golden("pg1-tiny/hf"), "bf16"));
-        Assert.Contains("no bf16", e.Message);
+        string[] q4 = option == "--dtype" ? [] : ["--dtype", "q4"];
+        var (code, _, stderr) = CliRunner.Run(["export-onnx", TestPaths.Golden("pg1-tiny/hf"), dir.File("onnx"), .. q4, option, value]);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr);
         Assert.False(Directory.Exists(dir.File("onnx")));
     }
 
@@ -173,9 +178,8 @@ public class OnnxExportTests
     public void SplitLayoutIsAHubFolderThatChainedCallsRunAsPrefixLm(string model, string dtype)
     {
         using var dir = new TempDir();
-        var storage = DTypeInfo.ParseLabel(dtype);
         var folder = ExportOnnx.Run(new ExportOnnxOptions(TestPaths.Golden($"{model}/params.f32.npz"), dir.File("split"), Mappings,
-            storage, Layout: OnnxLayoutKind.Split));
+            Weights(dtype), Layout: OnnxLayoutKind.Split));
         string suffix = dtype == "f16" ? "_fp16" : "";
         Assert.Equal(["config.json", "generation_config.json"], Directory.GetFiles(folder).Select(Path.GetFileName).Order());
         Assert.Equal(new[] { "decoder_model_merged", "embed_tokens", "vision_encoder" }

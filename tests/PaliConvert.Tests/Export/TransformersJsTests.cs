@@ -49,7 +49,8 @@ public class TransformersJsTests
         using var dir = new TempDir();
         string npz = TestPaths.Golden($"{model}/params.f32.npz");
         string folder = ExportOnnx.Run(new ExportOnnxOptions(npz, dir.File("export"), TestPaths.Mappings,
-            dtype == "fp16" ? DType.F16 : DType.F32, Layout: PaliConvert.Export.OnnxLayoutKind.Split));
+            new PaliConvert.Export.OnnxWeights(PaliConvert.Export.OnnxDTypes.Parse(dtype)!.Value),
+            Layout: PaliConvert.Export.OnnxLayoutKind.Split));
         var (prompt, json) = Prompt(model, maxNewTokens: 6);
 
         // one forward over image + text: every position is prefix, as golden's fullprefix logits
@@ -67,6 +68,40 @@ public class TransformersJsTests
             json)["sequences"]![0]!.AsArray().Select(v => v!.GetValue<int>()).Skip(16).ToList();
         string hf = Jax2Hf.Run(new Jax2HfOptions(npz, dir.File("hf"), TestPaths.Mappings));
         Assert.Equal(Greedy(hf, prompt, 6), generated);
+    }
+
+    /// <summary>
+    /// The quantized variants in one hub folder beside fp32: transformers.js loads each by its dtype name and its forward
+    /// logits equal ONNX Runtime's (C#) on the same graphs within 1e-3 (onnxruntime-node 1.30 and the C# 1.31 may round
+    /// differently in their integer and 4-bit kernels), q4f16's within two f16 steps of the largest logit (its matmuls
+    /// round their outputs to f16); generate() runs, its first new token the forward pass's argmax.
+    /// </summary>
+    [Theory]
+    [InlineData("pg1-tiny"), InlineData("pg2-tiny")]
+    public void QuantizedVariantsRunInTransformersJs(string model)
+    {
+        using var dir = new TempDir();
+        string folder = QuantizedExportTests.Export(dir, model, PaliConvert.Export.OnnxWeights.Fp32);
+        var (prompt, json) = Prompt(model, maxNewTokens: 3);
+        var allPrefix = prompt with { MaskAr = new int[prompt.TextLength] };
+        foreach (var d in new[] { PaliConvert.Export.OnnxDType.Q8, PaliConvert.Export.OnnxDType.Q4, PaliConvert.Export.OnnxDType.Q4F16 })
+        {
+            QuantizedExportTests.Export(dir, model, new PaliConvert.Export.OnnxWeights(d));
+            string name = PaliConvert.Export.OnnxDTypes.Name(d);
+            var forward = Node(dir, folder, name, "forward", json);
+            int vocab = forward["dims"]![2]!.GetValue<int>();
+            var logits = forward["logits"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray();
+            var (ort, ortVocab) = PaliConvert.Validation.OnnxRunner.Run(folder, allPrefix, d);
+            Assert.Equal(ortVocab, vocab);
+            double max = 0;
+            for (int i = 0; i < ort.Length; i++) max = Math.Max(max, Math.Abs(ort[i] - logits[16 * vocab + i]));
+            double bound = d == PaliConvert.Export.OnnxDType.Q4F16 ? 2 * Math.Pow(2, -10) * ort.Max(Math.Abs) : 1e-3;
+            Assert.True(max <= bound, $"{name}: transformers.js logits are {max} from ONNX Runtime's (bound {bound})");
+            var generated = Node(dir, folder, name, "generate", json)["sequences"]![0]!.AsArray().Select(v => v!.GetValue<int>()).ToList();
+            Assert.Equal(16 + prompt.TextLength + 3, generated.Count);
+            var last = ort.AsSpan((prompt.TextLength - 1) * vocab, vocab);
+            Assert.Equal(System.Numerics.Tensors.TensorPrimitives.IndexOfMax(last), generated[16 + prompt.TextLength]);
+        }
     }
 
     /// <summary>

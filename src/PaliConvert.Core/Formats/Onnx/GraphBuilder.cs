@@ -11,7 +11,10 @@ namespace PaliConvert.Formats.Onnx;
 public sealed class GraphBuilder
 {
     public GraphProto Graph { get; } = new() { Name = "paligemma" };
-    public List<(TensorProto proto, TensorView view, DType dtype)> External { get; } = new();
+    public List<(TensorProto proto, IWeightData data)> External { get; } = new();
+
+    /// <summary>ONNX Runtime's contrib operators' domain (MatMulNBits), imported at version 1 when a node uses it.</summary>
+    public const string Microsoft = "com.microsoft";
     private readonly Dictionary<string, string> _constants = new();
     private int _counter;
 
@@ -23,6 +26,8 @@ public sealed class GraphBuilder
         DType.I64 => (int)TensorProto.Types.DataType.Int64,
         DType.I32 => (int)TensorProto.Types.DataType.Int32,
         DType.Bool => (int)TensorProto.Types.DataType.Bool,
+        DType.I8 => (int)TensorProto.Types.DataType.Int8,
+        DType.U8 => (int)TensorProto.Types.DataType.Uint8,
         _ => throw new NotSupportedException($"no ONNX type for {d.Label()}"),
     };
 
@@ -40,12 +45,15 @@ public sealed class GraphBuilder
     }
 
     /// <summary>A weight stored as external data; the writer gathers the view in row-major order as <paramref name="dtype"/>.</summary>
-    public string Weight(string name, TensorView view, DType dtype)
+    public string Weight(string name, TensorView view, DType dtype) => Weight(name, dtype, view.OutputShape, new ViewData(view, dtype));
+
+    /// <summary>A stored tensor whose bytes <paramref name="data"/> produces when the writer reaches it.</summary>
+    public string Weight(string name, DType dtype, IEnumerable<long> dims, IWeightData data)
     {
         var t = new TensorProto { Name = name, DataType = OnnxType(dtype), DataLocation = TensorProto.Types.DataLocation.External };
-        t.Dims.AddRange(view.OutputShape);
+        t.Dims.AddRange(dims);
         Graph.Initializer.Add(t);
-        External.Add((t, view, dtype));
+        External.Add((t, data));
         return name;
     }
 
@@ -67,9 +75,13 @@ public sealed class GraphBuilder
 
     public string Node(string op, string[] inputs, params AttributeProto[] attributes) => Node(op, inputs, 1, attributes)[0];
 
-    public string[] Node(string op, string[] inputs, int outputs, params AttributeProto[] attributes)
+    public string[] Node(string op, string[] inputs, int outputs, params AttributeProto[] attributes) =>
+        Node("", op, inputs, outputs, attributes);
+
+    /// <summary>A node of an operator set other than ONNX's own (<see cref="Microsoft"/>).</summary>
+    public string[] Node(string domain, string op, string[] inputs, int outputs, params AttributeProto[] attributes)
     {
-        var n = new NodeProto { OpType = op, Name = $"{op}_{_counter}" };
+        var n = new NodeProto { OpType = op, Name = $"{op}_{_counter}", Domain = domain };
         n.Input.AddRange(inputs);
         var outs = Enumerable.Range(0, outputs).Select(i => $"{op.ToLowerInvariant()}_{_counter}{(outputs > 1 ? $"_{i}" : "")}").ToArray();
         _counter++;

@@ -9,9 +9,10 @@ public sealed record OnnxCheck(string Path, int Nodes, int Initializers, long Ex
 
 /// <summary>
 /// A structural check of a written model, independent of ONNX Runtime: versions it accepts, every node input defined
-/// before use, initializer sizes matching their dims, external data relative, in bounds, aligned and of the right size.
+/// before use, initializer sizes matching their dims, external data relative, in bounds, aligned and of the right size;
+/// every node's operator set imported, and ONNX Runtime's contrib MatMulNBits consistent with its weights.
 /// </summary>
-public static class OnnxChecker
+public static partial class OnnxChecker
 {
     public const long MaxIr = 13, MaxOpset = 26;
 
@@ -48,6 +49,7 @@ public static class OnnxChecker
                 problems.Add($"node '{n.Name}' writes '{o}', which is already defined");
         }
         foreach (var o in g.Output.Where(o => !defined.Contains(o.Name))) problems.Add($"graph output '{o.Name}' is produced by no node");
+        CheckDomains(model, problems);
         return new OnnxCheck(modelPath, g.Node.Count, g.Initializer.Count, external, problems);
     }
 

@@ -12,7 +12,7 @@ namespace PaliConvert.Formats.Onnx;
 public static class OnnxWriter
 {
     public const int Alignment = 4096;
-    public const long IrVersion = 10, Opset = 23;
+    public const long IrVersion = 10, Opset = 23, MicrosoftOpset = 1;
 
     public static ModelProto Model(GraphBuilder g, string doc, IEnumerable<(string key, string value)>? metadata = null)
     {
@@ -25,6 +25,8 @@ public static class OnnxWriter
             Graph = g.Graph,
             OpsetImport = { new OperatorSetIdProto { Domain = "", Version = Opset } },
         };
+        if (g.Graph.Node.Any(n => n.Domain == GraphBuilder.Microsoft))
+            m.OpsetImport.Add(new OperatorSetIdProto { Domain = GraphBuilder.Microsoft, Version = MicrosoftOpset });
         foreach (var (key, value) in metadata ?? []) m.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         return m;
     }
@@ -45,17 +47,19 @@ public static class OnnxWriter
     {
         dataName ??= modelName + ".data";
         var gather = new ViewGather();
-        long total = g.External.Sum(e => Tensors.Shape.Bytes(e.view.OutputShape, e.dtype)), done = 0;
+        long total = g.External.Sum(e => e.data.Bytes), done = 0;
         using (var file = new FileStream(Path.Combine(folder, dataName), FileMode.CreateNew, FileAccess.Write, FileShare.None, 0))
         using (var data = new WriteBehindStream(file))
         {
-            foreach (var (proto, view, dtype) in g.External)
+            foreach (var (proto, weight) in g.External)
             {
                 long pad = (Alignment - data.Position % Alignment) % Alignment;
                 data.Write(new byte[pad]);
                 long offset = data.Position;
-                gather.Write(view, dtype, data);
+                weight.Write(gather, data);
                 long length = data.Position - offset;
+                if (length != weight.Bytes)
+                    throw new InvalidOperationException($"tensor '{proto.Name}': {length} bytes written, {weight.Bytes} expected");
                 proto.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = dataName });
                 proto.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString() });
                 proto.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = length.ToString() });

@@ -1,0 +1,10 @@
+namespace PaliConvert.Tensors;
+
+/// <summary>The bytes of one stored tensor, produced only when written: a view gathered as a dtype, or quantized codes.</summary>
+public interface IWeightData
+{
+    long Bytes { get; }
+
+    /// <summary>Streams the bytes in row-major order; <paramref name="gather"/> is shared so its buffers are reused.</summary>
+    void Write(ViewGather gather, Stream output);
+}
