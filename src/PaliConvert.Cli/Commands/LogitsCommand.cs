@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PaliConvert.Formats.Npz;
+using PaliConvert.IO;
 using PaliConvert.Inference;
 using PaliConvert.Validation;
 
@@ -27,10 +28,10 @@ public static class LogitsCommand
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var input = InputsFile.Load(r.GetValue(inputs)!, r.GetValue(allPrefix) ? null : r.GetValue(maskKey)!);
+            using var claimed = AtomicOutput.ForFile(r.GetValue(output)!, r.GetValue(force), r.GetValue(model)!, r.GetValue(inputs)!);
             var (logits, vocab) = ModelLogits.Run(r.GetValue(model)!, input, new Progress(), facts.Read(r), dtype.Read(r));
             Progress.Clear();
-            NpyFile.WriteF32(r.GetValue(output)!, [input.Batch, input.TextLength, vocab], logits, r.GetValue(force), r.GetValue(model)!,
-                r.GetValue(inputs)!);
+            NpyFile.WriteF32(claimed, [input.Batch, input.TextLength, vocab], logits);
             Console.Out.WriteLine(r.GetValue(output));
             return ExitCodes.Ok;
         }));

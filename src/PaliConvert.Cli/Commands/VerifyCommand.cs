@@ -75,21 +75,30 @@ public static class VerifyCommand
 
     public static int Execute(VerifyOptions o, ReportPaths paths)
     {
-        var report = Verify.Run(o, new Progress());
-        Progress.Clear();
-        Console.Out.Write(report.ToText());
         string[] inputs = [o.Source, o.Target, .. o.Inputs != null ? new[] { o.Inputs } : []];
-        if (paths.Json != null)
-            Write(paths.Json, paths.Force, inputs, s => { using var w = new StreamWriter(s); w.Write(report.ToJson()); });
-        if (paths.JUnit != null)
-            Write(paths.JUnit, paths.Force, inputs, s => { using var w = new StreamWriter(s); w.Write(report.ToJUnit()); });
-        if (paths.Parquet != null) Write(paths.Parquet, paths.Force, inputs, s => report.WriteParquet(s).GetAwaiter().GetResult());
-        return report.Passed ? ExitCodes.Ok : ExitCodes.Different;
+        // the reports are claimed before the models run, so a refusal costs nothing
+        var claimed = new AtomicOutput?[3];
+        try
+        {
+            string?[] wanted = [paths.Json, paths.JUnit, paths.Parquet];
+            for (int i = 0; i < 3; i++) claimed[i] = wanted[i] is { } p ? AtomicOutput.ForFile(p, paths.Force, inputs) : null;
+            var report = Verify.Run(o, new Progress());
+            Progress.Clear();
+            Console.Out.Write(report.ToText());
+            Write(claimed[0], s => { using var w = new StreamWriter(s); w.Write(report.ToJson()); });
+            Write(claimed[1], s => { using var w = new StreamWriter(s); w.Write(report.ToJUnit()); });
+            Write(claimed[2], s => report.WriteParquet(s).GetAwaiter().GetResult());
+            return report.Passed ? ExitCodes.Ok : ExitCodes.Different;
+        }
+        finally
+        {
+            foreach (var c in claimed) c?.Dispose();
+        }
     }
 
-    private static void Write(string path, bool force, string[] inputs, Action<Stream> write)
+    private static void Write(AtomicOutput? output, Action<Stream> write)
     {
-        using var output = AtomicOutput.ForFile(path, force, inputs);
+        if (output == null) return;
         using (var fs = new FileStream(output.TempPath, FileMode.CreateNew, FileAccess.Write)) write(fs);
         output.Commit();
     }

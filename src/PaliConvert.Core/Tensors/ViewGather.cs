@@ -11,6 +11,12 @@ namespace PaliConvert.Tensors;
 public sealed class ViewGather
 {
     private const int Tile = 64;
+
+    /// <summary>
+    /// A strided view spanning more than this is released tile by tile: each block of output rows sweeps the whole
+    /// source (a transposed vocabulary matrix), which would otherwise stay resident until the tensor is done.
+    /// </summary>
+    private const long HugeBytes = 256L << 20;
     private byte[] _raw = [];
     private byte[] _out = [];
     private float[] _scratch = [];
@@ -24,6 +30,7 @@ public sealed class ViewGather
         long rs = rank >= 2 ? v.Strides[rank - 2] : 0, cs = rank >= 1 ? v.Strides[rank - 1] : 0;
         int blockRows = (int)Math.Max(1, Math.Min(rows, Math.Max(Tile, (1 << 22) / Math.Max(1, cols))));
         Ensure(blockRows * cols, es, to);
+        bool huge = (Extent(v) + 1) * es > HugeBytes;
         foreach (long outer in OuterOffsets(v))
         {
             for (long r0 = 0; r0 < rows; r0 += blockRows)
@@ -37,10 +44,10 @@ public sealed class ViewGather
                     CopyRows(src, baseOff, rs, nr, cols, es, raw);
                     src.Data.Release(baseOff * es, ((nr - 1) * rs + cols) * es); // rows are read once: let them go
                 }
-                else if (es == 4) GatherTiles<uint>(src, baseOff, rs, cs, nr, cols, raw);
-                else if (es == 2) GatherTiles<ushort>(src, baseOff, rs, cs, nr, cols, raw);
-                else if (es == 8) GatherTiles<ulong>(src, baseOff, rs, cs, nr, cols, raw);
-                else GatherTiles<byte>(src, baseOff, rs, cs, nr, cols, raw);
+                else if (es == 4) GatherTiles<uint>(src, baseOff, rs, cs, nr, cols, raw, huge);
+                else if (es == 2) GatherTiles<ushort>(src, baseOff, rs, cs, nr, cols, raw, huge);
+                else if (es == 8) GatherTiles<ulong>(src, baseOff, rs, cs, nr, cols, raw, huge);
+                else GatherTiles<byte>(src, baseOff, rs, cs, nr, cols, raw, huge);
                 Emit(src.DType, raw, to, n, output);
             }
         }
@@ -71,7 +78,8 @@ public sealed class ViewGather
         for (int r = 0; r < nr; r++) src.Data.Span((off + r * rs) * es, rowBytes).CopyTo(raw.Slice(r * rowBytes, rowBytes));
     }
 
-    private static void GatherTiles<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, Span<byte> raw) where T : unmanaged
+    private static void GatherTiles<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, Span<byte> raw, bool release)
+        where T : unmanaged
     {
         var dst = MemoryMarshal.Cast<byte, T>(raw);
         int es = Marshal.SizeOf<T>();
@@ -90,6 +98,7 @@ public sealed class ViewGather
                     int dc = (int)(c0 + c);
                     for (int r = 0; r < tr; r++) dst[(r0 + r) * (int)cols + dc] = s[(int)(r * rs + sc)];
                 }
+                if (release) src.Data.Release(first * es, (last - first + 1) * es);
             }
         }
     }

@@ -75,6 +75,11 @@ public class OutputSafetyTests
         Assert.True(code == 2 && stderr.Contains("--force"), stderr);
         (code, _, stderr) = CliRunner.Run("verify", npz, npz, "--report", dir.File("r.json"));
         Assert.True(code == 2 && stderr.Contains("--force"), stderr);
+        // the refusal comes before the work: a missing model is not even opened
+        (code, _, stderr) = CliRunner.Run("logits", dir.File("absent.npz"), "--inputs", inputs, "--out", dir.File("l.npy"), "--all-prefix");
+        Assert.True(code == 2 && stderr.Contains("--force"), stderr);
+        (code, _, stderr) = CliRunner.Run("verify", dir.File("absent.npz"), npz, "--report", dir.File("r.json"));
+        Assert.True(code == 2 && stderr.Contains("--force"), stderr);
         Assert.Equal("mine", File.ReadAllText(dir.File("l.npy")));
         Assert.Equal("mine", File.ReadAllText(dir.File("r.json")));
         (code, _, stderr) = CliRunner.Run("logits", npz, "--inputs", inputs, "--mask-key", "mask_ar_prefixlm", "--out", dir.File("l.npy"),

@@ -9,8 +9,14 @@ public static class NpyFile
 {
     public static void WriteF32(string path, long[] shape, ReadOnlySpan<float> values, bool force = true, params string[] inputs)
     {
-        if (Shape.Elements(shape) != values.Length) throw new ArgumentException("shape does not match the values");
         using var output = AtomicOutput.ForFile(path, force, inputs);
+        WriteF32(output, shape, values);
+    }
+
+    /// <summary>Into an output claimed earlier (so a refusal comes before the work, not after it).</summary>
+    public static void WriteF32(AtomicOutput output, long[] shape, ReadOnlySpan<float> values)
+    {
+        if (Shape.Elements(shape) != values.Length) throw new ArgumentException("shape does not match the values");
         using (var fs = new FileStream(output.TempPath, FileMode.CreateNew, FileAccess.Write))
         {
             fs.Write(NpyHeader.Write(DType.F32, shape));
