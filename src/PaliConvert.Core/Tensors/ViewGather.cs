@@ -39,15 +39,21 @@ public sealed class ViewGather
                 int n = checked((int)(nr * cols));
                 var raw = _raw.AsSpan(0, n * es);
                 long baseOff = v.Offset + outer + r0 * rs;
+                if (cs == 1 && rs == cols && src.DType == to)
+                {
+                    output.Write(src.Data.Span(baseOff * es, n * es)); // plain rows in the output's dtype: no copy of ours
+                    src.Data.Release(baseOff * es, (long)n * es);
+                    continue;
+                }
                 if (cs == 1)
                 {
                     CopyRows(src, baseOff, rs, nr, cols, es, raw);
                     src.Data.Release(baseOff * es, ((nr - 1) * rs + cols) * es); // rows are read once: let them go
                 }
-                else if (es == 4) GatherTiles<uint>(src, baseOff, rs, cs, nr, cols, raw, huge);
-                else if (es == 2) GatherTiles<ushort>(src, baseOff, rs, cs, nr, cols, raw, huge);
-                else if (es == 8) GatherTiles<ulong>(src, baseOff, rs, cs, nr, cols, raw, huge);
-                else GatherTiles<byte>(src, baseOff, rs, cs, nr, cols, raw, huge);
+                else if (es == 4) GatherTiles<uint>(src, baseOff, rs, cs, nr, cols, _raw, huge);
+                else if (es == 2) GatherTiles<ushort>(src, baseOff, rs, cs, nr, cols, _raw, huge);
+                else if (es == 8) GatherTiles<ulong>(src, baseOff, rs, cs, nr, cols, _raw, huge);
+                else GatherTiles<byte>(src, baseOff, rs, cs, nr, cols, _raw, huge);
                 Emit(src.DType, raw, to, n, output);
             }
         }
@@ -78,25 +84,41 @@ public sealed class ViewGather
         for (int r = 0; r < nr; r++) src.Data.Span((off + r * rs) * es, rowBytes).CopyTo(raw.Slice(r * rowBytes, rowBytes));
     }
 
-    private static void GatherTiles<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, Span<byte> raw, bool release)
+    /// <summary>Tiles of 64 output rows go to the cores in parallel (each writes its own rows of the block).</summary>
+    private static void GatherTiles<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, byte[] raw, bool release)
         where T : unmanaged
     {
-        var dst = MemoryMarshal.Cast<byte, T>(raw);
-        int es = Marshal.SizeOf<T>();
-        for (int r0 = 0; r0 < nr; r0 += Tile)
+        int tiles = (nr + Tile - 1) / Tile;
+        if (tiles == 1 || nr * cols < (1 << 16))
+            for (int t = 0; t < tiles; t++) TileRow<T>(src, off, rs, cs, nr, cols, raw, t, release);
+        else Parallel.For(0, tiles, t => TileRow<T>(src, off, rs, cs, nr, cols, raw, t, release));
+    }
+
+    private static unsafe void TileRow<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, byte[] raw, int tileRow,
+        bool release) where T : unmanaged
+    {
+        int es = sizeof(T);
+        int r0 = tileRow * Tile, tr = Math.Min(Tile, nr - r0);
+        T* tile = stackalloc T[Tile * Tile];
+        fixed (byte* output = raw)
         {
-            int tr = Math.Min(Tile, nr - r0);
             for (long c0 = 0; c0 < cols; c0 += Tile)
             {
                 int tc = (int)Math.Min(Tile, cols - c0);
                 long first = off + r0 * rs + c0 * cs;
                 long last = first + (tr - 1) * rs + (tc - 1) * cs;
-                var s = MemoryMarshal.Cast<byte, T>(src.Data.Span(first * es, checked((int)((last - first + 1) * es))));
-                for (int c = 0; c < tc; c++)
+                fixed (byte* input = src.Data.Span(first * es, checked((int)((last - first + 1) * es))))
                 {
-                    long sc = c * cs;
-                    int dc = (int)(c0 + c);
-                    for (int r = 0; r < tr; r++) dst[(r0 + r) * (int)cols + dc] = s[(int)(r * rs + sc)];
+                    // pointers, not spans: no bounds checks in the innermost loop (the span above checked the tile's extent).
+                    // The tile is transposed into a small buffer first: rows of the output lie a power of two apart, so
+                    // writing a column straight into them would map every write to one cache set.
+                    T* s = (T*)input, d = (T*)output + r0 * cols + c0;
+                    for (int c = 0; c < tc; c++)
+                    {
+                        T* from = s + c * cs, to = tile + c;
+                        for (int r = 0; r < tr; r++, from += rs, to += Tile) *to = *from;
+                    }
+                    for (int r = 0; r < tr; r++) Buffer.MemoryCopy(tile + r * Tile, d + r * cols, tc * es, tc * es);
                 }
                 if (release) src.Data.Release(first * es, (last - first + 1) * es);
             }

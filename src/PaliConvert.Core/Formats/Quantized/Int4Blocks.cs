@@ -32,7 +32,7 @@ public sealed class Int4Blocks(TensorView view, int blockSize, bool symmetric, D
         var scaleBytes = new byte[blocks * scaleType.Size()];
         var sink = new RowSink(K, (_, row) =>
         {
-            Quantize(row, blockSize, symmetric, scaleType, codes, scales, zeros);
+            Quantize(row, blockSize, symmetric, scaleType, kind == Kind.Codes ? codes : [], scales, zeros);
             switch (kind)
             {
                 case Kind.Codes: output.Write(codes); break;
@@ -49,7 +49,10 @@ public sealed class Int4Blocks(TensorView view, int blockSize, bool symmetric, D
         sink.Flush();
     }
 
-    /// <summary>One row: codes packed per block (padding past K holds the zero point), scales and zero points per block.</summary>
+    /// <summary>
+    /// One row: scales and zero points per block, and codes packed per block (padding past K holds the zero point)
+    /// unless <paramref name="codes"/> is empty.
+    /// </summary>
     public static void Quantize(ReadOnlySpan<float> row, int blockSize, bool symmetric, DType scaleType, Span<byte> codes,
         Span<float> scales, Span<byte> zeros)
     {
@@ -71,6 +74,7 @@ public sealed class Int4Blocks(TensorView view, int blockSize, bool symmetric, D
             if (scaleType == DType.F16) scale = (float)(Half)scale;
             scales[b] = scale;
             zeros[b] = zp;
+            if (codes.IsEmpty) continue;
             float reciprocal = scale != 0 ? 1f / scale : 0f;
             var packed = codes.Slice(b * blockSize / 2, blockSize / 2);
             for (int i = 0; i < blockSize; i += 2)
