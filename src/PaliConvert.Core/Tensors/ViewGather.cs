@@ -72,9 +72,16 @@ public sealed class ViewGather
     private void Emit(DType from, ReadOnlySpan<byte> raw, DType to, int n, Stream output)
     {
         if (from == to) { output.Write(raw); return; }
-        var dst = _out.AsSpan(0, n * to.Size());
-        FloatConvert.Convert(from, raw, to, dst, _scratch);
-        output.Write(dst);
+        int parts = n >= 1 << 20 ? Environment.ProcessorCount : 1; // a large block converts on every core
+        int per = (n + parts - 1) / parts;
+        Parallel.For(0, parts, p =>
+        {
+            int start = p * per, count = Math.Min(per, n - start);
+            if (count <= 0) return;
+            FloatConvert.Convert(from, _raw.AsSpan(start * from.Size(), count * from.Size()), to,
+                _out.AsSpan(start * to.Size(), count * to.Size()), _scratch.AsSpan(start, count));
+        });
+        output.Write(_out.AsSpan(0, n * to.Size()));
     }
 
     private static void CopyRows(TensorInfo src, long off, long rs, int nr, long cols, int es, Span<byte> raw)
