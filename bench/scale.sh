@@ -26,11 +26,11 @@ for size in $sizes; do
     measure "$bin" diff "$npz" "$work/$variant-back.npz" | tail -1
     rm -f "$work/$variant-back.npz"
     echo "== verify (reference forward pass of both, 256 image + 16 text tokens)"
-    measure "$bin" verify "$npz" "$work/$variant-hf" --inputs "$work/inputs-224.npz" 2>/dev/null | grep -E "max \||top-1|PASS|FAIL"
+    measure "$bin" verify "$npz" "$work/$variant-hf" --inputs "$work/inputs-224.npz" | grep -E "max \||top-1|PASS|FAIL"
     rm -rf "$work/$variant-hf"
   else
     echo "== logits (one reference forward pass, 256 image + 16 text tokens)"
-    measure "$bin" logits "$npz" --inputs "$work/inputs-224.npz" --out "$work/logits-$size.npy" --force >/dev/null 2>&1
+    measure "$bin" logits "$npz" --inputs "$work/inputs-224.npz" --out "$work/logits-$size.npy" --force >/dev/null
   fi
   rm -f "$npz"
 done
