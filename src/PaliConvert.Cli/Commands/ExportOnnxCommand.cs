@@ -9,8 +9,8 @@ public static class ExportOnnxCommand
     public static Command Create()
     {
         var source = new Argument<string>("source") { Description = "A big_vision .npz or a Hugging Face folder" };
-        var output = new Argument<string>("out") { Description = "Folder to create with model.onnx and model.onnx.data (written beside, " +
-            "renamed when complete)" };
+        var output = new Argument<string>("out") { Description = "Folder to create with model.onnx and model.onnx.data, or with --layout " +
+            "split a hub folder (written beside, renamed when complete)" };
         var dtype = OnnxDTypeOption.ForExport();
         var blockSize = new Option<int>("--block-size") { Description = "q4 and q4f16: weights per scale (16, 32, 64, 128 or 256)",
             DefaultValueFactory = _ => 32 };
