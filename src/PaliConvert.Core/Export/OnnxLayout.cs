@@ -29,7 +29,8 @@ public static class OnnxLayout
         string names = string.Join(", ", present.Select(d => d.Name()));
         if (wanted is { } w)
             return present.Contains(w) ? w : throw new InvalidDataException($"{folder}: holds no {w.Name()} graphs (it holds {names})");
-        if (present.Contains(OnnxDType.Fp32) || present.Count == 1) return present.Contains(OnnxDType.Fp32) ? OnnxDType.Fp32 : present[0];
+        if (present.Contains(OnnxDType.Fp32)) return OnnxDType.Fp32;
+        if (present.Count == 1) return present[0];
         throw new InvalidDataException($"{folder}: holds several variants ({names}) and no fp32; name the one to run");
     }
 

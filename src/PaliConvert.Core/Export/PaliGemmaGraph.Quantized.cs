@@ -22,9 +22,9 @@ public sealed partial class PaliGemmaGraph
     private string Int8MatMul(string flat, string name, TensorView view)
     {
         var q = new Int8Channels(view, format.Symmetric);
-        string codes = g.Weight(name + "_quantized", q.CodeType, q.Codes.Shape, q.Codes);
-        string scales = g.Weight(name + "_scale", DType.F32, q.Scales.Shape, q.Scales);
-        string zeros = g.Weight(name + "_zero_point", q.CodeType, q.ZeroPoints.Shape, q.ZeroPoints);
+        string codes = g.Weight(name + "_quantized", q.Codes);
+        string scales = g.Weight(name + "_scale", q.Scales);
+        string zeros = g.Weight(name + "_zero_point", q.ZeroPoints);
         var x = g.Node("DynamicQuantizeLinear", [flat], 3);
         string y = g.Node("MatMulInteger", [x[0], codes, x[2], zeros]);
         return g.Node("Mul", [g.Node("Cast", [y], CastTo(DType.F32)), g.Node("Mul", [x[1], scales])]);
@@ -37,10 +37,10 @@ public sealed partial class PaliGemmaGraph
         var inputs = new List<string>
         {
             half ? g.Node("Cast", [flat], CastTo(DType.F16)) : flat,
-            g.Weight(name + "_Q4", DType.U8, q.Codes.Shape, q.Codes),
-            g.Weight(name + "_scales", q.Scales.DType, q.Scales.Shape, q.Scales),
+            g.Weight(name + "_Q4", q.Codes),
+            g.Weight(name + "_scales", q.Scales),
         };
-        if (q.ZeroPoints is { } zeros) inputs.Add(g.Weight(name + "_zero_points", DType.U8, zeros.Shape, zeros));
+        if (q.ZeroPoints is { } zeros) inputs.Add(g.Weight(name + "_zero_points", zeros));
         string y = g.Node(GraphBuilder.Microsoft, "MatMulNBits", [.. inputs], 1, Int("K", q.K), Int("N", q.N), Int("bits", 4),
             Int("block_size", format.BlockSize))[0];
         return half ? g.Node("Cast", [y], CastTo(DType.F32)) : y;

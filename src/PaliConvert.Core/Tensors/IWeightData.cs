@@ -3,7 +3,9 @@ namespace PaliConvert.Tensors;
 /// <summary>The bytes of one stored tensor, produced only when written: a view gathered as a dtype, or quantized codes.</summary>
 public interface IWeightData
 {
-    long Bytes { get; }
+    DType DType { get; }
+    long[] Shape { get; }
+    long Bytes => Tensors.Shape.Bytes(Shape, DType);
 
     /// <summary>Streams the bytes in row-major order; <paramref name="gather"/> is shared so its buffers are reused.</summary>
     void Write(ViewGather gather, Stream output);

@@ -3,7 +3,7 @@ namespace PaliConvert.Tensors;
 /// <summary>A view written as <paramref name="DType"/>.</summary>
 public sealed record ViewData(TensorView View, DType DType) : IWeightData
 {
-    public long Bytes => Shape.Bytes(View.OutputShape, DType);
+    public long[] Shape => View.OutputShape;
 
     public void Write(ViewGather gather, Stream output) => gather.Write(View, DType, output);
 }

@@ -72,16 +72,20 @@ public sealed class ViewGather
     private void Emit(DType from, ReadOnlySpan<byte> raw, DType to, int n, Stream output)
     {
         if (from == to) { output.Write(raw); return; }
-        int parts = n >= 1 << 20 ? Environment.ProcessorCount : 1; // a large block converts on every core
-        int per = (n + parts - 1) / parts;
-        Parallel.For(0, parts, p =>
+        if (n < 1 << 20) ConvertPart(from, to, 0, n);
+        else // a large block converts on every core
         {
-            int start = p * per, count = Math.Min(per, n - start);
-            if (count <= 0) return;
-            FloatConvert.Convert(from, _raw.AsSpan(start * from.Size(), count * from.Size()), to,
-                _out.AsSpan(start * to.Size(), count * to.Size()), _scratch.AsSpan(start, count));
-        });
+            int per = (n + Environment.ProcessorCount - 1) / Environment.ProcessorCount;
+            Parallel.For(0, Environment.ProcessorCount, p => ConvertPart(from, to, p * per, Math.Min(per, n - p * per)));
+        }
         output.Write(_out.AsSpan(0, n * to.Size()));
+    }
+
+    private void ConvertPart(DType from, DType to, int start, int count)
+    {
+        if (count <= 0) return;
+        FloatConvert.Convert(from, _raw.AsSpan(start * from.Size(), count * from.Size()), to,
+            _out.AsSpan(start * to.Size(), count * to.Size()), _scratch.AsSpan(start, count));
     }
 
     private static void CopyRows(TensorInfo src, long off, long rs, int nr, long cols, int es, Span<byte> raw)

@@ -45,13 +45,13 @@ public sealed class GraphBuilder
     }
 
     /// <summary>A weight stored as external data; the writer gathers the view in row-major order as <paramref name="dtype"/>.</summary>
-    public string Weight(string name, TensorView view, DType dtype) => Weight(name, dtype, view.OutputShape, new ViewData(view, dtype));
+    public string Weight(string name, TensorView view, DType dtype) => Weight(name, new ViewData(view, dtype));
 
     /// <summary>A stored tensor whose bytes <paramref name="data"/> produces when the writer reaches it.</summary>
-    public string Weight(string name, DType dtype, IEnumerable<long> dims, IWeightData data)
+    public string Weight(string name, IWeightData data)
     {
-        var t = new TensorProto { Name = name, DataType = OnnxType(dtype), DataLocation = TensorProto.Types.DataLocation.External };
-        t.Dims.AddRange(dims);
+        var t = new TensorProto { Name = name, DataType = OnnxType(data.DType), DataLocation = TensorProto.Types.DataLocation.External };
+        t.Dims.AddRange(data.Shape);
         Graph.Initializer.Add(t);
         External.Add((t, data));
         return name;

@@ -3,7 +3,7 @@ using PaliConvert.Tensors;
 namespace PaliConvert.Formats.Quantized;
 
 /// <summary>
-/// A matrix [N, K] as ONNX Runtime's MatMulNBits stores it (4 bits): each row cut into blocks of K values, each block
+/// A matrix [N, K] as ONNX Runtime's MatMulNBits stores it (4 bits): each row cut into blocks of blockSize values, each block
 /// a scale (and, asymmetric, a zero point) and codes packed two to a byte, low nibble first; codes [N, blocks, size/2],
 /// scales [N * blocks] in the activations' float type, zero points [N * ceil(blocks / 2)]. The arithmetic is ONNX
 /// Runtime's own quantizer's (MlasQuantizeBlockwise): symmetric, scale = the block's value of largest magnitude / -8

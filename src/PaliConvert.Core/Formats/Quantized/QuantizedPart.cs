@@ -5,7 +5,5 @@ namespace PaliConvert.Formats.Quantized;
 /// <summary>One stored tensor of a quantized weight (its codes, scales or zero points), written by a callback.</summary>
 public sealed record QuantizedPart(DType DType, long[] Shape, Action<ViewGather, Stream> Writer) : IWeightData
 {
-    public long Bytes => Tensors.Shape.Bytes(Shape, DType);
-
     public void Write(ViewGather gather, Stream output) => Writer(gather, output);
 }
