@@ -1,10 +1,28 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace PaliConvert.Models;
 
-/// <summary>config.json and generation_config.json as transformers 5.17 writes them for PaliGemma (PALIGEMMA.md).</summary>
+/// <summary>
+/// config.json and generation_config.json as transformers 5.17 writes them for PaliGemma (PALIGEMMA.md). Its configs
+/// are strict dataclasses: a key typed float refuses a JSON integer (final_logit_softcapping 30) and one typed int
+/// refuses a fraction, so every number is written in its declared type.
+/// </summary>
 public static class HfConfigWriter
 {
+    /// <summary>A JSON number Python reads as a float: always with a point or an exponent.</summary>
+    public static JsonNode Float(double v)
+    {
+        string s = v.ToString("R", CultureInfo.InvariantCulture);
+        return JsonNode.Parse(s.Contains('.') || s.Contains('E') ? s : s + ".0")!;
+    }
+
+    /// <summary>transformers' Gemma2Config types query_pre_attn_scalar as int.</summary>
+    private static long Integer(double v, string key) => v == Math.Floor(v) && v > 0 ? (long)v
+        : throw new InvalidDataException($"config.json: {key} {v:G} is not a positive integer, which transformers' " +
+            "Gemma2Config requires; state a whole number");
+
     public static string Build(PaliGemmaArch a, long vocab, string dtype)
     {
         var d = a.Decoder;
@@ -14,20 +32,20 @@ public static class HfConfigWriter
             ["model_type"] = a.Family == 2 ? "gemma2" : "gemma",
             ["vocab_size"] = vocab, ["hidden_size"] = d.Width, ["intermediate_size"] = d.Mlp,
             ["num_hidden_layers"] = d.Layers, ["num_attention_heads"] = d.Heads, ["num_key_value_heads"] = d.KvHeads,
-            ["head_dim"] = d.HeadDim, ["hidden_activation"] = d.Activation, ["rms_norm_eps"] = d.NormEps,
+            ["head_dim"] = d.HeadDim, ["hidden_activation"] = d.Activation, ["rms_norm_eps"] = Float(d.NormEps),
             ["num_image_tokens"] = v.Tokens, ["max_position_embeddings"] = 8192,
             ["bos_token_id"] = 2, ["eos_token_id"] = 1, ["pad_token_id"] = 0, ["tie_word_embeddings"] = true,
-            ["attention_bias"] = false, ["attention_dropout"] = 0.0, ["initializer_range"] = 0.02, ["use_cache"] = true,
-            ["rope_parameters"] = new Dictionary<string, object> { ["rope_theta"] = d.RopeTheta, ["rope_type"] = "default" },
+            ["attention_bias"] = false, ["attention_dropout"] = Float(0), ["initializer_range"] = Float(0.02), ["use_cache"] = true,
+            ["rope_parameters"] = new Dictionary<string, object> { ["rope_theta"] = Float(d.RopeTheta), ["rope_type"] = "default" },
             ["use_bidirectional_attention"] = true, // the prefix is attended both ways (PaliGemma's prefix-LM)
             ["dtype"] = dtype,
         };
         if (a.Family == 1) text["hidden_act"] = d.Activation; // transformers' Gemma reads both names
         if (a.Family == 2)
         {
-            text["query_pre_attn_scalar"] = d.QueryPreAttnScalar;
-            text["attn_logit_softcapping"] = d.AttnSoftcap > 0 ? d.AttnSoftcap : null;
-            text["final_logit_softcapping"] = d.FinalSoftcap > 0 ? d.FinalSoftcap : null;
+            text["query_pre_attn_scalar"] = Integer(d.QueryPreAttnScalar, "text_config.query_pre_attn_scalar");
+            text["attn_logit_softcapping"] = d.AttnSoftcap > 0 ? Float(d.AttnSoftcap) : null;
+            text["final_logit_softcapping"] = d.FinalSoftcap > 0 ? Float(d.FinalSoftcap) : null;
             text["sliding_window"] = d.SlidingWindow > 0 ? d.SlidingWindow : null;
             text["layer_types"] = d.LayerTypes.ToArray();
         }
@@ -36,8 +54,8 @@ public static class HfConfigWriter
             ["model_type"] = "siglip_vision_model", ["hidden_size"] = v.Width, ["intermediate_size"] = v.Mlp,
             ["num_hidden_layers"] = v.Layers, ["num_attention_heads"] = v.Heads, ["patch_size"] = v.Patch,
             ["image_size"] = v.ImageSize, ["projection_dim"] = d.Width, ["num_image_tokens"] = v.Tokens,
-            ["hidden_act"] = v.Activation, ["layer_norm_eps"] = v.NormEps, ["vision_use_head"] = false,
-            ["num_channels"] = 3, ["attention_dropout"] = 0.0, ["dtype"] = dtype,
+            ["hidden_act"] = v.Activation, ["layer_norm_eps"] = Float(v.NormEps), ["vision_use_head"] = false,
+            ["num_channels"] = 3, ["attention_dropout"] = Float(0), ["dtype"] = dtype,
         };
         var root = new Dictionary<string, object?>
         {
