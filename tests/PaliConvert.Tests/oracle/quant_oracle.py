@@ -6,8 +6,8 @@ usage: quant_oracle.py SAFETENSORS DUMP_DIR MODE BLOCK SYMMETRIC
   {weight: {"elements", "codes_mismatch", "scales_max_diff", "zeros_mismatch", "max_error_steps"}} where
   max_error_steps is the largest |dequantized - source| in units of the weight's own step (its scale).
 
-q8 (onnxruntime.quantization.quantize_dynamic, per channel): codes [in, out]; symmetric int8 with scale
-  max|w| * 2 / 254 and zero point 0, asymmetric uint8 with scale (max - min) / 255 over a range holding 0 and zero
+q8 (onnxruntime.quantization.quantize_dynamic, per channel): codes [in, out]; symmetric int8 in the reduced range
+  (reduce_range=True: -64..64, so uint8 x int8 pairs cannot saturate) with scale max|w| * 2 / 128 and zero point 0, asymmetric uint8 with scale (max - min) / 255 over a range holding 0 and zero
   point round(-min / scale); codes round(w / scale) + zero point, numpy's half-to-even, clipped.
 q4 (MlasQuantizeBlockwise, MatMulNBits): blocks of BLOCK along in; symmetric scale = the value of largest magnitude
   / -8, zero point 8; asymmetric scale = (max - min) / 15, zero point roundf(-min / scale); codes
@@ -47,9 +47,9 @@ def q8(w, symmetric):
     mx = np.maximum(w.max(axis=1), F32(0))
     if symmetric:
         absmax = np.maximum(-mn, mx)
-        scale = np.where(absmax == 0, F32(1), absmax * F32(2) / F32(254)).astype(F32)
+        lo, hi = -64, 64
+        scale = np.where(absmax == 0, F32(1), absmax * F32(2) / F32(hi - lo)).astype(F32)
         zero = np.zeros_like(scale)
-        lo, hi = -127, 127
     else:
         scale = np.where(mx == mn, F32(1), (mx - mn) / F32(255)).astype(F32)
         zero = np.clip(np.round(-mn / scale), 0, 255).astype(F32)

@@ -5,8 +5,10 @@ namespace PaliConvert.Formats.Quantized;
 
 /// <summary>
 /// A matrix [N, K] (an [out, in] weight) as ONNX Runtime's dynamic quantization stores a MatMul's B per channel: codes
-/// transposed to [K, N], one scale and zero point per output channel n. Symmetric: int8 in [-127, 127], scale =
-/// max|w| / 127, zero point 0; asymmetric: uint8 over a range that includes 0, scale = (max - min) / 255, zero point
+/// transposed to [K, N], one scale and zero point per output channel n. Symmetric: int8 in ONNX Runtime's reduced
+/// range [-64, 64], scale = max|w| / 64, zero point 0 (x86 CPUs without VNNI multiply uint8 activations by int8 codes
+/// in int16 pairs that saturate at full range, which moved a golden model's logits by 6.5); asymmetric: uint8 (a
+/// uint8 x uint8 product cannot saturate) over a range that includes 0, scale = (max - min) / 255, zero point
 /// round(-min / scale). Codes are round-half-to-even of w / scale + zero point, as numpy rounds. Padded rows (a padded
 /// vocabulary) are columns of the stored codes, quantized from the mean row as the float export writes it.
 /// </summary>
@@ -15,6 +17,7 @@ public sealed class Int8Channels(TensorView view, bool symmetric)
     public long N { get; } = view.OutputShape[0];
     public long K { get; } = view.OutputShape[1];
     public DType CodeType => symmetric ? DType.I8 : DType.U8;
+    private const int SymmetricMax = 64;
 
     private (float[] scales, float[] zeros, float[]? mean)? _channels;
 
@@ -52,7 +55,7 @@ public sealed class Int8Channels(TensorView view, bool symmetric)
         if (symmetric)
         {
             float abs = MathF.Max(-min, max);
-            return (abs == 0 ? 1f : abs * 2 / 254f, 0);
+            return (abs == 0 ? 1f : abs * 2 / (2f * SymmetricMax), 0);
         }
         if (max == min) return (1f, 0);
         float scale = (max - min) / 255f;
@@ -62,7 +65,7 @@ public sealed class Int8Channels(TensorView view, bool symmetric)
     private void WriteCodes(ViewGather gather, Stream output)
     {
         var (scales, zeros, mean) = Channels(gather);
-        float lo = symmetric ? -127 : 0, hi = symmetric ? 127 : 255;
+        float lo = symmetric ? -SymmetricMax : 0, hi = symmetric ? SymmetricMax : 255;
         var codes = new byte[N];
         long real = view.PadRowsTo > 0 ? view.Shape[0] : N;
         var sink = new RowSink(real, (k, row) =>
