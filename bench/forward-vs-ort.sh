@@ -9,9 +9,9 @@ source "$(dirname "$0")/common.sh"
 [ -f "$work/inputs-224.npz" ] || bench/forward.sh "$work"
 t() { /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@"; cat "$work/time.txt"; }
 echo "== the kernel: bench/matmul"
-kernel=$(dotnet run -c Release --project bench/matmul 2>/dev/null | grep "PaliConvert MatMul" | tail -2 | sed 's/.* \([0-9.]*\) GFLOP.*/\1/' \
+kernel=$(dotnet run -c Release --project bench/matmul 2>/dev/null | grep "PaliConvert MatMul" | sed 's/.* \([0-9.]*\) GFLOP.*/\1/' \
   | sort -n | tail -1)
-echo "kernel peak (best of runs 2 and 3): $kernel GFLOP/s"
+echo "kernel peak (best of 3 runs of each weight layout): $kernel GFLOP/s"
 echo "== reference forward pass (paliconvert logits)"
 read -r fwall frss < <(t "$bin" logits "$ck" --inputs "$work/inputs-224.npz" --out "$work/logits-3b.npy" --force >/dev/null 2>&1 \
   && tail -1 "$work/time.txt")

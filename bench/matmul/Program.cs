@@ -9,16 +9,20 @@ var w = new float[outF * inF]; for (int i = 0; i < w.Length; i++) w[i] = (float)
 var path = Path.GetTempFileName();
 File.WriteAllBytes(path, System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.AsSpan()).ToArray());
 using var mf = new MappedFile(path);
-var t = new TensorInfo("w", DType.F32, [outF, inF], mf.Region(0, mf.Length));
-var lin = Linear.Single(t, 0, inF, outF, outIn: true);
 var y = new float[s * outF];
 double flop = 2.0 * s * inF * outF;
-for (int rep = 0; rep < 3; rep++)
+// Both storage layouts read the same bytes: [out, in] (Hugging Face) and, relabelled, [in, out] (big_vision).
+foreach (bool outIn in new[] { false, true })
 {
-    var sw = System.Diagnostics.Stopwatch.StartNew();
-    MatMul.Apply(lin, x, s, y);
-    Console.WriteLine($"PaliConvert MatMul [272x2048]x[2048x16384] (weights from a mapped file): {sw.Elapsed.TotalSeconds:F3} s, " +
-        $"{flop / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
+    long[] shape = outIn ? [outF, inF] : [inF, outF];
+    var lin = Linear.Single(new TensorInfo("w", DType.F32, shape, mf.Region(0, mf.Length)), 0, inF, outF, outIn);
+    for (int rep = 0; rep < 3; rep++)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        MatMul.Apply(lin, x, s, y);
+        Console.WriteLine($"PaliConvert MatMul [272x2048]x[2048x16384] stored {(outIn ? "[out, in]" : "[in, out]")} (weights " +
+            $"from a mapped file): {sw.Elapsed.TotalSeconds:F3} s, {flop / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
+    }
 }
 var nx = NumSharp.np.array(x).reshape(s, inF);
 var nwT = NumSharp.np.array(w).reshape(outF, inF).T; // [in, out] view, as x @ W^T

@@ -6,11 +6,11 @@ using PaliConvert.Tensors;
 namespace PaliConvert.Inference;
 
 /// <summary>
-/// y[S, Out] = x[S, In] W. Weights are widened to float32 in tiles of 32 outputs x In (whatever their dtype and
-/// layout), then a 4x4 register-blocked kernel computes dot products with 256-bit vectors; tiles run in parallel.
-/// Memory is one tile per thread: weights are never copied whole.
+/// y[S, Out] = x[S, In] W. Weights stored [out, in] are widened to float32 in tiles of 32 outputs x In, then a 4x4
+/// register-blocked kernel computes dot products with 256-bit vectors; weights stored [in, out] go through panels
+/// (MatMul.Panel.cs). Tiles run in parallel. Memory is one tile per thread: weights are never copied whole.
 /// </summary>
-public static class MatMul
+public static partial class MatMul
 {
     private const int TileOut = 32;
 
@@ -19,13 +19,22 @@ public static class MatMul
         if (x.Length < s * w.In || y.Length < s * w.Out) throw new ArgumentException("buffers too small");
         var tiles = new List<(LinearBlock block, int start, int count)>();
         foreach (var b in w.Blocks)
-            for (int o = 0; o < b.OutCount; o += TileOut) tiles.Add((b, o, Math.Min(TileOut, b.OutCount - o)));
+        {
+            int step = b.OutIn ? TileOut : PanelWidth(b.OutCount);
+            for (int o = 0; o < b.OutCount; o += step) tiles.Add((b, o, Math.Min(step, b.OutCount - o)));
+        }
         Parallel.For(0, tiles.Count, t =>
         {
-            var buf = TileBuffer(TileOut * w.In);
+            var buf = TileBuffer(Math.Max(TileOut, PanelMax) * w.In + Cols * w.In);
             var (block, start, count) = tiles[t];
-            LoadTile(block, w.In, start, count, buf);
-            Kernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start);
+            if (block.OutIn)
+            {
+                LoadTile(block, w.In, start, count, buf);
+                Kernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start);
+                return;
+            }
+            LoadPanel(block, w.In, start, count, buf);
+            PanelKernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start);
         });
         if (w.Bias != null)
             for (int i = 0; i < s; i++) System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(i * w.Out, w.Out), w.Bias,
@@ -37,23 +46,13 @@ public static class MatMul
     /// <summary>One tile buffer per thread, kept: fresh ones per call would pile up on the large object heap.</summary>
     private static float[] TileBuffer(int length) => _tile is { } b && b.Length >= length ? b : _tile = new float[length];
 
-    /// <summary>Outputs [start, start+count) of a block as rows of In floats.</summary>
+    /// <summary>Outputs [start, start+count) of an [out, in] block as rows of In floats.</summary>
     private static void LoadTile(LinearBlock b, int inputs, int start, int count, float[] buf)
     {
-        if (b.OutIn)
-        {
-            long at = b.Offset + (long)start * inputs;
-            b.Tensor.ReadF32(at, buf.AsSpan(0, count * inputs));
-            int es = b.Tensor.DType.Size();
-            b.Tensor.Data.Release(at * es, (long)count * inputs * es); // rows are used once: a 1 GB embedding need not stay resident
-            return;
-        }
-        Span<float> row = stackalloc float[TileOut];
-        for (int i = 0; i < inputs; i++)
-        {
-            b.Tensor.ReadF32(b.Offset + (long)i * b.OutCount + start, row[..count]);
-            for (int o = 0; o < count; o++) buf[o * inputs + i] = row[o];
-        }
+        long at = b.Offset + (long)start * inputs;
+        b.Tensor.ReadF32(at, buf.AsSpan(0, count * inputs));
+        int es = b.Tensor.DType.Size();
+        b.Tensor.Data.Release(at * es, (long)count * inputs * es); // rows are used once: a 1 GB embedding need not stay resident
     }
 
     private static void Kernel(float[] x, int s, int n, float[] w, int rows, float[] y, int yStride, int yCol)

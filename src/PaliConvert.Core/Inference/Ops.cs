@@ -36,6 +36,28 @@ public static class Ops
     /// <summary>0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): flax's nn.gelu and HF's gelu_pytorch_tanh.</summary>
     public static float GeluTanh(float x) => 0.5f * x * (1f + MathF.Tanh(0.7978845608f * (x + 0.044715f * x * x * x)));
 
+    /// <summary><see cref="GeluTanh(float)"/> over a span, vectorized a chunk at a time (tanh was 3% of a 3B pass).</summary>
+    public static void GeluTanh(Span<float> x)
+    {
+        Span<float> u = stackalloc float[1024];
+        for (int at = 0; at < x.Length; at += u.Length)
+        {
+            var c = x.Slice(at, Math.Min(u.Length, x.Length - at));
+            var t = u[..c.Length];
+            TensorPrimitives.Multiply(c, c, t);
+            TensorPrimitives.MultiplyAdd(t, 0.044715f, Ones(t.Length), t);
+            TensorPrimitives.Multiply(t, c, t); // x + 0.044715 x^3
+            TensorPrimitives.Multiply(t, 0.7978845608f, t);
+            TensorPrimitives.Tanh(t, t);
+            TensorPrimitives.Add(t, 1f, t);
+            TensorPrimitives.Multiply(t, c, t);
+            TensorPrimitives.Multiply(t, 0.5f, c);
+        }
+    }
+
+    private static readonly float[] OnesArray = Enumerable.Repeat(1f, 1024).ToArray();
+    private static ReadOnlySpan<float> Ones(int n) => OnesArray.AsSpan(0, n);
+
     /// <summary>0.5 x (1 + erf(x / sqrt(2))): HF's "gelu".</summary>
     public static float GeluErf(float x) => (float)(0.5 * x * (1 + Erf(x / Math.Sqrt(2))));
 
@@ -45,7 +67,7 @@ public static class Ops
         switch (name) // one loop per activation: no delegate call per element on the forward pass's hot path
         {
             case "gelu_pytorch_tanh" or "gelu_new":
-                for (int i = 0; i < x.Length; i++) x[i] = GeluTanh(x[i]);
+                GeluTanh(x);
                 break;
             case "gelu":
                 for (int i = 0; i < x.Length; i++) x[i] = GeluErf(x[i]);
@@ -77,7 +99,8 @@ public static class Ops
     public static void Softmax(Span<float> row)
     {
         float max = TensorPrimitives.Max(row);
-        for (int i = 0; i < row.Length; i++) row[i] = MathF.Exp(row[i] - max);
+        TensorPrimitives.Subtract(row, max, row);
+        TensorPrimitives.Exp(row, row);
         float sum = TensorPrimitives.Sum(row);
         TensorPrimitives.Divide(row, sum, row);
     }

@@ -106,6 +106,20 @@ public class FactsInForwardTests
             $"erf({xs[i]}) = {Ops.Erf(xs[i]):R}, Python {expected[i]:R}");
     }
 
+    /// <summary>The vectorized tanh GELU against the formula in double, over 5000 values (more than one 1024-chunk).</summary>
+    [Fact]
+    public void TanhGeluOverASpanMatchesTheFormulaInDouble()
+    {
+        var xs = Enumerable.Range(0, 5000).Select(i => (float)((i - 2500) * 0.004 + (i % 7) * 1e-4)).Append(-30f).Append(30f).ToArray();
+        var y = xs.ToArray();
+        Ops.Activate(y, "gelu_pytorch_tanh");
+        for (int i = 0; i < xs.Length; i++)
+        {
+            double x = xs[i], want = 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            Assert.True(Math.Abs(y[i] - want) <= 1e-6 * Math.Max(1, Math.Abs(x)), $"gelu({x}) = {y[i]}, formula {want}");
+        }
+    }
+
     [Fact]
     public void ExactGeluIsImplementedAndOthersAreRefused()
     {
