@@ -38,11 +38,8 @@ public static class Hf2Jax
             {
                 var dtype = o.DType.Fixed() ?? Widest(t.Slices.Select(s => s.Source.DType));
                 npz.BeginTensor(t.Name, dtype, t.Shape);
-                using (var stream = new WriteBehindStream(npz.TensorStream()))
-                {
-                    foreach (var slice in t.Slices) gather.Write(slice, dtype, stream);
-                    stream.Flush();
-                }
+                var stream = npz.TensorStream(); // the zip writer writes behind
+                foreach (var slice in t.Slices) gather.Write(slice, dtype, stream);
                 npz.EndTensor();
                 done += t.Slices.Sum(s => Shape.Elements(s.Shape));
                 progress?.Report((t.Name, (double)done / total));

@@ -86,7 +86,7 @@ public class SynthTests
     {
         using var dir = new TempDir();
         string path = dir.File("sparse.npz");
-        using (var zip = new PaliConvert.Formats.Zip.ZipWriter(path))
+        using (var zip = new PaliConvert.Formats.Zip.ZipWriter(path, sparse: true))
         {
             foreach (var (name, shape) in SynthVariant.Shapes(variant))
             {

@@ -48,8 +48,8 @@ public static class OnnxWriter
         dataName ??= modelName + ".data";
         var gather = new ViewGather();
         long total = g.External.Sum(e => e.data.Bytes), done = 0;
-        using (var file = new FileStream(Path.Combine(folder, dataName), FileMode.CreateNew, FileAccess.Write, FileShare.None, 0))
-        using (var data = new WriteBehindStream(file))
+        using (var file = DirectFile.CreateNew(Path.Combine(folder, dataName), out bool direct))
+        using (var data = new WriteBehindStream(file, direct: direct))
         {
             foreach (var (proto, weight) in g.External)
             {

@@ -34,8 +34,8 @@ public static class ShardedWriter
         for (int i = 0; i < shards.Count; i++)
         {
             string name = shards.Count == 1 ? SafetensorsCheckpoint.SingleName : $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
-            using var file = new FileStream(Path.Combine(folder, name), FileMode.CreateNew, FileAccess.Write, FileShare.None, 0);
-            using var fs = new WriteBehindStream(file);
+            using var file = DirectFile.CreateNew(Path.Combine(folder, name), out bool direct);
+            using var fs = new WriteBehindStream(file, direct: direct);
             fs.Write(SafetensorsFile.BuildHeader(shards[i].Select(t => (t.View.Name, t.DType, t.View.OutputShape)), new Dictionary<string,
                 string> { ["format"] = "pt" }));
             foreach (var t in shards[i])

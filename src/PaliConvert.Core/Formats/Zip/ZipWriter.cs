@@ -1,17 +1,24 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
+using PaliConvert.IO;
 
 namespace PaliConvert.Formats.Zip;
 
 /// <summary>
 /// Writes a zip of stored members, streamed: each local header carries a zip64 extra (as numpy's force_zip64 does)
-/// and is patched with the CRC once the member's data is written; the central directory uses zip64 where needed.
+/// and gets its member's CRC once everything else is written; the central directory uses zip64 where needed. Bytes go
+/// out in order through a write-behind buffer to a <see cref="DirectFile"/>; the CRCs are written last through a
+/// second, ordinary handle (4 bytes each cannot go through O_DIRECT).
 /// </summary>
 public sealed class ZipWriter : IDisposable
 {
     private const ushort Version = 45; // zip64
-    private readonly FileStream _fs;
+    private readonly string _path;
+    private readonly FileStream _file;
+    private readonly Stream _fs;
+    private readonly List<(long at, uint crc)> _crcs = new();
+    private readonly bool _direct;
     private readonly List<(string name, long offset, long size, uint crc)> _done = new();
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private (string name, long headerOffset, long dataStart, long expected, Crc32 crc)? _open;
@@ -20,9 +27,19 @@ public sealed class ZipWriter : IDisposable
     /// <summary>Use zip64 records even where sizes fit in 32 bits (tests exercise the 6-60 GB layout this way).</summary>
     internal bool ForceZip64 { get; init; }
 
-    public ZipWriter(string path)
+    public ZipWriter(string path) : this(path, sparse: false) { }
+
+    /// <summary>sparse (tests): an ordinary seekable file, so <see cref="SkipForTests"/> can leave holes.</summary>
+    internal ZipWriter(string path, bool sparse)
     {
-        _fs = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20);
+        _path = path;
+        if (sparse)
+        {
+            _fs = _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+            return;
+        }
+        _file = DirectFile.CreateNew(path, out _direct);
+        _fs = new WriteBehindStream(_file, direct: _direct);
     }
 
     public void BeginMember(string name, long size)
@@ -67,6 +84,7 @@ public sealed class ZipWriter : IDisposable
     {
         if (count <= 1 << 20) { Write(new byte[count]); return; }
         var o = _open ?? throw new InvalidOperationException("no member is open");
+        if (_fs != _file) throw new InvalidOperationException("holes need a ZipWriter made with sparse: true");
         _fs.Seek(count, SeekOrigin.Current);
         if (_fs.Position - o.dataStart > o.expected) throw new InvalidOperationException("skip past the member's end");
     }
@@ -77,13 +95,8 @@ public sealed class ZipWriter : IDisposable
         long written = _fs.Position - o.dataStart;
         if (written != o.expected) throw new InvalidOperationException($"member '{o.name}' got {written} bytes, declared {o.expected}");
         uint crc = o.crc.GetCurrentHashAsUInt32();
-        long end = _fs.Position;
-        if (_fs.Length < end) _fs.SetLength(end);
-        Span<byte> c = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(c, crc);
-        _fs.Position = o.headerOffset + 14;
-        _fs.Write(c);
-        _fs.Position = end;
+        if (_fs == _file && _file.Length < _file.Position) _file.SetLength(_file.Position); // a trailing hole
+        _crcs.Add((o.headerOffset + 14, crc));
         _done.Add((o.name, o.headerOffset, written, crc));
         _open = null;
     }
@@ -126,8 +139,23 @@ public sealed class ZipWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(12), (uint)Math.Min(cdSize, 0xFFFFFFFF));
         BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(16), (uint)Math.Min(cdStart, 0xFFFFFFFF));
         _fs.Write(e);
-        _fs.Flush(flushToDisk: true);
+        _fs.Flush();
+        _file.Flush(flushToDisk: true);
+        WriteCrcs();
         _finished = true;
+    }
+
+    private void WriteCrcs()
+    {
+        using var patch = _direct ? new FileStream(_path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0) : null;
+        var handle = (patch ?? _file).SafeFileHandle;
+        Span<byte> c = stackalloc byte[4];
+        foreach (var (at, crc) in _crcs)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(c, crc);
+            RandomAccess.Write(handle, c, at);
+        }
+        (patch ?? _file).Flush(flushToDisk: true);
     }
 
     private static void WriteCentral(Stream s, string name, long offset, long size, uint crc, bool force)
@@ -165,5 +193,9 @@ public sealed class ZipWriter : IDisposable
         s.Write(h);
     }
 
-    public void Dispose() => _fs.Dispose();
+    public void Dispose()
+    {
+        _fs.Dispose();
+        _file.Dispose();
+    }
 }
