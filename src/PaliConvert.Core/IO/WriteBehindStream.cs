@@ -5,30 +5,34 @@ namespace PaliConvert.IO;
 /// <summary>
 /// A write-only stream that hands filled buffers to a writer thread, so converting the next block overlaps with
 /// writing the last one. Bounded: at most <c>depth</c> buffers wait, so memory stays a few buffers. Over a
-/// <see cref="DirectFile"/> (direct) the buffers are pinned and aligned, and the last one is padded to the alignment
-/// and the file cut back to its length.
+/// <see cref="DirectFile"/> (direct) the buffers are pinned and aligned, two writers each write at the buffer's own
+/// offset (an O_DIRECT write returns only when the disk has it, so one writer left the disk idle between writes), and
+/// the last buffer is padded to the alignment and the file cut back to its length.
 /// </summary>
 public sealed class WriteBehindStream : WriteOnlyStream
 {
     private readonly Stream _inner;
-    private readonly BlockingCollection<(ArraySegment<byte> buf, int len)> _queue;
+    private readonly BlockingCollection<(ArraySegment<byte> buf, int len, long at)> _queue;
     private readonly ConcurrentBag<ArraySegment<byte>> _free = new();
-    private readonly Thread _writer;
+    private readonly Thread[] _writers;
     private readonly int _bufferSize;
     private readonly bool _direct;
     private ArraySegment<byte> _current;
     private int _used;
+    private long _handed;
     private Exception? _failure;
 
     public WriteBehindStream(Stream inner, int bufferSize = 8 << 20, int depth = 3, bool direct = false)
     {
         _inner = inner;
         _bufferSize = bufferSize;
-        _direct = direct && bufferSize % DirectFile.Alignment == 0;
-        _queue = new BlockingCollection<(ArraySegment<byte>, int)>(depth);
+        _direct = direct && bufferSize % DirectFile.Alignment == 0 && inner is FileStream;
+        _queue = new BlockingCollection<(ArraySegment<byte>, int, long)>(depth);
         _current = NewBuffer();
-        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "write-behind" };
-        _writer.Start();
+        _handed = _direct ? ((FileStream)inner).Position : 0;
+        _writers = Enumerable.Range(0, _direct ? 2 : 1)
+            .Select(_ => new Thread(WriteLoop) { IsBackground = true, Name = "write-behind" }).ToArray();
+        foreach (var w in _writers) w.Start();
     }
 
     /// <summary>Over a direct file: a pinned array, used from its first address on the alignment.</summary>
@@ -48,22 +52,20 @@ public sealed class WriteBehindStream : WriteOnlyStream
 
     private void WriteLoop()
     {
-        foreach (var (buf, len) in _queue.GetConsumingEnumerable())
+        foreach (var (buf, len, at) in _queue.GetConsumingEnumerable())
         {
-            try { if (_failure == null) WriteOut(buf, len); }
-            catch (Exception e) { _failure = e; }
+            try { if (_failure == null) WriteOut(buf, len, at); }
+            catch (Exception e) { _failure ??= e; }
             _free.Add(buf);
         }
     }
 
-    private void WriteOut(ArraySegment<byte> buf, int len)
+    private void WriteOut(ArraySegment<byte> buf, int len, long at)
     {
-        int padded = _direct ? (len + DirectFile.Alignment - 1) / DirectFile.Alignment * DirectFile.Alignment : len;
-        if (padded == len) { _inner.Write(buf.Array!, buf.Offset, len); return; }
-        long end = _inner.Position + len; // only the last buffer is partial
+        if (!_direct) { _inner.Write(buf.Array!, buf.Offset, len); return; }
+        int padded = (len + DirectFile.Alignment - 1) / DirectFile.Alignment * DirectFile.Alignment; // only the last differs
         buf.AsSpan(len, padded - len).Clear();
-        _inner.Write(buf.Array!, buf.Offset, padded);
-        _inner.SetLength(end);
+        RandomAccess.Write(((FileStream)_inner).SafeFileHandle, buf.AsSpan(0, padded), at);
     }
 
     public override void Write(ReadOnlySpan<byte> data)
@@ -83,18 +85,25 @@ public sealed class WriteBehindStream : WriteOnlyStream
     {
         if (_failure != null) throw new IOException($"writing failed: {_failure.Message}", _failure);
         if (_used == 0) return;
-        _queue.Add((_current, _used));
+        _queue.Add((_current, _used, _handed));
+        _handed += _used;
         _current = _free.TryTake(out var b) ? b : NewBuffer();
         _used = 0;
     }
 
-    /// <summary>Waits until every byte has reached the inner stream, then flushes it.</summary>
+    /// <summary>Waits until every byte has reached the inner stream, then flushes it (a direct file: cut to length).</summary>
     public override void Flush()
     {
         Hand();
         _queue.CompleteAdding();
-        _writer.Join();
+        foreach (var w in _writers) w.Join();
         if (_failure != null) throw new IOException($"writing failed: {_failure.Message}", _failure);
+        if (_direct)
+        {
+            var file = (FileStream)_inner;
+            file.SetLength(_handed);
+            file.Position = _handed;
+        }
         _inner.Flush();
     }
 
@@ -103,7 +112,7 @@ public sealed class WriteBehindStream : WriteOnlyStream
         if (disposing && !_queue.IsAddingCompleted)
         {
             _queue.CompleteAdding();
-            _writer.Join();
+            foreach (var w in _writers) w.Join();
         }
         base.Dispose(disposing);
     }

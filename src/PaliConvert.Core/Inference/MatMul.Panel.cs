@@ -4,9 +4,9 @@ using System.Runtime.Intrinsics;
 namespace PaliConvert.Inference;
 
 /// <summary>
-/// Weights stored [inputs, outputs] (big_vision's kernels): a panel of up to 256 outputs is widened row by row (each
-/// row a contiguous run, no transpose) into groups of 16 columns, each group's [In, 16] slice contiguous (zeros past
-/// the last output). A 6 x 16 kernel broadcasts one x value against the two vectors of a slice row: 12 accumulators,
+/// A panel of up to 256 outputs is widened into groups of 16 columns, each group's [In, 16] slice contiguous (zeros
+/// past the last output): from weights stored [inputs, outputs] (big_vision's kernels) row by row, each row a
+/// contiguous run; from [outputs, inputs] (Hugging Face's) 16 output rows at a time, interleaved. A 6 x 16 kernel broadcasts one x value against the two vectors of a slice row: 12 accumulators,
 /// 2 loads and 6 broadcasts per 12 FMAs, all in the 16 AVX registers. Inputs go in blocks of 256, so a slice block
 /// (16 KB) stays in L1 across all row blocks and the x block in L2 across all groups.
 /// </summary>
@@ -18,9 +18,25 @@ public static partial class MatMul
     private static int PanelWidth(int outputs) =>
         Math.Clamp((outputs / (4 * Environment.ProcessorCount) + 31) / 32 * 32, 32, PanelMax);
 
+    [ThreadStatic] private static float[]? _rows;
+
     private static void LoadPanel(LinearBlock b, int inputs, int start, int count, float[] panel)
     {
         int groups = (count + Cols - 1) / Cols;
+        if (b.OutIn)
+        {
+            var rows = _rows is { } r && r.Length >= Cols * inputs ? r : _rows = new float[Cols * inputs];
+            for (int g = 0; g < groups; g++)
+            {
+                int n = Math.Min(Cols, count - g * Cols);
+                LoadTile(b, inputs, start + g * Cols, n, rows);
+                var slice = panel.AsSpan(g * inputs * Cols, inputs * Cols);
+                if (n < Cols) slice.Clear();
+                for (int o = 0; o < n; o++)
+                    for (int k = 0; k < inputs; k++) slice[k * Cols + o] = rows[o * inputs + k];
+            }
+            return;
+        }
         Span<float> row = stackalloc float[groups * Cols];
         row[count..].Clear();
         for (int k = 0; k < inputs; k++)

@@ -6,28 +6,30 @@ using PaliConvert.Tensors;
 namespace PaliConvert.Inference;
 
 /// <summary>
-/// y[S, Out] = x[S, In] W. Weights stored [out, in] are widened to float32 in tiles of 32 outputs x In, then a 4x4
-/// register-blocked kernel computes dot products with 256-bit vectors; weights stored [in, out] go through panels
-/// (MatMul.Panel.cs). Tiles run in parallel. Memory is one tile per thread: weights are never copied whole.
+/// y[S, Out] = x[S, In] W. Weights go through panels (MatMul.Panel.cs), except [out, in] weights against few rows
+/// (the 16 text rows' logits): those are widened in tiles of 32 outputs x In, whose rows are contiguous already, and a
+/// 4x4 register-blocked kernel computes dot products. Tiles run in parallel. Memory is one tile per thread: weights
+/// are never copied whole.
 /// </summary>
 public static partial class MatMul
 {
-    private const int TileOut = 32;
+    private const int TileOut = 32, PanelRowsMin = 32;
 
     public static void Apply(Linear w, float[] x, int s, float[] y)
     {
         if (x.Length < s * w.In || y.Length < s * w.Out) throw new ArgumentException("buffers too small");
+        bool dots = s < PanelRowsMin;
         var tiles = new List<(LinearBlock block, int start, int count)>();
         foreach (var b in w.Blocks)
         {
-            int step = b.OutIn ? TileOut : PanelWidth(b.OutCount);
+            int step = b.OutIn && dots ? TileOut : PanelWidth(b.OutCount);
             for (int o = 0; o < b.OutCount; o += step) tiles.Add((b, o, Math.Min(step, b.OutCount - o)));
         }
         Parallel.For(0, tiles.Count, t =>
         {
             var buf = TileBuffer(Math.Max(TileOut, PanelMax) * w.In + Cols * w.In);
             var (block, start, count) = tiles[t];
-            if (block.OutIn)
+            if (block.OutIn && dots)
             {
                 LoadTile(block, w.In, start, count, buf);
                 Kernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start);
