@@ -14,12 +14,17 @@ public sealed class WriteBehindStream : WriteOnlyStream
     private readonly Stream _inner;
     private readonly BlockingCollection<(ArraySegment<byte> buf, int len, long at)> _queue;
     private readonly ConcurrentBag<ArraySegment<byte>> _free = new();
+
+    /// <summary>Pinned buffers outlive a stream (one per shard): kept for the next, at most one stream's worth.</summary>
+    private static readonly ConcurrentBag<ArraySegment<byte>> Pinned = new();
+    private const int PinnedKept = 6;
     private readonly Thread[] _writers;
     private readonly int _bufferSize;
     private readonly bool _direct;
     private ArraySegment<byte> _current;
     private int _used;
     private long _handed;
+    private bool _kept;
     private Exception? _failure;
 
     public WriteBehindStream(Stream inner, int bufferSize = 8 << 20, int depth = 3, bool direct = false)
@@ -39,6 +44,8 @@ public sealed class WriteBehindStream : WriteOnlyStream
     private ArraySegment<byte> NewBuffer()
     {
         if (!_direct) return new byte[_bufferSize];
+        while (Pinned.TryTake(out var kept))
+            if (kept.Count == _bufferSize) return kept;
         var array = GC.AllocateUninitializedArray<byte>(_bufferSize + DirectFile.Alignment, pinned: true);
         unsafe
         {
@@ -105,6 +112,16 @@ public sealed class WriteBehindStream : WriteOnlyStream
             file.Position = _handed;
         }
         _inner.Flush();
+        KeepBuffers();
+    }
+
+    private void KeepBuffers()
+    {
+        if (!_direct || _kept) return; // once: a buffer kept twice would be handed to two streams
+        _kept = true;
+        _free.Add(_current);
+        while (Pinned.Count < PinnedKept && _free.TryTake(out var b)) Pinned.Add(b);
+        _free.Clear();
     }
 
     protected override void Dispose(bool disposing)

@@ -6,9 +6,10 @@ namespace PaliConvert.Inference;
 /// <summary>
 /// A panel of up to 256 outputs is widened into groups of 16 columns, each group's [In, 16] slice contiguous (zeros
 /// past the last output): from weights stored [inputs, outputs] (big_vision's kernels) row by row, each row a
-/// contiguous run; from [outputs, inputs] (Hugging Face's) 16 output rows at a time, interleaved. A 6 x 16 kernel broadcasts one x value against the two vectors of a slice row: 12 accumulators,
-/// 2 loads and 6 broadcasts per 12 FMAs, all in the 16 AVX registers. Inputs go in blocks of 256, so a slice block
-/// (16 KB) stays in L1 across all row blocks and the x block in L2 across all groups.
+/// contiguous run; from [outputs, inputs] (Hugging Face's) 16 output rows at a time, interleaved. A 6 x 16 kernel
+/// broadcasts one x value against the two vectors of a slice row: 12 accumulators, 2 loads and 6 broadcasts per 12
+/// FMAs, all in the 16 AVX registers. Inputs go in blocks of 256, so a slice block (16 KB) stays in L1 across all
+/// row blocks and the x block in L2 across all groups.
 /// </summary>
 public static partial class MatMul
 {

@@ -32,6 +32,8 @@ public static class Hf2Jax
         using var tokenizer = TokenizerBeside(ck.Folder, output.Target, o.Force);
         long total = plan.Sum(t => t.Slices.Sum(s => Shape.Elements(s.Shape))), done = 0;
         var gather = new ViewGather();
+        var all = plan.SelectMany(t => t.Slices).ToList();
+        int at = 0;
         using (var npz = new NpzWriter(output.TempPath, o.Prefix))
         {
             foreach (var t in plan)
@@ -39,7 +41,11 @@ public static class Hf2Jax
                 var dtype = o.DType.Fixed() ?? Widest(t.Slices.Select(s => s.Source.DType));
                 npz.BeginTensor(t.Name, dtype, t.Shape);
                 var stream = npz.TensorStream(); // the zip writer writes behind
-                foreach (var slice in t.Slices) gather.Write(slice, dtype, stream);
+                foreach (var slice in t.Slices)
+                {
+                    if (++at < all.Count) ViewGather.Prefetch(all[at]); // the next slice reads while this one is gathered
+                    gather.Write(slice, dtype, stream);
+                }
                 npz.EndTensor();
                 done += t.Slices.Sum(s => Shape.Elements(s.Shape));
                 progress?.Report((t.Name, (double)done / total));

@@ -51,6 +51,21 @@ public sealed unsafe class MappedFile : IDisposable
         _ = Madvise((IntPtr)(_base + start), (UIntPtr)(ulong)(end - start), 4 /* MADV_DONTNEED */);
     }
 
+    /// <summary>
+    /// Asks the kernel to read a byte range into the page cache now, in large sequential reads (madvise
+    /// MADV_WILLNEED): a transposing gather touches a cold source page by page across rows, which the kernel's own
+    /// readahead does not recognize (hf2jax of a 10B whose input had left the cache: 93 s against 50 s warm).
+    /// </summary>
+    public void WillNeed(long offset, long length)
+    {
+        if (_view == null || length <= 0 || !OperatingSystem.IsLinux()) return;
+        long page = Environment.SystemPageSize;
+        long start = Math.Max(0, offset) / page * page, end = Math.Min(Length, offset + length);
+        long mapStart = (long)(_base - _view.PointerOffset) % page;
+        if (end <= start || mapStart != 0) return;
+        _ = Madvise((IntPtr)(_base + start), (UIntPtr)(ulong)(end - start), 3 /* MADV_WILLNEED */);
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise")]
     private static extern int Madvise(IntPtr addr, UIntPtr length, int advice);
 
@@ -85,6 +100,8 @@ public readonly record struct Region(MappedFile File, long Offset, long Length)
     }
 
     public void Release(long start, long count) => File.Release(Offset + start, count);
+
+    public void WillNeed(long start, long count) => File.WillNeed(Offset + start, count);
 
     public Region Slice(long start, long count)
     {

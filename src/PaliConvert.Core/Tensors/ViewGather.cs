@@ -31,6 +31,7 @@ public sealed class ViewGather
         int blockRows = (int)Math.Max(1, Math.Min(rows, Math.Max(Tile, (1 << 22) / Math.Max(1, cols))));
         Ensure(blockRows * cols, es, to);
         bool huge = (Extent(v) + 1) * es > HugeBytes;
+        if (cs != 1) Prefetch(v);
         foreach (long outer in OuterOffsets(v))
         {
             for (long r0 = 0; r0 < rows; r0 += blockRows)
@@ -60,6 +61,13 @@ public sealed class ViewGather
         if (v.PadRowsTo > rows) WriteMeanRows(v, to, output);
         src.Data.Release(v.Offset * es, (Extent(v) + 1) * es);
     }
+
+    /// <summary>
+    /// Starts reading a view's source bytes into the page cache (MappedFile.WillNeed); a writer calls it for the next
+    /// view while it gathers this one, so reading a cold input overlaps with the work.
+    /// </summary>
+    public static void Prefetch(TensorView v) =>
+        v.Source.Data.WillNeed(v.Offset * v.Source.DType.Size(), (Extent(v) + 1) * v.Source.DType.Size());
 
     /// <summary>Largest element offset the view reaches, relative to its start.</summary>
     private static long Extent(TensorView v)

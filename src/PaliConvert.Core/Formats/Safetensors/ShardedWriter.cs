@@ -31,6 +31,8 @@ public static class ShardedWriter
         long total = shards.Sum(s => s.Sum(t => t.Bytes)), done = 0;
         var gather = new ViewGather();
         var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var order = shards.SelectMany(s => s).ToList();
+        int next = 0;
         for (int i = 0; i < shards.Count; i++)
         {
             string name = shards.Count == 1 ? SafetensorsCheckpoint.SingleName : $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
@@ -41,6 +43,7 @@ public static class ShardedWriter
             foreach (var t in shards[i])
             {
                 long before = fs.Position;
+                if (++next < order.Count) ViewGather.Prefetch(order[next].View); // reads while this one is gathered
                 gather.Write(t.View, t.DType, fs);
                 if (fs.Position - before != t.Bytes)
                     throw new InvalidOperationException($"'{t.View.Name}': wrote {fs.Position - before} bytes, planned {t.Bytes}");
