@@ -132,11 +132,14 @@ public sealed class ViewGather
                     // The tile is transposed into a small buffer first: rows of the output lie a power of two apart, so
                     // writing a column straight into them would map every write to one cache set.
                     T* s = (T*)input, d = (T*)output + r0 * cols + c0;
-                    for (int c = 0; c < tc; c++)
-                    {
-                        T* from = s + c * cs, to = tile + c;
-                        for (int r = 0; r < tr; r++, from += rs, to += Tile) *to = *from;
-                    }
+                    if (typeof(T) == typeof(ushort) && rs == 1 && tr == Tile && tc == Tile && TileTranspose.Supported)
+                        TileTranspose.Tile64((ushort*)s, cs, (ushort*)tile);
+                    else
+                        for (int c = 0; c < tc; c++)
+                        {
+                            T* from = s + c * cs, to = tile + c;
+                            for (int r = 0; r < tr; r++, from += rs, to += Tile) *to = *from;
+                        }
                     for (int r = 0; r < tr; r++) Buffer.MemoryCopy(tile + r * Tile, d + r * cols, tc * es, tc * es);
                 }
                 if (release) src.Data.Release(first * es, (last - first + 1) * es);
