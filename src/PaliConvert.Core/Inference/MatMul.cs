@@ -27,7 +27,7 @@ public static partial class MatMul
         }
         Parallel.For(0, tiles.Count, t =>
         {
-            var buf = TileBuffer(Math.Max(TileOut, PanelMax) * w.In + Cols * w.In);
+            var buf = TileBuffer(PanelMax * w.In); // a tile (32 outputs) or a panel (at most 256, in whole groups of 16)
             var (block, start, count) = tiles[t];
             if (block.OutIn && dots)
             {

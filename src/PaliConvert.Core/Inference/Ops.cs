@@ -45,7 +45,8 @@ public static class Ops
             var c = x.Slice(at, Math.Min(u.Length, x.Length - at));
             var t = u[..c.Length];
             TensorPrimitives.Multiply(c, c, t);
-            TensorPrimitives.MultiplyAdd(t, 0.044715f, Ones(t.Length), t);
+            TensorPrimitives.Multiply(t, 0.044715f, t);
+            TensorPrimitives.Add(t, 1f, t);
             TensorPrimitives.Multiply(t, c, t); // x + 0.044715 x^3
             TensorPrimitives.Multiply(t, 0.7978845608f, t);
             TensorPrimitives.Tanh(t, t);
@@ -54,9 +55,6 @@ public static class Ops
             TensorPrimitives.Multiply(t, 0.5f, c);
         }
     }
-
-    private static readonly float[] OnesArray = Enumerable.Repeat(1f, 1024).ToArray();
-    private static ReadOnlySpan<float> Ones(int n) => OnesArray.AsSpan(0, n);
 
     /// <summary>0.5 x (1 + erf(x / sqrt(2))): HF's "gelu".</summary>
     public static float GeluErf(float x) => (float)(0.5 * x * (1 + Erf(x / Math.Sqrt(2))));

@@ -12,7 +12,7 @@ namespace PaliConvert.Models;
 public static class HfConfigWriter
 {
     /// <summary>A JSON number Python reads as a float: always with a point or an exponent.</summary>
-    public static JsonNode Float(double v)
+    private static JsonNode Float(double v)
     {
         string s = v.ToString("R", CultureInfo.InvariantCulture);
         return JsonNode.Parse(s.Contains('.') || s.Contains('E') ? s : s + ".0")!;

@@ -40,30 +40,22 @@ public sealed unsafe class MappedFile : IDisposable
     /// ("fault-around"), so a sequential reader re-maps pages it released just before; releasing the window again
     /// drops them. Over-releasing costs nothing but a refault (the data stays in the page cache).
     /// </summary>
-    public void Release(long offset, long length)
-    {
-        if (_view == null || length <= 0 || !OperatingSystem.IsLinux()) return;
-        const long FaultAroundWindow = 64 * 1024;
-        long start = Math.Max(0, offset) / FaultAroundWindow * FaultAroundWindow;
-        long end = Math.Min(Length, offset + length);
-        long mapStart = (long)(_base - _view.PointerOffset) % Environment.SystemPageSize; // the view's base is page aligned
-        if (end <= start || mapStart != 0) return;
-        _ = Madvise((IntPtr)(_base + start), (UIntPtr)(ulong)(end - start), 4 /* MADV_DONTNEED */);
-    }
+    public void Release(long offset, long length) => Advise(offset, length, 64 * 1024, 4 /* MADV_DONTNEED */);
 
     /// <summary>
-    /// Asks the kernel to read a byte range into the page cache now, in large sequential reads (madvise
-    /// MADV_WILLNEED): a transposing gather touches a cold source page by page across rows, which the kernel's own
-    /// readahead does not recognize (hf2jax of a 10B whose input had left the cache: 93 s against 50 s warm).
+    /// Asks the kernel to start reading a byte range into the page cache (madvise MADV_WILLNEED), in large sequential
+    /// reads: a transposing gather touches a cold source page by page across rows, which readahead does not follow.
     /// </summary>
-    public void WillNeed(long offset, long length)
+    public void WillNeed(long offset, long length) => Advise(offset, length, Environment.SystemPageSize, 3 /* MADV_WILLNEED */);
+
+    /// <summary>madvise over [offset, offset+length), the start rounded down to <paramref name="align"/>.</summary>
+    private void Advise(long offset, long length, long align, int advice)
     {
         if (_view == null || length <= 0 || !OperatingSystem.IsLinux()) return;
-        long page = Environment.SystemPageSize;
-        long start = Math.Max(0, offset) / page * page, end = Math.Min(Length, offset + length);
-        long mapStart = (long)(_base - _view.PointerOffset) % page;
+        long start = Math.Max(0, offset) / align * align, end = Math.Min(Length, offset + length);
+        long mapStart = (long)(_base - _view.PointerOffset) % Environment.SystemPageSize; // the view's base is page aligned
         if (end <= start || mapStart != 0) return;
-        _ = Madvise((IntPtr)(_base + start), (UIntPtr)(ulong)(end - start), 3 /* MADV_WILLNEED */);
+        _ = Madvise((IntPtr)(_base + start), (UIntPtr)(ulong)(end - start), advice);
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise")]

@@ -31,7 +31,6 @@ public sealed class ViewGather
         int blockRows = (int)Math.Max(1, Math.Min(rows, Math.Max(Tile, (1 << 22) / Math.Max(1, cols))));
         Ensure(blockRows * cols, es, to);
         bool huge = (Extent(v) + 1) * es > HugeBytes;
-        if (cs != 1) Prefetch(v);
         foreach (long outer in OuterOffsets(v))
         {
             for (long r0 = 0; r0 < rows; r0 += blockRows)
