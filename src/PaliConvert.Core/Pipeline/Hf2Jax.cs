@@ -32,7 +32,7 @@ public static class Hf2Jax
         using var tokenizer = TokenizerBeside(ck.Folder, output.Target, o.Force);
         long total = plan.Sum(t => t.Slices.Sum(s => Shape.Elements(s.Shape))), done = 0;
         var gather = new ViewGather();
-        var all = plan.SelectMany(t => t.Slices).ToList();
+        using var readAhead = new ReadAhead(plan.SelectMany(t => t.Slices).ToList());
         int at = 0;
         using (var npz = new NpzWriter(output.TempPath, o.Prefix))
         {
@@ -43,7 +43,7 @@ public static class Hf2Jax
                 var stream = npz.TensorStream(); // the zip writer writes behind
                 foreach (var slice in t.Slices)
                 {
-                    if (++at < all.Count) ViewGather.Prefetch(all[at]); // the next slice reads while this one is gathered
+                    readAhead.From(at++);
                     gather.Write(slice, dtype, stream);
                 }
                 npz.EndTensor();

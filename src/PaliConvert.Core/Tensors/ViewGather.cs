@@ -61,12 +61,11 @@ public sealed class ViewGather
         src.Data.Release(v.Offset * es, (Extent(v) + 1) * es);
     }
 
-    /// <summary>
-    /// Starts reading a view's source bytes into the page cache (MappedFile.WillNeed); a writer calls it for the next
-    /// view while it gathers this one, so reading a cold input overlaps with the work.
-    /// </summary>
-    public static void Prefetch(TensorView v) =>
-        v.Source.Data.WillNeed(v.Offset * v.Source.DType.Size(), (Extent(v) + 1) * v.Source.DType.Size());
+    /// <summary>Starts reading a view's source bytes into the page cache (MappedFile.WillNeed): see ReadAhead.</summary>
+    public static void Prefetch(TensorView v) => v.Source.Data.WillNeed(v.Offset * v.Source.DType.Size(), SourceBytes(v));
+
+    /// <summary>Bytes of the source a view spans.</summary>
+    public static long SourceBytes(TensorView v) => (Extent(v) + 1) * v.Source.DType.Size();
 
     /// <summary>Largest element offset the view reaches, relative to its start.</summary>
     private static long Extent(TensorView v)

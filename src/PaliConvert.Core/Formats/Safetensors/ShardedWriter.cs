@@ -31,19 +31,21 @@ public static class ShardedWriter
         long total = shards.Sum(s => s.Sum(t => t.Bytes)), done = 0;
         var gather = new ViewGather();
         var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var order = shards.SelectMany(s => s).ToList();
-        int next = 0;
+        using var readAhead = new ReadAhead(shards.SelectMany(s => s).Select(t => t.View).ToList());
+        int at = 0;
+        var written = new List<string>();
         for (int i = 0; i < shards.Count; i++)
         {
             string name = shards.Count == 1 ? SafetensorsCheckpoint.SingleName : $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
-            using var file = DirectFile.CreateNew(Path.Combine(folder, name), out bool direct);
+            written.Add(Path.Combine(folder, name));
+            using var file = DirectFile.CreateNew(written[^1], out bool direct);
             using var fs = new WriteBehindStream(file, direct: direct);
             fs.Write(SafetensorsFile.BuildHeader(shards[i].Select(t => (t.View.Name, t.DType, t.View.OutputShape)), new Dictionary<string,
                 string> { ["format"] = "pt" }));
             foreach (var t in shards[i])
             {
                 long before = fs.Position;
-                if (++next < order.Count) ViewGather.Prefetch(order[next].View); // reads while this one is gathered
+                readAhead.From(at++);
                 gather.Write(t.View, t.DType, fs);
                 if (fs.Position - before != t.Bytes)
                     throw new InvalidOperationException($"'{t.View.Name}': wrote {fs.Position - before} bytes, planned {t.Bytes}");
@@ -52,8 +54,8 @@ public static class ShardedWriter
                 progress?.Report((t.View.Name, (double)done / total));
             }
             fs.Flush();
-            file.Flush(flushToDisk: true);
         }
+        DirectFile.FlushToDisk(written);
         if (shards.Count > 1)
         {
             var index = new { metadata = new { total_size = total }, weight_map = weightMap };
