@@ -37,7 +37,7 @@ public static partial class DirectFile
 
     /// <summary>
     /// Makes finished files durable (fsync) together at the end: a flush of each shard as it ended stopped the
-    /// pipeline for the disk's cache flush, a second or more on this machine kind, once per shard.
+    /// pipeline while the disk flushed its cache.
     /// </summary>
     public static void FlushToDisk(IEnumerable<string> paths)
     {

@@ -5,8 +5,8 @@ namespace PaliConvert.Tensors;
 /// <summary>
 /// Keeps the sources of the current view and those after it being read into the page cache (MappedFile.WillNeed), up
 /// to a window of bytes, so that a cold input is read while earlier views are gathered and written. One view ahead was
-/// too little: when the disk both read and wrote, the gather caught up with the reads and the writers went idle. The
-/// requests are made on a thread of their own, since madvise returns only when a range's reads are queued.
+/// too little for a cold 10B (bench/README.md, "Cold floors"). The requests are made on a thread of their own, since
+/// madvise may block while it queues a range's reads.
 /// </summary>
 public sealed class ReadAhead : IDisposable
 {
