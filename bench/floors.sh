@@ -7,13 +7,15 @@
 # Cold (default where /proc/sys/vm/drop_caches is writable, i.e. root): the page cache is dropped before the tool
 # and before the floor's read, as a checkpoint just copied or trained is found. Warm (COLD=0): the input is read
 # once (cat) before each, and both find what the page cache holds.
-# usage: [REPS=2] [COLD=0|1] bench/floors.sh [WORKDIR] [CASES...]   cases: 3b-f32 3b-keep 10b-keep (default all;
-# 10b needs ~60 GB free)
+# usage: [REPS=2] [COLD=0|1] [STEPS="jax2hf hf2jax"] bench/floors.sh [WORKDIR] [CASES...]
+#   cases: 3b-f32 3b-keep 10b-keep (default all; 10b needs ~60 GB free). STEPS=hf2jax reuses WORKDIR/hf where it is
+#   there (made once by jax2hf where not) and keeps it.
 set -euo pipefail
 work=${1:-bench/work}
 shift || true
 cases=${*:-3b-f32 3b-keep 10b-keep}
 reps=${REPS:-2}
+steps=${STEPS:-jax2hf hf2jax}
 cold=${COLD:-$([ -w /proc/sys/vm/drop_caches ] && echo 1 || echo 0)}
 source "$(dirname "$0")/common.sh"
 secs() { /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>&1; cat "$work/time.txt"; }
@@ -59,7 +61,14 @@ for c in $cases; do
   size=${c%-*}; dtype=${c#*-}
   if [ "$size" = 3b ]; then in=$ck; else in="$work/pg2-10b-224.bf16.npz"; fi
   [ -f "$in" ] || "$bin" synth --variant pg2-10b-224 --dtype bf16 --seed 0 "$in" >/dev/null
-  pair "jax2hf $c" "$in" "$work/hf" 1 "$bin" jax2hf --dtype "$dtype" "$in" "$work/hf"
-  pair "hf2jax $c" "$work/hf" "$work/back.npz" 0 "$bin" hf2jax --dtype keep "$work/hf" "$work/back.npz"
-  rm -rf "$work/hf" "$work/back.npz"
+  if [[ " $steps " == *" jax2hf "* ]]; then
+    pair "jax2hf $c" "$in" "$work/hf" 1 "$bin" jax2hf --dtype "$dtype" "$in" "$work/hf"
+  elif [ ! -f "$work/hf/config.json" ]; then
+    "$bin" jax2hf --dtype "$dtype" "$in" "$work/hf" >/dev/null
+  fi
+  if [[ " $steps " == *" hf2jax "* ]]; then
+    pair "hf2jax $c" "$work/hf" "$work/back.npz" 0 "$bin" hf2jax --dtype keep "$work/hf" "$work/back.npz"
+  fi
+  [[ " $steps " == *" jax2hf "* ]] && rm -rf "$work/hf"
+  rm -rf "$work/back.npz"
 done

@@ -5,7 +5,7 @@ namespace PaliConvert.Tensors;
 
 /// <summary>
 /// A 64 x 64 tile of 16-bit values (bf16, f16) transposed in 8 x 8 blocks with SSE2 unpacks: 24 instructions per 64
-/// values where element-by-element copying was most of hf2jax's CPU on a 10B (ViewGather.TileRow, 52% of samples).
+/// values where element-by-element copying was most of hf2jax's CPU on a 10B (the tile loop of ViewGather, 52% of samples).
 /// </summary>
 internal static unsafe class TileTranspose
 {

@@ -29,6 +29,7 @@ public sealed class ViewGather
         long rows = rank >= 2 ? v.Shape[rank - 2] : 1, cols = rank >= 1 ? v.Shape[rank - 1] : 1;
         long rs = rank >= 2 ? v.Strides[rank - 2] : 0, cs = rank >= 1 ? v.Strides[rank - 1] : 0;
         int blockRows = (int)Math.Max(1, Math.Min(rows, Math.Max(Tile, (1 << 22) / Math.Max(1, cols))));
+        if (blockRows < rows) blockRows = blockRows / Tile * Tile; // whole tiles: the vectorized transpose takes only those
         Ensure(blockRows * cols, es, to);
         bool huge = (Extent(v) + 1) * es > HugeBytes;
         foreach (long outer in OuterOffsets(v))
@@ -101,48 +102,60 @@ public sealed class ViewGather
         for (int r = 0; r < nr; r++) src.Data.Span((off + r * rs) * es, rowBytes).CopyTo(raw.Slice(r * rowBytes, rowBytes));
     }
 
-    /// <summary>Tiles of 64 output rows go to the cores in parallel (each writes its own rows of the block).</summary>
+    /// <summary>
+    /// The block's columns of tiles are split between the cores; each walks its tile columns and, within one, the tile
+    /// rows, so 64 source rows are read along their length before the next 64 (a 7 KB-strided sweep of the whole
+    /// source per tile row ran at a quarter of the speed: bench/README.md, "The gather's transpose").
+    /// </summary>
     private static void GatherTiles<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, byte[] raw, bool release)
         where T : unmanaged
     {
-        int tiles = (nr + Tile - 1) / Tile;
-        if (tiles == 1 || nr * cols < (1 << 16))
-            for (int t = 0; t < tiles; t++) TileRow<T>(src, off, rs, cs, nr, cols, raw, t, release);
-        else Parallel.For(0, tiles, t => TileRow<T>(src, off, rs, cs, nr, cols, raw, t, release));
+        int tileCols = (int)((cols + Tile - 1) / Tile);
+        int parts = nr * cols < (1 << 16) ? 1 : Math.Min(tileCols, Environment.ProcessorCount);
+        if (parts == 1) { TileColumns<T>(src, off, rs, cs, nr, cols, raw, 0, tileCols, release); return; }
+        int per = (tileCols + parts - 1) / parts;
+        Parallel.For(0, parts, p =>
+            TileColumns<T>(src, off, rs, cs, nr, cols, raw, p * per, Math.Min(tileCols, (p + 1) * per), release));
     }
 
-    private static unsafe void TileRow<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, byte[] raw, int tileRow,
-        bool release) where T : unmanaged
+    private static unsafe void TileColumns<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, byte[] raw,
+        int fromTile, int toTile, bool release) where T : unmanaged
     {
         int es = sizeof(T);
-        int r0 = tileRow * Tile, tr = Math.Min(Tile, nr - r0);
         T* tile = stackalloc T[Tile * Tile];
         fixed (byte* output = raw)
         {
-            for (long c0 = 0; c0 < cols; c0 += Tile)
+            for (long c0 = (long)fromTile * Tile; c0 < Math.Min(cols, (long)toTile * Tile); c0 += Tile)
             {
                 int tc = (int)Math.Min(Tile, cols - c0);
-                long first = off + r0 * rs + c0 * cs;
-                long last = first + (tr - 1) * rs + (tc - 1) * cs;
-                fixed (byte* input = src.Data.Span(first * es, checked((int)((last - first + 1) * es))))
-                {
-                    // pointers, not spans: no bounds checks in the innermost loop (the span above checked the tile's extent).
-                    // The tile is transposed into a small buffer first: rows of the output lie a power of two apart, so
-                    // writing a column straight into them would map every write to one cache set.
-                    T* s = (T*)input, d = (T*)output + r0 * cols + c0;
-                    if (typeof(T) == typeof(ushort) && rs == 1 && tr == Tile && tc == Tile && TileTranspose.Supported)
-                        TileTranspose.Tile64((ushort*)s, cs, (ushort*)tile);
-                    else
-                        for (int c = 0; c < tc; c++)
-                        {
-                            T* from = s + c * cs, to = tile + c;
-                            for (int r = 0; r < tr; r++, from += rs, to += Tile) *to = *from;
-                        }
-                    for (int r = 0; r < tr; r++) Buffer.MemoryCopy(tile + r * Tile, d + r * cols, tc * es, tc * es);
-                }
+                long first = off + c0 * cs;
+                long last = first + (nr - 1) * rs + (tc - 1) * cs;
+                var span = src.Data.Span(first * es, checked((int)((last - first + 1) * es)));
+                fixed (byte* input = span)
+                    for (int r0 = 0; r0 < nr; r0 += Tile)
+                        TileAt((T*)input + r0 * rs, rs, cs, Math.Min(Tile, nr - r0), tc, tile, (T*)output + r0 * cols + c0, cols);
                 if (release) src.Data.Release(first * es, (last - first + 1) * es);
             }
         }
+    }
+
+    /// <summary>
+    /// One tile, transposed into a small buffer first: rows of the output lie a power of two apart, so writing a column
+    /// straight into them would map every write to one cache set. Pointers, not spans: the caller's span checked the
+    /// extent, and the innermost loop has no bounds checks.
+    /// </summary>
+    private static unsafe void TileAt<T>(T* s, long rs, long cs, int tr, int tc, T* tile, T* d, long cols) where T : unmanaged
+    {
+        int es = sizeof(T);
+        if (typeof(T) == typeof(ushort) && rs == 1 && tr == Tile && tc == Tile && TileTranspose.Supported)
+            TileTranspose.Tile64((ushort*)s, cs, (ushort*)tile);
+        else
+            for (int c = 0; c < tc; c++)
+            {
+                T* from = s + c * cs, to = tile + c;
+                for (int r = 0; r < tr; r++, from += rs, to += Tile) *to = *from;
+            }
+        for (int r = 0; r < tr; r++) Buffer.MemoryCopy(tile + r * Tile, d + r * cols, tc * es, tc * es);
     }
 
     /// <summary>Padding rows hold the mean of the real rows, computed in float64, rounded to float32, then cast.</summary>

@@ -4,13 +4,14 @@ namespace PaliConvert.Tests.Tensors;
 
 /// <summary>
 /// The transposing gather against an element-by-element transpose, for 16-bit values (the vectorized 8 x 8 blocks
-/// on full 64 x 64 tiles, the scalar loop on the edges), 32-bit values, and shapes with partial tiles.
+/// on full 64 x 64 tiles, the scalar loop on the edges), 32-bit values, and shapes with partial tiles; the last two
+/// shapes are large enough for the tile columns to be split between cores, the last for several blocks of rows.
 /// </summary>
 public class ViewGatherTests
 {
     [Theory]
     [InlineData(DType.BF16, 64, 64), InlineData(DType.BF16, 200, 300), InlineData(DType.F16, 129, 257), InlineData(DType.BF16, 3, 70),
-        InlineData(DType.F32, 130, 70)]
+        InlineData(DType.F32, 130, 70), InlineData(DType.F16, 300, 1000), InlineData(DType.BF16, 20000, 300)]
     public void ATransposedViewComesOutTransposed(DType dtype, int rows, int cols)
     {
         int es = dtype.Size();
