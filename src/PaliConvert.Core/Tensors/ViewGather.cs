@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using PaliConvert.Tensors;
 
@@ -11,6 +12,9 @@ namespace PaliConvert.Tensors;
 public sealed class ViewGather
 {
     private const int Tile = 64;
+
+    /// <summary>A block whose source spans at most this is read a row of tiles at a time (it stays in cache).</summary>
+    private const long CachedSourceBytes = 8L << 20;
 
     /// <summary>
     /// A strided view spanning more than this is released tile by tile: each block of output rows sweeps the whole
@@ -103,40 +107,39 @@ public sealed class ViewGather
     }
 
     /// <summary>
-    /// The block's columns of tiles are split between the cores; each walks its tile columns and, within one, the tile
-    /// rows, so 64 source rows are read along their length before the next 64 (a 7 KB-strided sweep of the whole
-    /// source per tile row ran at a quarter of the speed: bench/README.md, "The gather's transpose").
+    /// A block's tiles are split between the cores by rows of tiles (each core its own output rows) where the source
+    /// they read stays in cache, and by columns of tiles where it does not: a core then reads 64 source rows along the
+    /// block before the next 64, where sweeping the whole source once per tile row ran at half the speed or less
+    /// (bench/README.md, "The gather's transpose").
     /// </summary>
     private static void GatherTiles<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, byte[] raw, bool release)
         where T : unmanaged
     {
-        int tileCols = (int)((cols + Tile - 1) / Tile);
-        int parts = nr * cols < (1 << 16) ? 1 : Math.Min(tileCols, Environment.ProcessorCount);
-        if (parts == 1) { TileColumns<T>(src, off, rs, cs, nr, cols, raw, 0, tileCols, release); return; }
-        int per = (tileCols + parts - 1) / parts;
-        Parallel.For(0, parts, p =>
-            TileColumns<T>(src, off, rs, cs, nr, cols, raw, p * per, Math.Min(tileCols, (p + 1) * per), release));
+        int tileRows = (nr + Tile - 1) / Tile, tileCols = (int)((cols + Tile - 1) / Tile);
+        bool byRows = cols * Math.Abs(cs) * Unsafe.SizeOf<T>() <= CachedSourceBytes;
+        int units = byRows ? tileRows : tileCols, across = byRows ? tileCols : tileRows;
+        if (units == 1 || nr * cols < (1 << 16))
+            for (int u = 0; u < units; u++) Tiles<T>(src, off, rs, cs, nr, cols, raw, u, across, byRows, release);
+        else Parallel.For(0, units, u => Tiles<T>(src, off, rs, cs, nr, cols, raw, u, across, byRows, release));
     }
 
-    private static unsafe void TileColumns<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, byte[] raw,
-        int fromTile, int toTile, bool release) where T : unmanaged
+    /// <summary>One row (or column) of tiles of a block: the <paramref name="across"/> tiles along it.</summary>
+    private static unsafe void Tiles<T>(TensorInfo src, long off, long rs, long cs, int nr, long cols, byte[] raw,
+        int u, int across, bool byRows, bool release) where T : unmanaged
     {
         int es = sizeof(T);
         T* tile = stackalloc T[Tile * Tile];
         fixed (byte* output = raw)
-        {
-            for (long c0 = (long)fromTile * Tile; c0 < Math.Min(cols, (long)toTile * Tile); c0 += Tile)
+            for (int i = 0; i < across; i++)
             {
+                int r0 = (byRows ? u : i) * Tile, tr = Math.Min(Tile, nr - r0);
+                long c0 = (long)(byRows ? i : u) * Tile;
                 int tc = (int)Math.Min(Tile, cols - c0);
-                long first = off + c0 * cs;
-                long last = first + (nr - 1) * rs + (tc - 1) * cs;
-                var span = src.Data.Span(first * es, checked((int)((last - first + 1) * es)));
-                fixed (byte* input = span)
-                    for (int r0 = 0; r0 < nr; r0 += Tile)
-                        TileAt((T*)input + r0 * rs, rs, cs, Math.Min(Tile, nr - r0), tc, tile, (T*)output + r0 * cols + c0, cols);
+                long first = off + r0 * rs + c0 * cs, last = first + (tr - 1) * rs + (tc - 1) * cs;
+                fixed (byte* input = src.Data.Span(first * es, checked((int)((last - first + 1) * es))))
+                    TileAt((T*)input, rs, cs, tr, tc, tile, (T*)output + r0 * cols + c0, cols);
                 if (release) src.Data.Release(first * es, (last - first + 1) * es);
             }
-        }
     }
 
     /// <summary>

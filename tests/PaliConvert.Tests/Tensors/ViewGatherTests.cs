@@ -5,7 +5,8 @@ namespace PaliConvert.Tests.Tensors;
 /// <summary>
 /// The transposing gather against an element-by-element transpose, for 16-bit values (the vectorized 8 x 8 blocks
 /// on full 64 x 64 tiles, the scalar loop on the edges), 32-bit values, and shapes with partial tiles; the last two
-/// shapes are large enough for the tile columns to be split between cores, the last for several blocks of rows.
+/// are large enough to go to the cores in parallel: by rows of tiles (a source that stays in cache), and by columns
+/// of tiles over several blocks of rows (a larger one).
 /// </summary>
 public class ViewGatherTests
 {
