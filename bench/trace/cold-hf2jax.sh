@@ -2,9 +2,12 @@
 # One cold hf2jax (page cache dropped; root) beside disk.py and threads.py; prints the wall time and where the
 # traces are. usage: bench/trace/cold-hf2jax.sh HF_FOLDER [WORKDIR]   (the output goes to WORKDIR and is removed)
 set -euo pipefail
-hf=$1
-work=${2:-bench/work}
-source "$(dirname "$0")/../common.sh"
+hf=$(realpath "$1")
+work=${2:+$(realpath -m "$2")}
+cd "$(dirname "$0")/../.."
+work=${work:-bench/work}
+bin=${PALICONVERT_BIN:-src/PaliConvert.Cli/bin/Release/net10.0/paliconvert}
+[ -n "${PALICONVERT_BIN:-}" ] || dotnet build -c Release src/PaliConvert.Cli -v q -nologo >/dev/null
 out="$work/trace"
 mkdir -p "$out"
 rm -f "$work/trace.npz"

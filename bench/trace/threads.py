@@ -8,6 +8,17 @@ import time
 
 pid, out = int(sys.argv[1]), sys.argv[2]
 t0, bucket, current = time.time(), collections.Counter(), 0
+
+
+def flush(f, current):
+    f.write(f"--- {current * 5}-{current * 5 + 5} s\n")
+    for (name, state, wait), n in sorted(bucket.items(), key=lambda x: -x[1]):
+        if n >= 5:
+            f.write(f"  {name:16s} {state} {wait:28s} {n}\n")
+    f.flush()
+    bucket.clear()
+
+
 with open(out, "w") as f:
     while os.path.exists(f"/proc/{pid}"):
         try:
@@ -25,10 +36,6 @@ with open(out, "w") as f:
         time.sleep(0.02)
         b = int((time.time() - t0) / 5)
         if b != current:
-            f.write(f"--- {current * 5}-{current * 5 + 5} s\n")
-            for (name, state, wait), n in sorted(bucket.items(), key=lambda x: -x[1]):
-                if n >= 5:
-                    f.write(f"  {name:16s} {state} {wait:28s} {n}\n")
-            f.flush()
-            bucket.clear()
+            flush(f, current)
             current = b
+    flush(f, current)
