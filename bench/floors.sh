@@ -8,8 +8,8 @@
 # and before the floor's read, as a checkpoint just copied or trained is found. Warm (COLD=0): the input is read
 # once (cat) before each, and both find what the page cache holds.
 # usage: [REPS=2] [COLD=0|1] [STEPS="jax2hf hf2jax"] bench/floors.sh [WORKDIR] [CASES...]
-#   cases: 3b-f32 3b-keep 10b-keep (default all; 10b needs ~60 GB free). STEPS=hf2jax reuses WORKDIR/hf where it is
-#   there (made once by jax2hf where not) and keeps it.
+#   cases: 3b-f32 3b-keep 10b-keep (default all; 10b needs ~60 GB free). STEPS=hf2jax reuses WORKDIR/hf where the same
+#   case made it (WORKDIR/hf.case), makes it once with jax2hf where not, and keeps it.
 set -euo pipefail
 work=${1:-bench/work}
 shift || true
@@ -63,12 +63,14 @@ for c in $cases; do
   [ -f "$in" ] || "$bin" synth --variant pg2-10b-224 --dtype bf16 --seed 0 "$in" >/dev/null
   if [[ " $steps " == *" jax2hf "* ]]; then
     pair "jax2hf $c" "$in" "$work/hf" 1 "$bin" jax2hf --dtype "$dtype" "$in" "$work/hf"
-  elif [ ! -f "$work/hf/config.json" ]; then
+  elif [ "$(cat "$work/hf.case" 2>/dev/null)" != "$c" ]; then # another case's (or a half-made) folder is not reused
+    rm -rf "$work/hf" "$work/hf.case"
     "$bin" jax2hf --dtype "$dtype" "$in" "$work/hf" >/dev/null
   fi
+  echo "$c" > "$work/hf.case"
   if [[ " $steps " == *" hf2jax "* ]]; then
     pair "hf2jax $c" "$work/hf" "$work/back.npz" 0 "$bin" hf2jax --dtype keep "$work/hf" "$work/back.npz"
   fi
-  [[ " $steps " == *" jax2hf "* ]] && rm -rf "$work/hf"
+  [[ " $steps " == *" jax2hf "* ]] && rm -rf "$work/hf" "$work/hf.case"
   rm -rf "$work/back.npz"
 done
