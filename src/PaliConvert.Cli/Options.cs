@@ -12,8 +12,8 @@ public static class Sizes
         (string suffix, long mult)[] units = [("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1)];
         foreach (var (suffix, mult) in units)
             if (s.EndsWith(suffix) && long.TryParse(s[..^suffix.Length], out var n) && n > 0)
-                return n <= long.MaxValue / mult ? n * mult : throw new ArgumentException($"size '{s}' is too large");
-        return long.TryParse(s, out var b) && b > 0 ? b : throw new ArgumentException($"bad size '{s}' (e.g. 2GB, 500MB, 123456)");
+                return n <= long.MaxValue / mult ? n * mult : throw new UsageException("size", $"size '{s}' is too large");
+        return long.TryParse(s, out var b) && b > 0 ? b : throw new UsageException("size", $"bad size '{s}' (e.g. 2GB, 500MB, 123456)");
     }
 }
 

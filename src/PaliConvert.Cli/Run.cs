@@ -12,6 +12,8 @@ public static class ExitCodes
     public const int BadInput = 2;
     /// <summary>A bug in PaliConvert.</summary>
     public const int Internal = 3;
+    /// <summary>Stopped by Ctrl-C (SIGINT); SIGTERM ends the process with 143 as the shell reports it.</summary>
+    public const int Interrupted = 130;
 }
 
 public static class Run
@@ -40,20 +42,29 @@ public static class Run
         Console.Error.WriteLine("interrupted");
     }
 
-    /// <summary>Runs a command body, mapping failures to messages on stderr and exit codes.</summary>
+    /// <summary>The one place that chooses an exit code for a failure.</summary>
+    public static int For(ErrorKind kind) => kind switch
+    {
+        ErrorKind.Interrupted => ExitCodes.Interrupted,
+        _ => ExitCodes.BadInput, // bad input, a rule that does not fit, models that do not correspond, an output refused
+    };
+
+    /// <summary>
+    /// Runs a command body, mapping failures to messages on stderr and exit codes: PaliConvert's own kinds by
+    /// <see cref="For"/>, anything else as a bug.
+    /// </summary>
     public static int Guarded(Func<int> body)
     {
         try
         {
             return body();
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException
-            or KeyNotFoundException or NotSupportedException)
+        catch (PaliConvertException e)
         {
             Progress.Clear();
-            string hint = e is PaliConvert.IO.OutputExistsException ? "; use --force to replace it" : "";
+            string hint = e is OutputExistsException ? "; use --force to replace it" : "";
             Console.Error.WriteLine($"error: {e.Message}{hint}");
-            return ExitCodes.BadInput;
+            return For(e.Kind);
         }
         catch (Exception e)
         {

@@ -22,7 +22,8 @@ public static class SynthCommand
         cmd.SetAction(r => Run.Guarded(() =>
         {
             using var outFile = AtomicOutput.ForFile(r.GetValue(output)!, r.GetValue(force));
-            SynthWriter.Write(r.GetValue(variant)!, r.GetValue(dtype)!, r.GetValue(seed), outFile.TempPath, new Progress());
+            outFile.Writing(() => SynthWriter.Write(r.GetValue(variant)!, r.GetValue(dtype)!, r.GetValue(seed), outFile.TempPath,
+                new Progress()));
             outFile.Commit();
             Progress.Clear();
             Console.Out.WriteLine(outFile.Target);

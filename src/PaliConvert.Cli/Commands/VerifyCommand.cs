@@ -37,8 +37,8 @@ public static class VerifyCommand
         public Validation.LogitTolerance Tolerance(ParseResult r)
         {
             var t = new Validation.LogitTolerance(r.GetValue(Atol), r.GetValue(MinTop1), r.GetValue(MaxKl));
-            if (t.MinTop1 is < 0 or > 1) throw new ArgumentException($"--min-top1 {t.MinTop1} is not a share between 0 and 1");
-            if (t.Atol is < 0 || t.MaxKl is < 0) throw new ArgumentException("--atol and --max-kl cannot be negative");
+            if (t.MinTop1 is < 0 or > 1) throw new UsageException("--min-top1", $"--min-top1 {t.MinTop1} is not a share between 0 and 1");
+            if (t.Atol is < 0 || t.MaxKl is < 0) throw new UsageException("--atol", "--atol and --max-kl cannot be negative");
             return t;
         }
 
@@ -99,7 +99,11 @@ public static class VerifyCommand
     private static void Write(AtomicOutput? output, Action<Stream> write)
     {
         if (output == null) return;
-        using (var fs = new FileStream(output.TempPath, FileMode.CreateNew, FileAccess.Write)) write(fs);
+        output.Writing(() =>
+        {
+            using var fs = new FileStream(output.TempPath, FileMode.CreateNew, FileAccess.Write);
+            write(fs);
+        });
         output.Commit();
     }
 }

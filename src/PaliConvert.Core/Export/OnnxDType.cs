@@ -48,5 +48,5 @@ public sealed record OnnxWeights(OnnxDType DType, int BlockSize = 32, bool Symme
     public static readonly OnnxWeights Fp32 = new(OnnxDType.Fp32);
 
     public OnnxWeights Checked() => BlockSize is 16 or 32 or 64 or 128 or 256 ? this
-        : throw new ArgumentException($"block size {BlockSize}: MatMulNBits takes 16, 32, 64, 128 or 256");
+        : throw new UsageException("block size", $"block size {BlockSize}: MatMulNBits takes 16, 32, 64, 128 or 256");
 }

@@ -28,10 +28,11 @@ public static class OnnxLayout
         var present = SplitDTypes(folder);
         string names = string.Join(", ", present.Select(d => d.Name()));
         if (wanted is { } w)
-            return present.Contains(w) ? w : throw new InvalidDataException($"{folder}: holds no {w.Name()} graphs (it holds {names})");
+            return present.Contains(w) ? w : throw new BadInputException(folder, $"{folder}: holds no {w.Name()} graphs (it holds " +
+                $"{names})");
         if (present.Contains(OnnxDType.Fp32)) return OnnxDType.Fp32;
         if (present.Count == 1) return present[0];
-        throw new InvalidDataException($"{folder}: holds several variants ({names}) and no fp32; name the one to run");
+        throw new BadInputException(folder, $"{folder}: holds several variants ({names}) and no fp32; name the one to run");
     }
 
     private static long Vocab(Dictionary<string, TensorView> views) => views["language_model.model.embed_tokens.weight"].OutputShape[0];

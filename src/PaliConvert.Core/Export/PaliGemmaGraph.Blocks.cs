@@ -84,7 +84,7 @@ public sealed partial class PaliGemmaGraph
     {
         "gelu_pytorch_tanh" or "gelu_new" => g.Node("Gelu", [x], String("approximate", "tanh")),
         "gelu" => g.Node("Gelu", [x], String("approximate", "none")),
-        _ => throw new NotSupportedException($"activation '{activation}' cannot be exported"),
+        _ => throw new BadInputException("activation", $"activation '{activation}' cannot be exported"),
     };
 
     /// <summary>Gemma's RMSNorm: x * 1/sqrt(mean(x^2) + eps) * (1 + scale).</summary>

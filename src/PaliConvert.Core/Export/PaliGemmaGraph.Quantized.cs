@@ -15,7 +15,8 @@ public sealed partial class PaliGemmaGraph
     /// <summary>flat [M, K] times the transpose of the [N, K] weight <paramref name="name"/>: [M, N].</summary>
     private string QuantizedMatMul(string flat, string name)
     {
-        if (!weights.TryGetValue(name, out var view)) throw new InvalidDataException($"the model has no tensor '{name}' to export");
+        if (!weights.TryGetValue(name, out var view)) throw new BadInputException(name, $"the model has no tensor '{name}' to export",
+            name);
         return format.DType == OnnxDType.Q8 ? Int8MatMul(flat, name, view) : Int4MatMul(flat, name, view);
     }
 

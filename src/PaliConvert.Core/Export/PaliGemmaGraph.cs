@@ -24,7 +24,8 @@ public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IRea
     private string W(string name)
     {
         if (_used.TryGetValue(name, out var v)) return v;
-        if (!weights.TryGetValue(name, out var view)) throw new InvalidDataException($"the model has no tensor '{name}' to export");
+        if (!weights.TryGetValue(name, out var view)) throw new BadInputException(name, $"the model has no tensor '{name}' to export",
+            name);
         string init = g.Weight(name, view, storage);
         return _used[name] = storage == DType.F32 ? init : g.Node("Cast", [init], CastTo(DType.F32));
     }

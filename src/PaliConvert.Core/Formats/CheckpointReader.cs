@@ -11,15 +11,14 @@ public static class CheckpointReader
     public static Checkpoint Open(string path, Func<string, string>? rename = null)
     {
         if (Directory.Exists(path)) return SafetensorsCheckpoint.Open(path, rename);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file or folder");
+        if (!File.Exists(path)) throw new BadInputException(path, $"{path}: no such file or folder");
         if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return SafetensorsCheckpoint.Open(path, rename);
         if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return NpzCheckpoint.Open(path);
         // Sniff: zip files start with a local header, safetensors with a small little-endian length.
-        RegularFile.Require(path);
-        using var fs = File.OpenRead(path);
+        using var fs = RegularFile.OpenRead(path);
         Span<byte> head = stackalloc byte[4];
         int n = fs.Read(head);
         if (n == 4 && head[0] == 'P' && head[1] == 'K') return NpzCheckpoint.Open(path);
-        throw new InvalidDataException($"{path}: not an .npz, a .safetensors file or a Hugging Face folder");
+        throw new BadInputException(path, $"{path}: not an .npz, a .safetensors file or a Hugging Face folder");
     }
 }

@@ -11,17 +11,17 @@ public static class JsonText
 {
     public static JsonDocument Parse(ReadOnlyMemory<byte> bytes, string where, int maxDepth = 16)
     {
-        if (!Utf8.IsValid(bytes.Span)) throw new InvalidDataException($"{where}: not valid UTF-8");
+        if (!Utf8.IsValid(bytes.Span)) throw new BadInputException(where, $"{where}: not valid UTF-8");
         try { return JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = maxDepth }); }
-        catch (JsonException e) { throw new InvalidDataException($"{where}: not valid JSON: {e.Message}"); }
+        catch (JsonException e) { throw new BadInputException(where, $"{where}: not valid JSON: {e.Message}"); }
     }
 
     /// <summary>A string value, or bad data naming <paramref name="where"/>.</summary>
     public static string String(JsonElement e, string where)
     {
-        if (e.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{where}: {Show(e)} is not a string");
+        if (e.ValueKind != JsonValueKind.String) throw new BadInputException(where, $"{where}: {Show(e)} is not a string");
         try { return e.GetString()!; }
-        catch (InvalidOperationException) { throw new InvalidDataException($"{where}: a string that is not valid UTF-16 text"); }
+        catch (InvalidOperationException) { throw new BadInputException(where, $"{where}: a string that is not valid UTF-16 text"); }
     }
 
     public static string Show(JsonElement e)

@@ -28,34 +28,41 @@ public sealed class AtomicOutput : IDisposable
     {
         Target = Path.GetFullPath(target.TrimEnd('/', '\\'));
         IsFolder = folder;
+        (_lock, TempPath) = Guard(Target, () => Claim(force, inputs));
+        lock (Open) Open.Add(this);
+    }
+
+    private (OutputLock, string) Claim(bool force, IEnumerable<string> inputs)
+    {
+        bool folder = IsFolder;
         foreach (var input in inputs) RefuseOverlap(Path.GetFullPath(input.TrimEnd('/', '\\')));
         var parent = Path.GetDirectoryName(Target) ?? ".";
-        if (File.Exists(parent)) throw new IOException($"{parent} is a file, so the output cannot go inside it");
+        if (File.Exists(parent)) throw new OutputException(Target, $"{parent} is a file, so the output cannot go inside it");
         Directory.CreateDirectory(parent);
-        if (folder && File.Exists(Target)) throw new IOException($"{Target} is a file, not a folder");
-        if (!folder && Directory.Exists(Target)) throw new IOException($"{Target} is a folder, not a file");
-        _lock = OutputLock.Acquire(Target);
+        if (folder && File.Exists(Target)) throw new OutputException(Target, $"{Target} is a file, not a folder");
+        if (!folder && Directory.Exists(Target)) throw new OutputException(Target, $"{Target} is a folder, not a file");
+        var held = OutputLock.Acquire(Target);
         try
         {
             Leftovers.Clean(Target);
             bool exists = folder ? Directory.Exists(Target) && Directory.EnumerateFileSystemEntries(Target).Any() : File.Exists(Target);
-            if (exists && !force) throw new OutputExistsException($"{Target} already exists{(folder ? " and is not empty" : "")}");
-            TempPath = Leftovers.NewPath(Target, Leftovers.Partial);
-            if (folder) Directory.CreateDirectory(TempPath);
+            if (exists && !force) throw new OutputExistsException(Target, $"{Target} already exists{(folder ? " and is not empty" : "")}");
+            string temp = Leftovers.NewPath(Target, Leftovers.Partial);
+            if (folder) Directory.CreateDirectory(temp);
+            return (held, temp);
         }
         catch
         {
-            _lock.Dispose();
+            held.Dispose();
             throw;
         }
-        lock (Open) Open.Add(this);
     }
 
     private void RefuseOverlap(string input)
     {
         static bool Inside(string path, string folder) => path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
         string? how = Target == input ? "is" : Inside(input, Target) ? "contains" : Inside(Target, input) ? "lies inside" : null;
-        if (how != null) throw new IOException($"the output {Target} {how} the input {input}; choose another output");
+        if (how != null) throw new OutputException(Target, $"the output {Target} {how} the input {input}; choose another output");
     }
 
     public static AtomicOutput ForFile(string target, bool force, params string[] inputs) => new(target, false, force, inputs);
@@ -82,7 +89,24 @@ public sealed class AtomicOutput : IDisposable
         }
     }
 
-    public void Commit()
+    /// <summary>
+    /// Runs the writing of this output: what the system refuses (a full disk, permissions, an I/O error) is reported
+    /// naming the output, whose partial version is then removed on dispose.
+    /// </summary>
+    public void Writing(Action write) => Guard(Target, () => { write(); return 0; });
+
+    private static T Guard<T>(string target, Func<T> write)
+    {
+        try { return write(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputException(target, $"{target}: writing failed: {e.Message}", e);
+        }
+    }
+
+    public void Commit() => Guard(Target, () => { CommitNow(); return 0; });
+
+    private void CommitNow()
     {
         bool exists = IsFolder ? Directory.Exists(Target) : File.Exists(Target);
         if (!IsFolder) File.Move(TempPath, Target, overwrite: true); // rename(2): the old file is replaced in one step

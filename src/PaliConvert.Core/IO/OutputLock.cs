@@ -22,7 +22,8 @@ public sealed class OutputLock : IDisposable
         {
             var holders = Leftovers.Writers(target);
             string who = holders.Count > 0 ? $" (process {string.Join(", ", holders)})" : "";
-            throw new IOException($"{target} is being written by another paliconvert run{who}; wait for it or choose another output");
+            throw new OutputException(target, $"{target} is being written by another paliconvert run{who}; wait for it or choose another " +
+                $"output");
         }
     }
 

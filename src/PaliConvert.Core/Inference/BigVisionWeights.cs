@@ -74,7 +74,7 @@ public sealed class BigVisionWeights(Checkpoint ck, PaliGemmaArch arch) : IModel
     public void EmbedToken(int token, Span<float> row)
     {
         if (token < 0 || token >= VocabRows)
-            throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is outside the vocabulary of {VocabRows}");
+            throw new BadInputException("inputs", $"token {token} is outside the vocabulary of {VocabRows}");
         ck.Get(TensorNames.BigVisionEmbedding).ReadF32((long)token * arch.Decoder.Width, row);
     }
 

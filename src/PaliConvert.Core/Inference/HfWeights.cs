@@ -61,7 +61,7 @@ public sealed class HfWeights(Checkpoint ck, PaliGemmaArch arch) : IModelWeights
     public void EmbedToken(int token, Span<float> row)
     {
         if (token < 0 || token >= VocabRows)
-            throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is outside the vocabulary of {VocabRows}");
+            throw new BadInputException("inputs", $"token {token} is outside the vocabulary of {VocabRows}");
         ck.Get(Lm + "embed_tokens.weight").ReadF32((long)token * arch.Decoder.Width, row);
     }
 

@@ -12,28 +12,30 @@ public static class InputsFile
     public static ModelInputs Load(string path, string? maskKey = "mask_ar")
     {
         using var ck = NpzCheckpoint.Open(path);
-        var image = ck.Find("image_nhwc") ?? throw new InvalidDataException($"{path}: no 'image_nhwc' array (float32 [B, H, W, 3])");
+        var image = ck.Find("image_nhwc") ?? throw new BadInputException(path, $"{path}: no 'image_nhwc' array (float32 [B, H, W, 3])");
         if (image.Shape.Length != 4 || image.Shape[3] != 3 || !image.DType.IsFloat())
-            throw new InvalidDataException($"{path}: 'image_nhwc' is {image.DType.Label()} {Shape.Format(image.Shape)}, expected float " +
+            throw new BadInputException(path, $"{path}: 'image_nhwc' is {image.DType.Label()} {Shape.Format(image.Shape)}, expected " +
+                $"float " +
                 $"[B, H, W, 3]");
         var pixels = new float[image.Elements];
         image.ReadF32(0, pixels);
-        var text = ck.Find("text") ?? throw new InvalidDataException($"{path}: no 'text' array (int [B, T])");
+        var text = ck.Find("text") ?? throw new BadInputException(path, $"{path}: no 'text' array (int [B, T])");
         if (text.Shape.Length != 2 || text.Shape[0] != image.Shape[0])
-            throw new InvalidDataException($"{path}: 'text' is {Shape.Format(text.Shape)}, expected [{image.Shape[0]}, T]");
+            throw new BadInputException(path, $"{path}: 'text' is {Shape.Format(text.Shape)}, expected [{image.Shape[0]}, T]");
         if (Shape.Elements(image.Shape) == 0 || text.Shape[1] == 0)
-            throw new InvalidDataException($"{path}: empty inputs (image {Shape.Format(image.Shape)}, text {Shape.Format(text.Shape)})");
+            throw new BadInputException(path, $"{path}: empty inputs (image {Shape.Format(image.Shape)}, text {Shape.Format(text.Shape)})");
         var tokens = Ints(text, path);
-        if (tokens.FirstOrDefault(v => v < 0, 0) is < 0 and var bad) throw new InvalidDataException($"{path}: 'text' holds token {bad}");
+        if (tokens.FirstOrDefault(v => v < 0, 0) is < 0 and var bad) throw new BadInputException(path, $"{path}: 'text' holds token {bad}");
         if (maskKey != null && ck.Find(maskKey) == null)
-            throw new InvalidDataException($"{path}: no '{maskKey}' array (the file has " +
+            throw new BadInputException(path, $"{path}: no '{maskKey}' array (the file has " +
                 $"{string.Join(", ", ck.Tensors.Select(t => t.Name))})");
         int[] mask = maskKey != null && ck.Find(maskKey) is { } m
             ? Shape.Equal(m.Shape, text.Shape) ? Ints(m, path)
-                : throw new InvalidDataException($"{path}: '{maskKey}' is {Shape.Format(m.Shape)}, expected {Shape.Format(text.Shape)} " +
+                : throw new BadInputException(path, $"{path}: '{maskKey}' is {Shape.Format(m.Shape)}, expected " +
+                    $"{Shape.Format(text.Shape)} " +
                     $"like 'text'")
             : new int[tokens.Length];
-        if (mask.Any(v => v is not (0 or 1))) throw new InvalidDataException($"{path}: '{maskKey}' must hold 0 (prefix) or 1 (causal)");
+        if (mask.Any(v => v is not (0 or 1))) throw new BadInputException(path, $"{path}: '{maskKey}' must hold 0 (prefix) or 1 (causal)");
         return new ModelInputs(pixels, (int)image.Shape[0], (int)image.Shape[1], (int)image.Shape[2], tokens, (int)text.Shape[1], mask);
     }
 
@@ -48,7 +50,7 @@ public static class InputsFile
                 DType.I64 => checked((int)BitConverter.ToInt64(bytes.Slice(8 * i, 8))),
                 DType.U8 or DType.Bool => bytes[i],
                 DType.I8 => (sbyte)bytes[i],
-                _ => throw new InvalidDataException($"{path}: '{t.Name}' is {t.DType.Label()}, expected integers"),
+                _ => throw new BadInputException(path, $"{path}: '{t.Name}' is {t.DType.Label()}, expected integers"),
             };
         return v;
     }
@@ -58,7 +60,7 @@ public static class InputsFile
     /// </summary>
     public static ModelInputs Random(int imageSize, int vocab, int seed, int prefix = 8, int suffix = 4)
     {
-        if (vocab < 1) throw new InvalidDataException($"a text vocabulary of {vocab} leaves no token for random inputs");
+        if (vocab < 1) throw new BadInputException("inputs", $"a text vocabulary of {vocab} leaves no token for random inputs");
         var rng = new Random(seed);
         var image = new float[imageSize * imageSize * 3];
         for (int i = 0; i < image.Length; i++) image[i] = (float)(rng.NextDouble() * 2 - 1);

@@ -71,7 +71,7 @@ public static class Ops
                 for (int i = 0; i < x.Length; i++) x[i] = GeluErf(x[i]);
                 break;
             default:
-                throw new NotSupportedException($"activation '{name}' is not implemented");
+                throw new BadInputException("activation", $"activation '{name}' is not implemented");
         }
     }
 

@@ -19,10 +19,11 @@ public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)
         var a = w.Arch;
         int p = a.Vision.Patch;
         if (input.Height % p != 0 || input.Width % p != 0)
-            throw new ArgumentException($"image {input.Height}x{input.Width} is not a multiple of the {p}-pixel patch");
+            throw new BadInputException("inputs", $"image {input.Height}x{input.Width} is not a multiple of the {p}-pixel patch");
         int tokens = input.Height / p * (input.Width / p);
         if (tokens != a.Vision.Tokens)
-            throw new ArgumentException($"image {input.Height}x{input.Width} gives {tokens} patches but the model has {a.Vision.Tokens} " +
+            throw new BadInputException("inputs", $"image {input.Height}x{input.Width} gives {tokens} patches but the model has " +
+                $"{a.Vision.Tokens} " +
                 $"position embeddings ({a.Vision.ImageSize} px)");
         int t = input.TextLength, s = tokens + t, width = a.Decoder.Width, vocab = w.VocabRows;
         var logits = new float[input.Batch * t * vocab];

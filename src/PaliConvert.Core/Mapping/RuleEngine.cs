@@ -10,34 +10,36 @@ namespace PaliConvert.Mapping;
 /// </summary>
 public static class RuleEngine
 {
-    public static List<TensorView> Apply(RuleFile rules, Checkpoint ck, IReadOnlyDictionary<string, long> symbols)
+    public static List<TensorView> Apply(RuleFile rules, Checkpoint ck, IReadOnlyDictionary<string, long> symbols) =>
+        Fit(rules, ck, symbols).Checked();
+
+    public static RuleFit<List<TensorView>> Fit(RuleFile rules, Checkpoint ck, IReadOnlyDictionary<string, long> symbols)
     {
         var targets = new List<TensorView>();
         var produced = new Dictionary<string, string>(StringComparer.Ordinal);
         var consumed = new HashSet<string>(StringComparer.Ordinal);
+        var problems = new List<BadInputException>();
         var unmatched = new List<string>();
         foreach (var rule in rules.Rules)
         {
-            foreach (var v in Match(rule, ck, symbols, consumed, unmatched))
+            foreach (var v in Match(rule, ck, symbols, consumed, unmatched, problems))
             {
                 if (v.Name.Contains('{'))
-                    throw new InvalidDataException($"rule '{rule.From}': target '{v.Name}' still has a placeholder; an unstack or split " +
-                        $"is missing");
+                    throw rule.Error($"target '{v.Name}' still has a placeholder; an unstack or split is missing");
                 if (!produced.TryAdd(v.Name, rule.From))
-                    throw new InvalidDataException($"target '{v.Name}' is produced twice (by rules for '{produced[v.Name]}' and " +
-                        $"'{rule.From}')");
+                    throw new RuleException(rules.Path, $"{rules.Path}: target '{v.Name}' is produced twice (by rules for " +
+                        $"'{produced[v.Name]}' and '{rule.From}')", rule.From);
                 targets.Add(v);
             }
         }
-        var skipped = new HashSet<string>(rules.Skip, StringComparer.Ordinal);
-        var unused = ck.Tensors.Select(t => t.Name).Where(n => !consumed.Contains(n) && !skipped.Contains(n)).ToList();
+        var unused = ck.Tensors.Select(t => t.Name).Where(n => !consumed.Contains(n) && !rules.Skip.Contains(n)).ToList();
         if (unused.Count > 0)
-            throw new InvalidDataException($"{ck.Path}: {unused.Count} tensor(s) that no rule of '{rules.Name}' maps: " +
-                $"{string.Join(", ", unused.Take(10))}");
+            problems.Add(new BadInputException(ck.Path, $"{ck.Path}: {unused.Count} tensor(s) that no rule of '{rules.Name}' maps: " +
+                $"{string.Join(", ", unused.Take(10))}", unused[0]));
         if (unmatched.Count > 0)
-            throw new InvalidDataException($"{ck.Path}: tensor(s) required by the rules of '{rules.Name}' are missing: " +
-                $"{string.Join(", ", unmatched)}");
-        return targets;
+            problems.Add(new BadInputException(ck.Path, $"{ck.Path}: tensor(s) required by the rules of '{rules.Name}' are missing: " +
+                $"{string.Join(", ", unmatched)}", unmatched[0]));
+        return new RuleFit<List<TensorView>>(rules, targets, problems);
     }
 
     /// <summary>
@@ -45,14 +47,13 @@ public static class RuleEngine
     /// tensor saved without nn.scan ('encoderblock_3/...', 'layers_3/...'), one tensor per layer.
     /// </summary>
     private static IEnumerable<TensorView> Match(Rule rule, Checkpoint ck, IReadOnlyDictionary<string, long> symbols,
-        HashSet<string> consumed, List<string> unmatched)
+        HashSet<string> consumed, List<string> unmatched, List<BadInputException> problems)
     {
-        string where = $"rule '{rule.From}'";
-        var expected = rule.Shape?.Select(x => SizeExpr.Eval(x, symbols, where)).ToArray();
+        var expected = rule.ExpectedShape(symbols);
         if (ck.Find(rule.From) is { } stacked)
         {
             consumed.Add(stacked.Name);
-            CheckShape(ck, stacked, expected);
+            if (Contradicts(ck, stacked, expected, problems)) return [];
             return Run(rule, [TensorView.Of(stacked) with { Name = rule.To }], rule.Steps, symbols);
         }
         var layers = new List<TensorInfo>();
@@ -63,31 +64,31 @@ public static class RuleEngine
             if (!rule.Optional) unmatched.Add(rule.From);
             return [];
         }
-        foreach (var t in layers)
-        {
-            consumed.Add(t.Name);
-            CheckShape(ck, t, expected?[1..]);
-        }
+        consumed.UnionWith(layers.Select(t => t.Name));
+        if (layers.Any(t => Contradicts(ck, t, expected?[1..], problems))) return [];
         if (expected != null && expected[0] != layers.Count)
-            throw new InvalidDataException($"{ck.Path}: '{rule.From}' is saved unstacked with {layers.Count} layers but the other " +
-                $"tensors imply {expected[0]}");
+        {
+            problems.Add(new BadInputException(ck.Path, $"{ck.Path}: '{rule.From}' is saved unstacked with {layers.Count} layers but " +
+                $"the other tensors imply {expected[0]}", rule.From));
+            return [];
+        }
         var views = layers.Select((t, i) => TensorView.Of(t) with { Name = rule.To.Replace("{i}",
             i.ToString(CultureInfo.InvariantCulture)) }).ToList();
         return Run(rule, views, rule.Steps.Skip(1), symbols);
     }
 
-    private static void CheckShape(Checkpoint ck, TensorInfo t, long[]? expected)
+    private static bool Contradicts(Checkpoint ck, TensorInfo t, long[]? expected, List<BadInputException> problems)
     {
-        if (expected != null && !Shape.Equal(expected, t.Shape))
-            throw new InvalidDataException($"{ck.Path}: tensor '{t.Name}' has shape {Shape.Format(t.Shape)} but the other tensors imply " +
-                $"{Shape.Format(expected)}");
+        if (expected == null || Shape.Equal(expected, t.Shape)) return false;
+        problems.Add(new BadInputException(ck.Path, $"{ck.Path}: tensor '{t.Name}' has shape {Shape.Format(t.Shape)} but the other " +
+            $"tensors imply {Shape.Format(expected)}", t.Name));
+        return true;
     }
 
-    private static IEnumerable<TensorView> Run(Rule rule, List<TensorView> views, IEnumerable<RuleOp> ops, IReadOnlyDictionary<string,
-        long> symbols)
+    private static IEnumerable<TensorView> Run(Rule rule, List<TensorView> views, IEnumerable<RuleOp> ops,
+        IReadOnlyDictionary<string, long> symbols)
     {
-        string where = $"rule '{rule.From}'";
-        foreach (var op in ops) views = op.Forward(views, symbols, where);
+        foreach (var op in ops) views = op.Forward(views, symbols, rule);
         return views;
     }
 }

@@ -1,17 +1,50 @@
+using System.Globalization;
+
 namespace PaliConvert.Mapping;
 
-/// <summary>Evaluates a dimension in a rule: an integer, a symbol (W, N, K, H, ...) or a product 'K*H'.</summary>
-public static class SizeExpr
+/// <summary>A dimension in a rule, parsed once: a product of integers and size symbols ('K*H', 'VP', '3').</summary>
+public sealed record SizeExpr(string Text, long Constant, IReadOnlyList<string> Symbols)
 {
-    public static long Eval(string expr, IReadOnlyDictionary<string, long> symbols, string where)
+    /// <summary>Parses <paramref name="text"/>; a symbol the file does not declare is refused here, when the file is loaded.</summary>
+    public static SizeExpr Parse(string text, IReadOnlySet<string> declared, Func<string, RuleException> error)
     {
-        long v = 1;
-        foreach (var part in expr.Split('*', StringSplitOptions.TrimEntries))
+        long constant = 1;
+        var symbols = new List<string>();
+        foreach (var part in text.Split('*', StringSplitOptions.TrimEntries))
         {
-            if (long.TryParse(part, out var n)) v *= n;
-            else if (symbols.TryGetValue(part, out var s)) v *= s;
-            else throw new InvalidDataException($"{where}: unknown size '{part}' (known: {string.Join(", ", symbols.Keys)})");
+            if (long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) constant = checked(constant * n);
+            else if (declared.Contains(part)) symbols.Add(part);
+            else throw error($"unknown size '{part}' (known: {string.Join(", ", declared.Order(StringComparer.Ordinal))})");
         }
+        return new SizeExpr(text, constant, symbols);
+    }
+
+    public long Eval(IReadOnlyDictionary<string, long> sizes)
+    {
+        long v = Constant;
+        foreach (var s in Symbols) v = checked(v * sizes[s]);
         return v;
     }
+
+    public override string ToString() => Text;
+}
+
+/// <summary>A rule's 'when': 'A == B' or 'A != B' over sizes, parsed once.</summary>
+public sealed record Condition(SizeExpr Left, bool Equal, SizeExpr Right)
+{
+    public static Condition Parse(string text, IReadOnlySet<string> declared, Func<string, RuleException> error)
+    {
+        foreach (var (op, eq) in new[] { ("==", true), ("!=", false) })
+        {
+            int at = text.IndexOf(op, StringComparison.Ordinal);
+            if (at < 0) continue;
+            return new Condition(SizeExpr.Parse(text[..at].Trim(), declared, error), eq,
+                SizeExpr.Parse(text[(at + 2)..].Trim(), declared, error));
+        }
+        throw error($"condition '{text}' is not 'A == B' or 'A != B'");
+    }
+
+    public bool Holds(IReadOnlyDictionary<string, long> sizes) => (Left.Eval(sizes) == Right.Eval(sizes)) == Equal;
+
+    public override string ToString() => $"{Left} {(Equal ? "==" : "!=")} {Right}";
 }

@@ -43,7 +43,8 @@ public static class ArchDetector
         ];
         foreach (var (key, config, tensors) in pairs)
             if (config != tensors)
-                throw new InvalidDataException($"{cfg.Path} contradicts the tensors: {key} {Describe(key, config, c, false)} against " +
+                throw new BadInputException(cfg.Path, $"{cfg.Path} contradicts the tensors: {key} {Describe(key, config, c, false)} " +
+                    $"against " +
                     $"{Describe(key, tensors, shapes, true)} in the tensors");
         return c with { Decoder = cd with { FusedQkv = sd.FusedQkv } };
     }
@@ -127,7 +128,7 @@ public static class ArchDetector
             .Select(t => t.Name[prefix.Length..]).Select(r => int.TryParse(r[..Math.Max(0, r.IndexOf('.'))], out var i) ? i : -1)
             .Where(i => i >= 0).Distinct().OrderBy(i => i).ToList();
         for (int i = 0; i < idx.Count; i++)
-            if (idx[i] != i) throw new InvalidDataException($"{ck.Path}: layer {i} is missing under '{prefix}'");
+            if (idx[i] != i) throw new BadInputException(ck.Path, $"{ck.Path}: layer {i} is missing under '{prefix}'");
         return idx.Count;
     }
 
@@ -155,17 +156,18 @@ public static class ArchDetector
             n++;
         }
         if (first == null)
-            throw new InvalidDataException($"{ck.Path}: tensor '{block}/{leaf}' is missing (neither stacked nor as {block}_0/...)");
+            throw new BadInputException(ck.Path, $"{ck.Path}: tensor '{block}/{leaf}' is missing (neither stacked nor as {block}_0/...)");
         return (n, first);
     }
 
     private static long[] Need(Checkpoint ck, string name, int rank)
     {
-        var t = ck.Find(name) ?? throw new InvalidDataException($"{ck.Path}: tensor '{name}' is missing; is this a PaliGemma checkpoint?");
+        var t = ck.Find(name) ?? throw new BadInputException(ck.Path, $"{ck.Path}: tensor '{name}' is missing; is this a PaliGemma " +
+            $"checkpoint?");
         if (t.Shape.Length != rank) throw Bad(ck, name, $"has shape {Shape.Format(t.Shape)}, expected rank {rank}");
         return t.Shape;
     }
 
     private static int Dim(long[] shape, int axis) => checked((int)shape[axis]);
-    private static InvalidDataException Bad(Checkpoint ck, string name, string why) => new($"{ck.Path}: tensor '{name}' {why}");
+    private static BadInputException Bad(Checkpoint ck, string name, string why) => new(ck.Path, $"{ck.Path}: tensor '{name}' {why}", name);
 }

@@ -20,7 +20,7 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
     public static HfConfigFile Read(string path)
     {
         using var doc = Formats.JsonText.Parse(Tensors.RegularFile.ReadAllBytes(path), path);
-        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: not a JSON object");
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new BadInputException(path, $"{path}: not a JSON object");
         var root = new JsonSection(path, "", doc.RootElement);
         return new HfConfigFile(path, Parse(path, root));
     }
@@ -31,16 +31,16 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
         var v = root.Section("vision_config");
         string type = t.String("model_type", "gemma");
         if (type is not ("gemma" or "gemma2"))
-            throw new InvalidDataException($"{path}: {t.Name("model_type")} is '{type}'; PaliGemma's decoder is gemma or gemma2");
+            throw new BadInputException(path, $"{path}: {t.Name("model_type")} is '{type}'; PaliGemma's decoder is gemma or gemma2");
         int family = type == "gemma2" ? 2 : 1;
 
         int vWidth = v.Int("hidden_size", 768), vHeads = v.Int("num_attention_heads", 12);
         if (vWidth % vHeads != 0)
-            throw new InvalidDataException($"{path}: {v.Name("num_attention_heads")} {vHeads} does not divide {v.Name("hidden_size")} " +
+            throw new BadInputException(path, $"{path}: {v.Name("num_attention_heads")} {vHeads} does not divide {v.Name("hidden_size")} " +
                 $"{vWidth}");
         int patch = v.Int("patch_size", 16), px = v.Int("image_size", 224);
         if (px % patch != 0)
-            throw new InvalidDataException($"{path}: {v.Name("image_size")} {px} is not a multiple of {v.Name("patch_size")} {patch}");
+            throw new BadInputException(path, $"{path}: {v.Name("image_size")} {px} is not a multiple of {v.Name("patch_size")} {patch}");
         var vision = new VisionArch(vWidth, v.Int("num_hidden_layers", 12), vHeads, v.Int("intermediate_size", 3072), patch, px,
             px / patch * (px / patch))
         {
@@ -53,7 +53,7 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
         int layers = t.Int("num_hidden_layers", g2 ? 26 : 28), heads = t.Int("num_attention_heads", g2 ? 8 : 16);
         int kv = t.Int("num_key_value_heads", g2 ? 4 : 16), headDim = t.Int("head_dim", 256);
         if (heads % kv != 0)
-            throw new InvalidDataException($"{path}: {t.Name("num_key_value_heads")} {kv} does not divide " +
+            throw new BadInputException(path, $"{path}: {t.Name("num_key_value_heads")} {kv} does not divide " +
                 $"{t.Name("num_attention_heads")} {heads}");
         var decoder = new DecoderArch(t.Int("hidden_size", g2 ? 2304 : 3072), layers, heads, kv, headDim,
             t.Int("intermediate_size", g2 ? 9216 : 24576), t.Int("vocab_size", 256000))
@@ -69,10 +69,10 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
         };
         if (root.Has("image_token_index") && root.Has("image_token_id")
             && root.Int("image_token_index", 0) != root.Int("image_token_id", 0))
-            throw new InvalidDataException($"{path}: image_token_index and image_token_id disagree");
+            throw new BadInputException(path, $"{path}: image_token_index and image_token_id disagree");
         int image = root.Int("image_token_index", root.Int("image_token_id", 256000));
         if (image > decoder.Vocab)
-            throw new InvalidDataException($"{path}: image_token_index {image} lies beyond {t.Name("vocab_size")} {decoder.Vocab}");
+            throw new BadInputException(path, $"{path}: image_token_index {image} lies beyond {t.Name("vocab_size")} {decoder.Vocab}");
         return new PaliGemmaArch(family, vision, decoder, "Hugging Face") { ImageTokenIndex = image, FactsSource = path };
     }
 
@@ -83,13 +83,13 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
         var rp = t.Section("rope_parameters");
         string kind = rp.String("rope_type", "default");
         if (kind != "default")
-            throw new InvalidDataException($"{path}: {rp.Name("rope_type")} is '{kind}'; only default RoPE is implemented");
+            throw new BadInputException(path, $"{path}: {rp.Name("rope_type")} is '{kind}'; only default RoPE is implemented");
         if (t.Has("rope_scaling"))
-            throw new InvalidDataException($"{path}: {t.Name("rope_scaling")} is set; only default RoPE is implemented");
+            throw new BadInputException(path, $"{path}: {t.Name("rope_scaling")} is set; only default RoPE is implemented");
         double top = t.Number("rope_theta", ModelDefaults.RopeTheta);
         double theta = rp.Number("rope_theta", top);
         if (rp.Has("rope_theta") && t.Has("rope_theta") && theta != top)
-            throw new InvalidDataException($"{path}: {rp.Name("rope_theta")} {theta} and {t.Name("rope_theta")} {top} disagree");
+            throw new BadInputException(path, $"{path}: {rp.Name("rope_theta")} {theta} and {t.Name("rope_theta")} {top} disagree");
         return theta;
     }
 
@@ -98,9 +98,9 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
     {
         string a = s.String(key, other != null ? s.String(other, ModelDefaults.Activation) : ModelDefaults.Activation);
         if (other != null && s.Has(key) && s.Has(other) && s.String(other, a) != a)
-            throw new InvalidDataException($"{path}: {s.Name(key)} '{a}' and {s.Name(other)} '{s.String(other, a)}' disagree");
+            throw new BadInputException(path, $"{path}: {s.Name(key)} '{a}' and {s.Name(other)} '{s.String(other, a)}' disagree");
         if (!ModelDefaults.Activations.Contains(a))
-            throw new InvalidDataException($"{path}: {s.Name(key)} '{a}' is not implemented (known: " +
+            throw new BadInputException(path, $"{path}: {s.Name(key)} '{a}' is not implemented (known: " +
                 $"{string.Join(", ", ModelDefaults.Activations)})");
         return a;
     }
@@ -109,10 +109,10 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
     {
         var types = t.Strings("layer_types") ?? ModelDefaults.AlternatingLayers(layers);
         if (types.Length != layers)
-            throw new InvalidDataException($"{path}: {t.Name("layer_types")} has {types.Length} entries for {layers} layers");
+            throw new BadInputException(path, $"{path}: {t.Name("layer_types")} has {types.Length} entries for {layers} layers");
         var bad = types.FirstOrDefault(x => x is not (ModelDefaults.Sliding or ModelDefaults.Full));
         if (bad != null)
-            throw new InvalidDataException($"{path}: {t.Name("layer_types")} has '{bad}' (expected {ModelDefaults.Sliding} or " +
+            throw new BadInputException(path, $"{path}: {t.Name("layer_types")} has '{bad}' (expected {ModelDefaults.Sliding} or " +
                 $"{ModelDefaults.Full})");
         return types;
     }

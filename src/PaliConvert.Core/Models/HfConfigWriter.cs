@@ -20,7 +20,7 @@ public static class HfConfigWriter
 
     /// <summary>transformers' Gemma2Config types query_pre_attn_scalar as int.</summary>
     private static long Integer(double v, string key) => v == Math.Floor(v) && v > 0 ? (long)v
-        : throw new InvalidDataException($"config.json: {key} {v:G} is not a positive integer, which transformers' " +
+        : throw new BadInputException(key, $"config.json: {key} {v:G} is not a positive integer, which transformers' " +
             "Gemma2Config requires; state a whole number");
 
     public static string Build(PaliGemmaArch a, long vocab, string dtype)

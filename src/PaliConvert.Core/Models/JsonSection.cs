@@ -13,8 +13,8 @@ public sealed class JsonSection(string file, string prefix, JsonElement e)
 
     private JsonElement? Get(string key) => Has(key) ? e.GetProperty(key) : null;
 
-    private InvalidDataException Bad(string key, JsonElement v, string expected) =>
-        new($"{file}: {prefix}{key} is {Show(v)}, expected {expected}");
+    private BadInputException Bad(string key, JsonElement v, string expected) =>
+        new(file, $"{file}: {prefix}{key} is {Show(v)}, expected {expected}", prefix + key);
 
     private static string Show(JsonElement v)
     {

@@ -22,7 +22,8 @@ public static class ProcessorFiles
     {
         var sp = SentencePieceModel.Read(sentencePiece);
         if (sp.Pieces.Count != arch.ImageTokenIndex)
-            throw new InvalidDataException($"{sentencePiece}: the tokenizer has {sp.Pieces.Count} pieces but the model's text vocabulary " +
+            throw new BadInputException(sentencePiece, $"{sentencePiece}: the tokenizer has {sp.Pieces.Count} pieces but the model's " +
+                $"text vocabulary " +
                 $"is {arch.ImageTokenIndex} (<image> is token {arch.ImageTokenIndex}); it is another model's tokenizer");
         var t = sp.Trainer;
         string Token(int id, string what) => sp.Pieces[sp.Id(id, what)].Text;

@@ -64,14 +64,15 @@ public static class ReleaseTable
     /// <summary>Non-shape facts from another model's config.json.</summary>
     private static PaliGemmaArch FromConfig(PaliGemmaArch a, string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such config file");
+        if (!File.Exists(path)) throw new BadInputException(path, $"{path}: no such config file");
         var c = HfConfigFile.Read(path).Arch;
         if (c.Family != a.Family)
-            throw new InvalidDataException($"{path}: describes a {(c.Family == 2 ? "Gemma 2" : "Gemma")} decoder, but the checkpoint's " +
+            throw new BadInputException(path, $"{path}: describes a {(c.Family == 2 ? "Gemma 2" : "Gemma")} decoder, but the " +
+                $"checkpoint's " +
                 $"is {(a.Family == 2 ? "Gemma 2" : "Gemma")}");
         var cd = c.Decoder;
         if (cd.LayerTypes.Count > 0 && cd.LayerTypes.Count != a.Decoder.Layers)
-            throw new InvalidDataException($"{path}: text_config.layer_types has {cd.LayerTypes.Count} entries but the checkpoint has " +
+            throw new BadInputException(path, $"{path}: text_config.layer_types has {cd.LayerTypes.Count} entries but the checkpoint has " +
                 $"{a.Decoder.Layers} layers");
         return a with
         {
@@ -86,8 +87,9 @@ public static class ReleaseTable
     }
 
     private static double Positive(double x, string name) =>
-        double.IsFinite(x) && x > 0 ? x : throw new ArgumentException($"{name} must be a finite number above 0, not {x}");
+        double.IsFinite(x) && x > 0 ? x : throw new UsageException(name, $"{name} must be a finite number above 0, not {x}");
 
     private static double NonNegative(double x, string name) =>
-        double.IsFinite(x) && x >= 0 ? x : throw new ArgumentException($"{name} must be a finite number of at least 0 (0: none), not {x}");
+        double.IsFinite(x) && x >= 0 ? x : throw new UsageException(name, $"{name} must be a finite number of at least 0 (0: none), not " +
+            $"{x}");
 }

@@ -29,24 +29,28 @@ public static class ExportOnnx
             Path.GetFileName(o.Source.TrimEnd('/'));
         bool addVariant = o.Layout == OnnxLayoutKind.Split && HubFolder.AddsVariant(o.Output, arch, weights.DType, o.Force);
         using var output = AtomicOutput.ForFolder(o.Output, o.Force || addVariant, o.Source);
-        var graphs = o.Layout == OnnxLayoutKind.Single
-            ? [(OnnxLayout.ModelFile, OnnxLayout.Single(arch, views, weights), OnnxLayout.ModelFile + ".data")]
-            : OnnxLayout.Split(arch, views, weights).Select(x => (x.file, x.graph, x.file + "_data")).ToList();
-        foreach (var (file, g, data) in graphs)
+        output.Writing(() =>
         {
-            // each graph beside its data file, which it names relative to itself
-            string folder = Path.Combine(output.TempPath, Path.GetDirectoryName(file)!);
-            Directory.CreateDirectory(folder);
-            OnnxWriter.Write(folder, Path.GetFileName(file), OnnxWriter.Model(g, doc, ModelFacts.Metadata(arch)), g, progress,
-                Path.GetFileName(data));
-            var check = OnnxChecker.Check(Path.Combine(output.TempPath, file));
-            if (!check.Ok)
-                throw new InvalidOperationException($"the exported {file} fails its structural check: {string.Join("; ", check.Problems)}");
-        }
-        if (o.Tokenizer != null) ProcessorFiles.Write(output.TempPath, o.Tokenizer, arch);
-        else ProcessorFiles.CopyFrom(ck.Folder, output.TempPath); // an HF folder's tokenizer and processor files travel along
-        if (addVariant) output.KeepFromTarget(HubFolder.Kept);
-        if (o.Layout == OnnxLayoutKind.Split) HubFolder.WriteConfig(output, arch, views);
+            var graphs = o.Layout == OnnxLayoutKind.Single
+                ? [(OnnxLayout.ModelFile, OnnxLayout.Single(arch, views, weights), OnnxLayout.ModelFile + ".data")]
+                : OnnxLayout.Split(arch, views, weights).Select(x => (x.file, x.graph, x.file + "_data")).ToList();
+            foreach (var (file, g, data) in graphs)
+            {
+                // each graph beside its data file, which it names relative to itself
+                string folder = Path.Combine(output.TempPath, Path.GetDirectoryName(file)!);
+                Directory.CreateDirectory(folder);
+                OnnxWriter.Write(folder, Path.GetFileName(file), OnnxWriter.Model(g, doc, ModelFacts.Metadata(arch)), g, progress,
+                    Path.GetFileName(data));
+                var check = OnnxChecker.Check(Path.Combine(output.TempPath, file));
+                if (!check.Ok)
+                    throw new InvalidOperationException($"the exported {file} fails its structural check: " +
+                        $"{string.Join("; ", check.Problems)}");
+            }
+            if (o.Tokenizer != null) ProcessorFiles.Write(output.TempPath, o.Tokenizer, arch);
+            else ProcessorFiles.CopyFrom(ck.Folder, output.TempPath); // an HF folder's tokenizer and processor files travel along
+            if (addVariant) output.KeepFromTarget(HubFolder.Kept);
+            if (o.Layout == OnnxLayoutKind.Split) HubFolder.WriteConfig(output, arch, views);
+        });
         output.Commit();
         return output.Target;
     }

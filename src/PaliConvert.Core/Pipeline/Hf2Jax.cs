@@ -16,25 +16,33 @@ public static class Hf2Jax
     public static string Run(Hf2JaxOptions o, IProgress<(string, double)>? progress = null)
     {
         if (File.Exists(o.Input) && !o.Input.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"{o.Input} is not a Hugging Face folder: hf2jax takes a folder with config.json and " +
+            throw new BadInputException(o.Input, $"{o.Input} is not a Hugging Face folder: hf2jax takes a folder with config.json and " +
                 $"safetensors (for a big_vision .npz, use jax2hf)");
         using var ck = KeySpelling.OpenHf(o.Input);
         if (ck.Folder == null || !File.Exists(Path.Combine(ck.Folder, HfConfigFile.FileName)))
-            throw new InvalidDataException(
+            throw new BadInputException(o.Input,
                 $"{o.Input}: config.json is needed beside the weights (it gives head_dim and image_token_index)");
         var arch = ArchDetector.Detect(ck);
         long rows = arch.Decoder.Vocab;
         // rows from image_token_index on were added for HF: big_vision's vocabulary ends there
         var quantities = Quantities.Of(arch, Math.Min(arch.ImageTokenIndex, rows), rows);
-        var (_, plan) = RuleSet.Load(o.MappingsFolder).Apply(arch.Family, f => RuleInverse.Apply(f, ck, f.Symbols(quantities)));
+        var (_, plan) = RuleSet.Load(o.MappingsFolder).Apply(arch.Family, f => RuleInverse.Fit(f, ck, f.Symbols(quantities)));
 
         using var output = AtomicOutput.ForFile(o.Output, o.Force, o.Input);
         using var tokenizer = TokenizerBeside(ck.Folder, output.Target, o.Force);
+        output.Writing(() => WriteNpz(o, plan, output.TempPath, progress));
+        output.Commit();
+        tokenizer?.Commit();
+        return output.Target;
+    }
+
+    private static void WriteNpz(Hf2JaxOptions o, List<InverseTensor> plan, string path, IProgress<(string, double)>? progress)
+    {
         long total = plan.Sum(t => t.Slices.Sum(s => Shape.Elements(s.Shape))), done = 0;
         var gather = new ViewGather();
         using var readAhead = new ReadAhead(plan.SelectMany(t => t.Slices).ToList());
         int at = 0;
-        using (var npz = new NpzWriter(output.TempPath, o.Prefix))
+        using (var npz = new NpzWriter(path, o.Prefix))
         {
             foreach (var t in plan)
             {
@@ -52,9 +60,6 @@ public static class Hf2Jax
             }
             npz.Finish();
         }
-        output.Commit();
-        tokenizer?.Commit();
-        return output.Target;
     }
 
     /// <summary>
@@ -66,7 +71,7 @@ public static class Hf2Jax
         string? source = folder == null ? null : Path.Combine(folder, ProcessorFiles.TokenizerModel);
         if (source == null || !File.Exists(source)) return null;
         var copy = AtomicOutput.ForFile(Path.ChangeExtension(npz, ".tokenizer.model"), force, folder!);
-        try { File.Copy(source, copy.TempPath); }
+        try { copy.Writing(() => File.Copy(source, copy.TempPath)); }
         catch
         {
             copy.Dispose();

@@ -26,11 +26,12 @@ public static class HubFolder
         {
             if (force) return false;
             var f = differ[0];
-            throw new OutputExistsException($"{Path.GetFullPath(folder)} holds another model's export ({f.Fact}: {f.Target} there, " +
+            throw new OutputExistsException(Path.GetFullPath(folder), $"{Path.GetFullPath(folder)} holds another model's export " +
+                $"({f.Fact}: {f.Target} there, " +
                 $"{f.Source} here)");
         }
         if (present.Contains(dtype) && !force)
-            throw new OutputExistsException($"{Path.GetFullPath(folder)} already holds {dtype.Name()} graphs");
+            throw new OutputExistsException(Path.GetFullPath(folder), $"{Path.GetFullPath(folder)} already holds {dtype.Name()} graphs");
         return true;
     }
 

@@ -18,7 +18,8 @@ public static class Jax2Hf
     public static string Run(Jax2HfOptions o, IProgress<(string, double)>? progress = null)
     {
         if (Directory.Exists(o.Input))
-            throw new ArgumentException($"{o.Input} is a folder: jax2hf takes a big_vision .npz (for a Hugging Face folder, use hf2jax)");
+            throw new BadInputException(o.Input, $"{o.Input} is a folder: jax2hf takes a big_vision .npz (for a Hugging Face folder, use " +
+                $"hf2jax)");
         using var ck = NpzCheckpoint.Open(o.Input);
         var arch = ArchDetector.Detect(ck, o.Stated);
         var (views, padded) = Views(ck, arch, o.MappingsFolder, o.PadVocab);
@@ -36,10 +37,13 @@ public static class Jax2Hf
         string dtypeName = written.Count == 1 ? TorchName(written[0]) : "float32";
 
         using var output = AtomicOutput.ForFolder(o.Output, o.Force, o.Input);
-        ShardedWriter.Write(output.TempPath, shards, progress);
-        File.WriteAllText(output.Inside("config.json"), HfConfigWriter.Build(arch, padded, dtypeName));
-        File.WriteAllText(output.Inside("generation_config.json"), HfConfigWriter.GenerationConfig);
-        if (o.Tokenizer != null) ProcessorFiles.Write(output.TempPath, o.Tokenizer, arch);
+        output.Writing(() =>
+        {
+            ShardedWriter.Write(output.TempPath, shards, progress);
+            File.WriteAllText(output.Inside("config.json"), HfConfigWriter.Build(arch, padded, dtypeName));
+            File.WriteAllText(output.Inside("generation_config.json"), HfConfigWriter.GenerationConfig);
+            if (o.Tokenizer != null) ProcessorFiles.Write(output.TempPath, o.Tokenizer, arch);
+        });
         output.Commit();
         return output.Target;
     }
@@ -53,7 +57,7 @@ public static class Jax2Hf
         long vocab = arch.Decoder.Vocab;
         long padded = padVocab ? (vocab + 1 + 63) / 64 * 64 : vocab;
         var quantities = Quantities.Of(arch, vocab, padded);
-        var (_, views) = RuleSet.Load(mappings).Apply(arch.Family, f => RuleEngine.Apply(f, ck, f.Symbols(quantities)));
+        var (_, views) = RuleSet.Load(mappings).Apply(arch.Family, f => RuleEngine.Fit(f, ck, f.Symbols(quantities)));
         return (views, padded);
     }
 

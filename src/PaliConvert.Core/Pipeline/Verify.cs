@@ -27,7 +27,8 @@ public static class Verify
             var ta = target.Weights.Arch;
             if (sa.Family != ta.Family || sa.Vision.Tokens != ta.Vision.Tokens || sa.Decoder.Width != ta.Decoder.Width
                 || sa.Decoder.Layers != ta.Decoder.Layers)
-                throw new InvalidDataException($"the models differ in architecture: {o.Source} is {sa.Name} at {sa.Vision.ImageSize} " +
+                throw new ModelMismatchException(o.Source, o.Target, "architecture", $"the models differ in architecture: {o.Source} is " +
+                    $"{sa.Name} at {sa.Vision.ImageSize} " +
                     $"px, width {sa.Decoder.Width}, {sa.Decoder.Layers} layers; {o.Target} is {ta.Name} at {ta.Vision.ImageSize} px, " +
                         $"width {ta.Decoder.Width}, {ta.Decoder.Layers} layers");
         }
@@ -65,7 +66,7 @@ public static class Verify
         var folder = Path.Combine(Path.GetTempPath(), $"paliconvert-verify-{Guid.NewGuid():N}");
         try
         {
-            var mappings = o.MappingsFolder ?? throw new ArgumentException("the mappings folder is needed to export an .npz");
+            var mappings = o.MappingsFolder ?? throw new InvalidOperationException("the mappings folder is needed to export an .npz");
             var weights = new OnnxWeights(o.DType ?? OnnxDType.Fp32);
             ExportOnnx.Run(new ExportOnnxOptions(o.Target, folder, mappings, weights, Stated: o.Stated));
             return WithFacts(Path.Combine(folder, OnnxLayout.ModelFile));

@@ -28,7 +28,8 @@ public static partial class SynthVariant
     {
         var m = Pattern().Match(variant);
         if (!m.Success || !Decoders.TryGetValue(m.Groups[1].Value, out var dec) || int.Parse(m.Groups[2].Value) % Patch != 0)
-            throw new ArgumentException($"unknown variant '{variant}'; known: {string.Join(", ", Known)} (resolution any multiple of " +
+            throw new UsageException("variant", $"unknown variant '{variant}'; known: {string.Join(", ", Known)} (resolution any " +
+                $"multiple of " +
                 $"{Patch})");
         int res = int.Parse(m.Groups[2].Value);
         long n = (long)(res / Patch) * (res / Patch);

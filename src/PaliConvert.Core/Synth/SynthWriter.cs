@@ -20,7 +20,7 @@ public static class SynthWriter
         IProgress<(string name, double fraction)>? progress = null)
     {
         if (mode is not ("mixed" or "f32" or "f16" or "bf16"))
-            throw new ArgumentException($"unknown dtype mode '{mode}' (mixed, f32, f16, bf16)");
+            throw new UsageException("dtype mode", $"unknown dtype mode '{mode}' (mixed, f32, f16, bf16)");
         long total = shapes.Sum(s => Shape.Elements(s.shape)), done = 0;
         var values = new float[Slab];
         var bytes = new byte[Slab * 4];

@@ -34,14 +34,14 @@ public abstract class Checkpoint : IDisposable
 
     protected void Add(TensorInfo t, string where)
     {
-        if (!_byName.TryAdd(t.Name, t)) throw new InvalidDataException($"{where}: tensor '{t.Name}' appears twice");
+        if (!_byName.TryAdd(t.Name, t)) throw new BadInputException(where, $"{where}: tensor '{t.Name}' appears twice");
         _tensors.Add(t);
     }
 
     public TensorInfo? Find(string name) => _byName.GetValueOrDefault(name);
 
     public TensorInfo Get(string name) =>
-        Find(name) ?? throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
+        Find(name) ?? throw new BadInputException(Path, $"{Path}: no tensor named '{name}'", name);
 
     public IEnumerable<DType> DTypes => _tensors.Select(t => t.DType).Distinct().OrderBy(d => d);
 

@@ -30,6 +30,6 @@ public static class DTypeInfo
         "i8" or "int8" => DType.I8,
         "u8" or "uint8" => DType.U8,
         "bool" => DType.Bool,
-        _ => throw new ArgumentException($"unknown dtype '{s}' (expected f32, f16, bf16, f64, i64, i32, i8, u8 or bool)"),
+        _ => throw new UsageException("dtype", $"unknown dtype '{s}' (expected f32, f16, bf16, f64, i64, i32, i8, u8 or bool)"),
     };
 }

@@ -16,10 +16,12 @@ public sealed unsafe class MappedFile : IDisposable
     {
         Path = path;
         RegularFile.Require(path);
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var fs = RegularFile.OpenRead(path);
         Length = fs.Length;
         if (Length == 0) return; // an empty file cannot be mapped; every region of it is empty
-        _map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+        _map = RegularFile.Reading(path, () => MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read,
+            HandleInheritability.None,
+            leaveOpen: false));
         _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
         byte* p = null;
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
@@ -64,7 +66,8 @@ public sealed unsafe class MappedFile : IDisposable
     public Region Region(long offset, long length)
     {
         if (offset < 0 || length < 0 || offset + length > Length)
-            throw new InvalidDataException($"{Path}: bytes {offset}..{offset + length} lie outside the file ({Length} bytes); the file " +
+            throw new BadInputException(Path, $"{Path}: bytes {offset}..{offset + length} lie outside the file ({Length} bytes); the " +
+                $"file " +
                 $"is truncated or corrupt");
         return new Region(this, offset, length);
     }

@@ -13,13 +13,13 @@ public static partial class RegularFile
 
     public static void Require(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file");
+        if (!File.Exists(path)) throw new BadInputException(path, $"{path}: no such file");
         if (!OperatingSystem.IsLinux()) return;
         int fd = Open(path, ReadOnlyNonBlocking);
-        if (fd < 0) throw new InvalidDataException($"{path}: not a regular file (it cannot be opened as one)");
+        if (fd < 0) throw new BadInputException(path, $"{path}: not a regular file (it cannot be opened as one)");
         try
         {
-            if (Seek(fd, 0, SeekEnd) < 0) throw new InvalidDataException($"{path}: not a regular file (a pipe, socket or stream)");
+            if (Seek(fd, 0, SeekEnd) < 0) throw new BadInputException(path, $"{path}: not a regular file (a pipe, socket or stream)");
         }
         finally { _ = Close(fd); }
     }
@@ -28,7 +28,27 @@ public static partial class RegularFile
     public static byte[] ReadAllBytes(string path)
     {
         Require(path);
-        return File.ReadAllBytes(path);
+        return Reading(path, () => File.ReadAllBytes(path));
+    }
+
+    /// <summary>Opens a regular file for reading.</summary>
+    public static FileStream OpenRead(string path)
+    {
+        Require(path);
+        return Reading(path, () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read));
+    }
+
+    /// <summary>
+    /// Runs a read of <paramref name="path"/>; what the system refuses (permission, a vanished file, an I/O error) is
+    /// the input's problem, reported naming it.
+    /// </summary>
+    public static T Reading<T>(string path, Func<T> read)
+    {
+        try { return read(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BadInputException(path, $"{path}: cannot be read: {e.Message}", inner: e);
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]

@@ -8,7 +8,7 @@ public static class Shape
         long n = 1;
         foreach (var d in shape)
         {
-            if (d < 0) throw new InvalidDataException($"negative dimension {d} in shape {Format(shape)}");
+            if (d < 0) throw new BadInputException("shape", $"negative dimension {d} in shape {Format(shape)}");
             n = checked(n * d);
         }
         return n;

@@ -10,7 +10,8 @@ public sealed record TensorInfo(string Name, DType DType, long[] Shape, Region D
     public void ReadF32(long start, Span<float> dst)
     {
         if (!DType.IsFloat())
-            throw new InvalidDataException($"{Data.File.Path}: tensor '{Name}' is {DType.Label()}, where a float tensor is expected");
+            throw new BadInputException(Data.File.Path, $"{Data.File.Path}: tensor '{Name}' is {DType.Label()}, where a float tensor is " +
+                $"expected");
         int size = DType.Size();
         var src = Data.Span(checked(start * size), checked(dst.Length * size));
         FloatConvert.ToF32(DType, src, dst);

@@ -41,8 +41,9 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     {
         NotRelabelled("row trim");
         if (Shape.Length == 0 || rows > Shape[0])
-            throw new InvalidDataException($"{Source.Data.File.Path}: tensor '{Source.Name}': cannot take {rows} rows of " +
-                $"{Tensors.Shape.Format(Shape)}");
+            throw new BadInputException(Source.Data.File.Path, $"{Source.Data.File.Path}: tensor '{Source.Name}': cannot take {rows} " +
+                $"rows of " +
+                $"{Tensors.Shape.Format(Shape)}", item: Source.Name);
         return this with { Shape = [rows, .. Shape[1..]] };
     }
 
@@ -50,9 +51,10 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     {
         NotRelabelled("transpose");
         if (perm.Length != Shape.Length || perm.Distinct().Count() != perm.Length || perm.Any(p => p < 0 || p >= Shape.Length))
-            throw new InvalidDataException($"{Source.Data.File.Path}: tensor '{Source.Name}': transpose {string.Join(",", perm)} does " +
+            throw new BadInputException(Source.Data.File.Path, $"{Source.Data.File.Path}: tensor '{Source.Name}': transpose " +
+                $"{string.Join(",", perm)} does " +
                 $"not fit shape " +
-                $"{Tensors.Shape.Format(Shape)}");
+                $"{Tensors.Shape.Format(Shape)}", item: Source.Name);
         return this with { Shape = perm.Select(p => Shape[p]).ToArray(), Strides = perm.Select(p => Strides[p]).ToArray() };
     }
 
@@ -83,9 +85,9 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     {
         if (Relabelled != null) return this with { Relabelled = shape };
         if (Tensors.Shape.Elements(shape) != Tensors.Shape.Elements(LogicalShape))
-            throw new InvalidDataException($"{Source.Data.File.Path}: tensor '{Source.Name}': cannot reshape " +
+            throw new BadInputException(Source.Data.File.Path, $"{Source.Data.File.Path}: tensor '{Source.Name}': cannot reshape " +
                 $"{Tensors.Shape.Format(Shape)} to " +
-                $"{Tensors.Shape.Format(shape)}: element counts differ (the tensor contradicts the others)");
+                $"{Tensors.Shape.Format(shape)}: element counts differ (the tensor contradicts the others)", item: Source.Name);
         var (oldShape, oldStrides) = (Shape.Where(d => d != 1).ToArray(),
             Shape.Select((d, i) => (d, i)).Where(x => x.d != 1).Select(x => Strides[x.i]).ToArray());
         var strides = new long[shape.Length];
@@ -114,8 +116,8 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     private void NotRelabelled(string op)
     {
         if (Relabelled != null)
-            throw new InvalidDataException($"{Source.Data.File.Path}: tensor '{Source.Name}': {op} after reshaping " +
+            throw new BadInputException(Source.Data.File.Path, $"{Source.Data.File.Path}: tensor '{Source.Name}': {op} after reshaping " +
                 $"{Tensors.Shape.Format(Shape)} to " +
-                $"{Tensors.Shape.Format(Relabelled)} would need a copy; reorder the rule's operations");
+                $"{Tensors.Shape.Format(Relabelled)} would need a copy; reorder the rule's operations", item: Source.Name);
     }
 }

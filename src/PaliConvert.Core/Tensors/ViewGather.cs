@@ -166,7 +166,8 @@ public sealed class ViewGather
     {
         long rows = v.Shape[0], cols = v.Shape[1];
         if (v.Strides[1] != 1 || v.Strides[0] != cols)
-            throw new InvalidDataException($"{v.Source.Data.File.Path}: tensor '{v.Source.Name}': pad_rows needs plain rows");
+            throw new BadInputException(v.Source.Data.File.Path, $"{v.Source.Data.File.Path}: tensor '{v.Source.Name}': pad_rows needs " +
+                $"plain rows");
         var sum = new double[cols];
         var row = new float[cols];
         int es = v.Source.DType.Size();

@@ -10,7 +10,7 @@ public static class OnnxRunner
     public static (float[] logits, int vocab) Run(string modelPath, ModelInputs input, Export.OnnxDType? dtype = null)
     {
         if (Export.OnnxLayout.IsSplitFolder(modelPath)) return RunSplit(modelPath, input, dtype);
-        if (!File.Exists(modelPath)) throw new FileNotFoundException($"{modelPath}: no such ONNX model");
+        if (!File.Exists(modelPath)) throw new BadInputException(modelPath, $"{modelPath}: no such ONNX model");
         return Refused(modelPath, () => RunSingle(modelPath, input));
     }
 
@@ -20,7 +20,7 @@ public static class OnnxRunner
     private static T Refused<T>(string model, Func<T> run)
     {
         try { return run(); }
-        catch (OnnxRuntimeException e) { throw new InvalidDataException($"{model}: ONNX Runtime cannot run it: {e.Message}"); }
+        catch (OnnxRuntimeException e) { throw new BadInputException(model, $"{model}: ONNX Runtime cannot run it: {e.Message}"); }
     }
 
     private static (float[] logits, int vocab) RunSingle(string modelPath, ModelInputs input)

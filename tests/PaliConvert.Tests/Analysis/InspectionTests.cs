@@ -78,7 +78,7 @@ public class InspectionTests
         var path = NpzCopy.Write(TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("bad.npz"), t =>
             t.Name == "img/head/kernel" ? [(t.Name, [64, 32], NpzCopy.Bytes(t))] : [(t.Name, t.Shape, NpzCopy.Bytes(t))]);
         using var ck = KeySpelling.Open(path);
-        var e = Assert.Throws<InvalidDataException>(() => Inspection.Of(ck));
+        var e = Assert.Throws<BadInputException>(() => Inspection.Of(ck));
         Assert.Contains("'img/head/kernel'", e.Message);
     }
 
@@ -90,7 +90,7 @@ public class InspectionTests
         File.WriteAllText(dir.File("config.json"),
             File.ReadAllText(dir.File("config.json")).Replace("\"intermediate_size\": 96,", "\"intermediate_size\": 128,"));
         using var ck = KeySpelling.Open(dir.Path);
-        var e = Assert.Throws<InvalidDataException>(() => Inspection.Of(ck));
+        var e = Assert.Throws<BadInputException>(() => Inspection.Of(ck));
         Assert.Contains("contradicts the tensors: text_config.intermediate_size 128 against 96", e.Message);
     }
 }

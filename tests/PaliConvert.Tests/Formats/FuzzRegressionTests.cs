@@ -2,7 +2,7 @@ namespace PaliConvert.Tests.Formats;
 
 /// <summary>
 /// Inputs afl++ found crashing or hanging (bench/fuzz.sh keeps them in fuzz-regressions/TARGET/), replayed through the
-/// same reader: each must now read or be refused with InvalidDataException naming the file.
+/// same reader: each must now read or be refused with BadInputException naming the file.
 /// </summary>
 public class FuzzRegressionTests
 {
@@ -23,7 +23,7 @@ public class FuzzRegressionTests
             var run = Task.Run(() => Readers.Read(target, file));
             Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10))) == run, $"{finding}: no answer in 10 s");
             if (run.Exception?.InnerException is { } e)
-                Assert.True(e is InvalidDataException && e.Message.Contains(file), $"{finding}: {e}");
+                Assert.True(e is BadInputException && e.Message.Contains(file), $"{finding}: {e}");
         }
     }
 }

@@ -12,7 +12,7 @@ namespace PaliConvert.Tests.Formats;
 
 /// <summary>
 /// 10,000 deterministic damaged inputs through every reader (npz and npy, inputs.npz, safetensors, a sharded index,
-/// config.json, ONNX): each must read correctly or fail with InvalidDataException naming the file, within a time limit
+/// config.json, ONNX): each must read correctly or fail with BadInputException naming the file, within a time limit
 /// and an allocation bound. No other exception, no hang, no crash.
 /// </summary>
 public class MutationTests
@@ -41,7 +41,7 @@ public class MutationTests
             });
             if (!run.Wait(PerCase)) { failures.Add($"case {i}: no answer in {PerCase.TotalSeconds} s"); continue; }
             string where = folder ?? target;
-            if (error is InvalidDataException && error.Message.Contains(where)) refused++;
+            if (error is BadInputException && error.Message.Contains(where)) refused++;
             else if (error != null) failures.Add($"case {i}: {error.GetType().Name}: {error.Message}\n{error.StackTrace}");
             if (allocated > MaxAllocated) failures.Add($"case {i}: allocated {allocated >> 20} MB");
         }

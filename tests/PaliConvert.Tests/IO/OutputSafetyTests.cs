@@ -10,7 +10,7 @@ public class OutputSafetyTests
     {
         using var dir = new TempDir();
         using var first = AtomicOutput.ForFolder(dir.File("out"), force: false);
-        var e = Assert.Throws<IOException>(() => AtomicOutput.ForFolder(dir.File("out"), force: true));
+        var e = Assert.Throws<OutputException>(() => AtomicOutput.ForFolder(dir.File("out"), force: true));
         Assert.Contains("is being written by another paliconvert run", e.Message);
         Assert.Contains($"process {Environment.ProcessId}", e.Message);
         first.Dispose();

@@ -63,7 +63,7 @@ public class OutputTests
 
     [Theory]
     [InlineData("lots"), InlineData("-5MB"), InlineData("0"), InlineData("2TB")]
-    public void BadSizesAreRefused(string text) => Assert.Throws<ArgumentException>(() => Sizes.Parse(text));
+    public void BadSizesAreRefused(string text) => Assert.Throws<UsageException>(() => Sizes.Parse(text));
 }
 
 /// <summary>AbandonAll is process-wide (it serves Ctrl-C), so its test runs alone, not beside tests writing outputs.</summary>

@@ -68,7 +68,7 @@ public class RuleSetTests
     public void WithoutTheVariantFileTheExtraTensorIsRefusedByName()
     {
         using var dir = new TempDir();
-        var e = Assert.Throws<InvalidDataException>(() =>
+        var e = Assert.Throws<BadInputException>(() =>
             Jax2Hf.Run(new Jax2HfOptions(WithExtraTensor(dir), dir.File("hf"), Mappings(dir, null)))
         );
         Assert.Contains("img/head/extra_scale", e.Message);
@@ -82,7 +82,7 @@ public class RuleSetTests
             "to: multi_modal_projector.extra_scale.weight",
             "to: multi_modal_projector.extra_scale.weight\n    optional: true"
         );
-        var e = Assert.Throws<InvalidDataException>(() =>
+        var e = Assert.Throws<RuleException>(() =>
             Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden("pg2-tiny/params.f32.npz"), dir.File("hf"), Mappings(dir, loose)))
         );
         Assert.Contains("both map this checkpoint", e.Message);
@@ -98,7 +98,7 @@ public class RuleSetTests
         using var dir = new TempDir();
         string mappings = Mappings(dir, null);
         File.WriteAllText(Path.Combine(mappings, "x.yaml"), yaml);
-        var e = Assert.Throws<InvalidDataException>(() => RuleSet.Load(mappings));
+        var e = Assert.Throws<RuleException>(() => RuleSet.Load(mappings));
         Assert.Contains(expected, e.Message);
     }
 }

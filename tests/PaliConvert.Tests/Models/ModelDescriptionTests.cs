@@ -108,7 +108,7 @@ public class ModelDescriptionTests
         var root = JsonNode.Parse(File.ReadAllText(config))!.AsObject();
         HfCopy.Set(root, key, JsonNode.Parse("0"));
         File.WriteAllText(config, root.ToJsonString().Replace($"\"{key.Split('.')[^1]}\":0", $"\"{key.Split('.')[^1]}\":{json}"));
-        var e = Assert.Throws<InvalidDataException>(() => Describe(folder));
+        var e = Assert.Throws<BadInputException>(() => Describe(folder));
         Assert.Contains(config, e.Message);
         Assert.Contains(expected, e.Message);
     }
@@ -136,7 +136,7 @@ public class ModelDescriptionTests
     public void AConfigOfTheOtherFamilyIsRefusedAsStatedFacts()
     {
         using var ck = KeySpelling.Open(TestPaths.Golden("pg2-tiny/params.f32.npz"));
-        var e = Assert.Throws<InvalidDataException>(() => ArchDetector.Detect(ck,
+        var e = Assert.Throws<BadInputException>(() => ArchDetector.Detect(ck,
             new StatedFacts(ConfigFile: TestPaths.Golden("pg1-tiny/hf/config.json"))));
         Assert.Contains("describes a Gemma decoder, but the checkpoint's is Gemma 2", e.Message);
     }

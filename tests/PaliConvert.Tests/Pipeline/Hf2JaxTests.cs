@@ -135,7 +135,7 @@ public class Hf2JaxTests
             fs.Write(SafetensorsFile.BuildHeader(tensors.Select(t => (t.Name, t.DType, t.Shape)), null));
             foreach (var t in tensors) fs.Write(t.Data.Span(0, (int)t.ByteLength));
         }
-        var e = Assert.Throws<InvalidDataException>(() => Hf2Jax.Run(new Hf2JaxOptions(folder, dir.File("b.npz"), Mappings)));
+        var e = Assert.Throws<BadInputException>(() => Hf2Jax.Run(new Hf2JaxOptions(folder, dir.File("b.npz"), Mappings)));
         Assert.Contains("'language_model.lm_head.weight' should be tied to 'language_model.model.embed_tokens.weight'", e.Message);
     }
 
@@ -163,7 +163,7 @@ public class Hf2JaxTests
             });
         if (damage == "no-config") File.Delete(Path.Combine(folder, "config.json"));
         var e = Assert.ThrowsAny<Exception>(() => Hf2Jax.Run(new Hf2JaxOptions(folder, dir.File("b.npz"), Mappings)));
-        Assert.True(e is InvalidDataException, e.ToString());
+        Assert.True(e is BadInputException, e.ToString());
         Assert.Contains(expected, e.Message);
         Assert.False(File.Exists(dir.File("b.npz")));
         Assert.Empty(Directory.GetFiles(dir.Path));
@@ -177,11 +177,11 @@ public class Hf2JaxTests
         var index = Path.Combine(folder, "model.safetensors.index.json");
         var text = File.ReadAllText(index);
         File.WriteAllText(index, text.Replace("\"language_model.model.norm.weight\":", "\"language_model.model.gone.weight\":"));
-        var e = Assert.Throws<InvalidDataException>(() => Hf2Jax.Run(new Hf2JaxOptions(folder, dir.File("b.npz"), Mappings)));
+        var e = Assert.Throws<BadInputException>(() => Hf2Jax.Run(new Hf2JaxOptions(folder, dir.File("b.npz"), Mappings)));
         Assert.Contains("language_model.model.norm.weight", e.Message);
         File.WriteAllText(index, text);
         File.Delete(Path.Combine(folder, "model-00002-of-00002.safetensors"));
-        var f = Assert.Throws<InvalidDataException>(() => Hf2Jax.Run(new Hf2JaxOptions(folder, dir.File("b.npz"), Mappings)));
+        var f = Assert.Throws<BadInputException>(() => Hf2Jax.Run(new Hf2JaxOptions(folder, dir.File("b.npz"), Mappings)));
         Assert.Contains("model-00002-of-00002.safetensors", f.Message);
         Assert.False(File.Exists(dir.File("b.npz")));
     }

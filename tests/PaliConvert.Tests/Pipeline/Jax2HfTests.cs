@@ -137,7 +137,7 @@ public class Jax2HfTests
             return [(t.Name, t.Shape, b)];
         });
         var e = Assert.ThrowsAny<Exception>(() => Jax2Hf.Run(new Jax2HfOptions(bad, dir.File("out"), Mappings)));
-        Assert.True(e is InvalidDataException, e.ToString());
+        Assert.True(e is BadInputException, e.ToString());
         Assert.Contains(tensor, e.Message);
         Assert.Equal([dir.File("bad.npz")], Directory.GetFileSystemEntries(dir.Path));
     }
@@ -148,7 +148,7 @@ public class Jax2HfTests
         using var dir = new TempDir();
         Directory.CreateDirectory(dir.File("out"));
         File.WriteAllText(dir.File("out/keep.txt"), "mine");
-        Assert.Throws<PaliConvert.IO.OutputExistsException>(() => Convert(dir, "pg1-tiny", "f32"));
+        Assert.Throws<OutputExistsException>(() => Convert(dir, "pg1-tiny", "f32"));
         Assert.Equal("mine", File.ReadAllText(dir.File("out/keep.txt")));
         Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("out"), Mappings, Force: true));
         Assert.False(File.Exists(dir.File("out/keep.txt")));

@@ -23,9 +23,9 @@ public class SynthTests
     [Fact]
     public void UnknownVariantsAreRefusedListingTheKnownOnes()
     {
-        var e = Assert.Throws<ArgumentException>(() => SynthVariant.Shapes("pg3-1b-224"));
+        var e = Assert.Throws<UsageException>(() => SynthVariant.Shapes("pg3-1b-224"));
         Assert.Contains("pg2-28b-224", e.Message);
-        Assert.Throws<ArgumentException>(() => SynthVariant.Shapes("pg2-3b-225"));
+        Assert.Throws<UsageException>(() => SynthVariant.Shapes("pg2-3b-225"));
     }
 
     private static readonly (string, long[])[] Small =

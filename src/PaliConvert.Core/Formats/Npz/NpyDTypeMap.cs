@@ -20,11 +20,12 @@ public static class NpyDTypeMap
             case "|b1": return DType.Bool;
         }
         if (descr.StartsWith('>'))
-            throw new InvalidDataException($"{where}: big-endian dtype '{descr}' is not supported (numpy: " +
+            throw new BadInputException(where, $"{where}: big-endian dtype '{descr}' is not supported (numpy: " +
                 $"arr.astype(arr.dtype.newbyteorder('<')))");
         if (descr.Contains('O'))
-            throw new InvalidDataException($"{where}: object dtype '{descr}' (pickled Python objects) is refused; it is never unpickled");
-        throw new InvalidDataException($"{where}: unsupported dtype '{descr}'");
+            throw new BadInputException(where, $"{where}: object dtype '{descr}' (pickled Python objects) is refused; it is never " +
+                $"unpickled");
+        throw new BadInputException(where, $"{where}: unsupported dtype '{descr}'");
     }
 
     public static string ToDescr(DType d) => d switch

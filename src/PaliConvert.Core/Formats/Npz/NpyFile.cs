@@ -17,11 +17,14 @@ public static class NpyFile
     public static void WriteF32(AtomicOutput output, long[] shape, ReadOnlySpan<float> values)
     {
         if (Shape.Elements(shape) != values.Length) throw new ArgumentException("shape does not match the values");
-        using (var fs = new FileStream(output.TempPath, FileMode.CreateNew, FileAccess.Write))
+        var header = NpyHeader.Write(DType.F32, shape);
+        var bytes = MemoryMarshal.AsBytes(values).ToArray();
+        output.Writing(() =>
         {
-            fs.Write(NpyHeader.Write(DType.F32, shape));
-            fs.Write(MemoryMarshal.AsBytes(values));
-        }
+            using var fs = new FileStream(output.TempPath, FileMode.CreateNew, FileAccess.Write);
+            fs.Write(header);
+            fs.Write(bytes);
+        });
         output.Commit();
     }
 
@@ -31,7 +34,7 @@ public static class NpyFile
         var h = NpyHeader.Parse(f.Span(0, (int)Math.Min(f.Length, NpyHeader.MaxHeader + 12)), path);
         var t = new TensorInfo(Path.GetFileName(path), h.DType, h.Shape, f.Region(h.DataOffset, f.Length - h.DataOffset));
         if (t.ByteLength != Shape.Bytes(h.Shape, h.DType))
-            throw new InvalidDataException($"{path}: header says {Shape.Format(h.Shape)} but the file holds {t.ByteLength} data bytes");
+            throw new BadInputException(path, $"{path}: header says {Shape.Format(h.Shape)} but the file holds {t.ByteLength} data bytes");
         var v = new float[t.Elements];
         t.ReadF32(0, v);
         return (h.Shape, v);

@@ -13,35 +13,35 @@ public sealed record NpyHeader(DType DType, long[] Shape, int DataOffset)
     /// <summary>Parses the header at the start of <paramref name="s"/>; <paramref name="where"/> names file and member in errors.</summary>
     public static NpyHeader Parse(ReadOnlySpan<byte> s, string where)
     {
-        if (s.Length < 10 || !s[..6].SequenceEqual(Magic)) throw new InvalidDataException($"{where}: not a .npy array (bad magic)");
+        if (s.Length < 10 || !s[..6].SequenceEqual(Magic)) throw new BadInputException(where, $"{where}: not a .npy array (bad magic)");
         int major = s[6];
         int lenSize = major switch
         {
             1 => 2,
             2 or 3 => 4,
-            _ => throw new InvalidDataException($"{where}: unsupported .npy format version {major}.{s[7]}"),
+            _ => throw new BadInputException(where, $"{where}: unsupported .npy format version {major}.{s[7]}"),
         };
-        if (s.Length < 8 + lenSize) throw new InvalidDataException($"{where}: truncated .npy header");
+        if (s.Length < 8 + lenSize) throw new BadInputException(where, $"{where}: truncated .npy header");
         long hlen = lenSize == 2 ? BinaryPrimitives.ReadUInt16LittleEndian(s[8..]) : BinaryPrimitives.ReadUInt32LittleEndian(s[8..]);
         int start = 8 + lenSize;
         if (hlen > MaxHeader || start + hlen > s.Length)
-            throw new InvalidDataException($"{where}: .npy header length {hlen} runs past the member");
+            throw new BadInputException(where, $"{where}: .npy header length {hlen} runs past the member");
         var text = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(s.Slice(start, (int)hlen));
         var dict = PyLiteral.ParseDict(text, where);
 
-        if (!dict.TryGetValue("descr", out var descrObj)) throw new InvalidDataException($"{where}: .npy header has no 'descr'");
+        if (!dict.TryGetValue("descr", out var descrObj)) throw new BadInputException(where, $"{where}: .npy header has no 'descr'");
         if (descrObj is not string descr)
-            throw new InvalidDataException(
+            throw new BadInputException(where,
                 $"{where}: structured dtype {text.Trim()} is not supported; expected one plain dtype per tensor");
         if (!dict.TryGetValue("fortran_order", out var fo) || fo is not bool fortran)
-            throw new InvalidDataException($"{where}: .npy header has no boolean 'fortran_order'");
-        if (fortran) throw new InvalidDataException($"{where}: Fortran-ordered arrays are not supported (save with C order)");
+            throw new BadInputException(where, $"{where}: .npy header has no boolean 'fortran_order'");
+        if (fortran) throw new BadInputException(where, $"{where}: Fortran-ordered arrays are not supported (save with C order)");
         if (!dict.TryGetValue("shape", out var sh) || sh is not List<long> shape)
-            throw new InvalidDataException($"{where}: .npy header has no integer tuple 'shape'");
+            throw new BadInputException(where, $"{where}: .npy header has no integer tuple 'shape'");
         if (shape.Any(d => d < 0))
-            throw new InvalidDataException($"{where}: .npy shape {Tensors.Shape.Format(shape)} has a negative dimension");
+            throw new BadInputException(where, $"{where}: .npy shape {Tensors.Shape.Format(shape)} has a negative dimension");
         try { Tensors.Shape.Bytes(shape, NpyDTypeMap.FromDescr(descr, where)); }
-        catch (OverflowException) { throw new InvalidDataException($"{where}: .npy shape {Tensors.Shape.Format(shape)} is too large"); }
+        catch (OverflowException) { throw new BadInputException(where, $"{where}: .npy shape {Tensors.Shape.Format(shape)} is too large"); }
         return new NpyHeader(NpyDTypeMap.FromDescr(descr, where), shape.ToArray(), checked(start + (int)hlen));
     }
 

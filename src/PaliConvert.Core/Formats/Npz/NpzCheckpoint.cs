@@ -37,16 +37,18 @@ public sealed class NpzCheckpoint : Checkpoint
         foreach (var e in entries)
         {
             string where = $"{Path}: member '{e.Name}'";
-            if (!e.Name.EndsWith(".npy", StringComparison.Ordinal)) throw new InvalidDataException($"{where} is not a .npy array");
+            if (!e.Name.EndsWith(".npy", StringComparison.Ordinal)) throw new BadInputException(Path, $"{where} is not a .npy array",
+                e.Name);
             var member = spill != null && spill.TryGetValue(e.Name, out var r) ? r : file.Region(e.DataOffset, e.CompressedSize);
             if (e.Method == ZipMethod.Stored && e.CompressedSize <= CrcCheckedBytes
                 && Crc32.HashToUInt32(member.Span(0, (int)member.Length)) != e.Crc32)
-                throw new InvalidDataException($"{where}: its bytes do not match the CRC the zip records: corrupt");
+                throw new BadInputException(where, $"{where}: its bytes do not match the CRC the zip records: corrupt");
             var header = NpyHeader.Parse(member.Span(0, (int)Math.Min(member.Length, NpyHeader.MaxHeader + 12)), where);
             long expected = Shape.Bytes(header.Shape, header.DType);
             long actual = member.Length - header.DataOffset;
             if (expected != actual)
-                throw new InvalidDataException($"{where}: header says {header.DType.Label()} {Shape.Format(header.Shape)} = {expected} " +
+                throw new BadInputException(where, $"{where}: header says {header.DType.Label()} {Shape.Format(header.Shape)} = " +
+                    $"{expected} " +
                     $"bytes but the member holds {actual}");
             string name = e.Name[..^4];
             if (HadParamsPrefix) name = name[ParamsPrefix.Length..];
@@ -84,10 +86,10 @@ public sealed class NpzCheckpoint : Checkpoint
                     }
                     catch (InvalidDataException ex)
                     {
-                        throw new InvalidDataException($"{Path}: member '{e.Name}' does not inflate: {ex.Message}");
+                        throw new BadInputException(Path, $"{Path}: member '{e.Name}' does not inflate: {ex.Message}");
                     }
                     if (total != e.UncompressedSize || crc.GetCurrentHashAsUInt32() != e.Crc32)
-                        throw new InvalidDataException($"{Path}: member '{e.Name}' is corrupt (inflated {total} bytes, expected " +
+                        throw new BadInputException(Path, $"{Path}: member '{e.Name}' is corrupt (inflated {total} bytes, expected " +
                             $"{e.UncompressedSize}, or CRC mismatch)");
                     offsets.Add((e.Name, start, total));
                 }

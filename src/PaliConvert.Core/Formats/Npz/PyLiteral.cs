@@ -114,9 +114,10 @@ internal sealed class PyLiteral
 
     private void Skip() { while (_p < _s.Length && char.IsWhiteSpace(_s[_p])) _p++; }
 
-    private InvalidDataException Fail(string why)
+    private BadInputException Fail(string why)
     {
         string text = _s.Trim();
-        return new($"{_where}: malformed .npy header ({why} at character {_p}): {(text.Length > 200 ? text[..200] + "..." : text)}");
+        return new(_where, $"{_where}: malformed .npy header ({why} at character {_p}): " +
+            $"{(text.Length > 200 ? text[..200] + "..." : text)}");
     }
 }

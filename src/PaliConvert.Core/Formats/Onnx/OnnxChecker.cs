@@ -20,18 +20,18 @@ public static partial class OnnxChecker
     {
         var problems = new List<string>();
         ModelProto model;
-        Tensors.RegularFile.Require(modelPath);
-        using (var fs = File.OpenRead(modelPath))
+        using (var fs = Tensors.RegularFile.OpenRead(modelPath))
         {
             try { model = ModelProto.Parser.ParseFrom(fs); }
-            catch (Google.Protobuf.InvalidProtocolBufferException e) { throw new InvalidDataException($"{modelPath}: not an ONNX model: " +
+            catch (Google.Protobuf.InvalidProtocolBufferException e) { throw new BadInputException(modelPath, $"{modelPath}: not an ONNX " +
+                $"model: " +
                 $"{e.Message}"); }
         }
         if (model.IrVersion < 3 || model.IrVersion > MaxIr)
             problems.Add($"IR version {model.IrVersion} is outside 3..{MaxIr} (ONNX Runtime 1.31)");
         foreach (var op in model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx"))
             if (op.Version > MaxOpset) problems.Add($"opset {op.Version} is above {MaxOpset} (ONNX Runtime 1.31)");
-        var g = model.Graph ?? throw new InvalidDataException($"{modelPath}: the model has no graph");
+        var g = model.Graph ?? throw new BadInputException(modelPath, $"{modelPath}: the model has no graph");
 
         var defined = new HashSet<string>(g.Input.Select(i => i.Name));
         string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(modelPath))!;

@@ -36,7 +36,7 @@ public static class OnnxWriter
     {
         ModelProto m;
         try { m = ModelProto.Parser.ParseFrom(RegularFile.ReadAllBytes(path)); }
-        catch (InvalidProtocolBufferException e) { throw new InvalidDataException($"{path}: not an ONNX model: {e.Message}"); }
+        catch (InvalidProtocolBufferException e) { throw new BadInputException(path, $"{path}: not an ONNX model: {e.Message}"); }
         var d = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in m.MetadataProps) d[p.Key] = p.Value;
         return d;

@@ -25,12 +25,12 @@ public sealed class SafetensorsCheckpoint : Checkpoint
     private void Load()
     {
         if (File.Exists(Path)) { Files = [Path]; LoadFiles(null); return; }
-        if (!Directory.Exists(Path)) throw new FileNotFoundException($"{Path}: no such file or folder");
+        if (!Directory.Exists(Path)) throw new BadInputException(Path, $"{Path}: no such file or folder");
         _folder = Path;
         string index = System.IO.Path.Combine(Path, IndexName), single = System.IO.Path.Combine(Path, SingleName);
         if (File.Exists(index)) LoadFiles(ReadIndex(index));
         else if (File.Exists(single)) { Files = [single]; LoadFiles(null); }
-        else throw new FileNotFoundException($"{Path}: neither {IndexName} nor {SingleName} is in this folder");
+        else throw new BadInputException(Path, $"{Path}: neither {IndexName} nor {SingleName} is in this folder");
     }
 
     /// <summary>weight_map of the index, with every shard name checked to be a plain file name in the folder.</summary>
@@ -41,23 +41,24 @@ public sealed class SafetensorsCheckpoint : Checkpoint
         using var _ = doc;
         if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var wm)
             || wm.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException($"{index}: no weight_map object");
+            throw new BadInputException(index, $"{index}: no weight_map object");
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in wm.EnumerateObject())
         {
             if (p.Value.ValueKind != JsonValueKind.String)
-                throw new InvalidDataException($"{index}: weight_map entry '{p.Name}' is not a file name");
+                throw new BadInputException(index, $"{index}: weight_map entry '{p.Name}' is not a file name");
             string file = JsonText.String(p.Value, $"{index}: weight_map['{p.Name}']");
             if (file.Length == 0 || file != System.IO.Path.GetFileName(file) || file is "." or ".." || file.Contains('\\')
                 || System.IO.Path.IsPathRooted(file))
-                throw new InvalidDataException($"{index}: weight_map entry '{p.Name}' names '{file}', which is not a plain file name in " +
+                throw new BadInputException(index, $"{index}: weight_map entry '{p.Name}' names '{file}', which is not a plain file name " +
+                    $"in " +
                     $"the folder");
-            if (!map.TryAdd(p.Name, file)) throw new InvalidDataException($"{index}: tensor '{p.Name}' is listed twice");
+            if (!map.TryAdd(p.Name, file)) throw new BadInputException(index, $"{index}: tensor '{p.Name}' is listed twice");
         }
         var shards = map.Values.Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
         foreach (var s in shards)
             if (!File.Exists(System.IO.Path.Combine(Path, s)))
-                throw new InvalidDataException($"{index}: shard '{s}' is missing from {Path}");
+                throw new BadInputException(index, $"{index}: shard '{s}' is missing from {Path}");
         Files = shards.Select(s => System.IO.Path.Combine(Path, s)).ToList();
         return map;
     }
@@ -74,7 +75,7 @@ public sealed class SafetensorsCheckpoint : Checkpoint
             foreach (var e in entries)
             {
                 if (index != null && (!index.TryGetValue(e.Name, out var listed) || listed != shard))
-                    throw new InvalidDataException($"{file}: tensor '{e.Name}' is in this shard but the index " +
+                    throw new BadInputException(file, $"{file}: tensor '{e.Name}' is in this shard but the index " +
                         $"{(listed == null ? "does not list it" : $"places it in '{listed}'")}");
                 found.Add(e.Name);
                 string key = _rename(e.Name);
@@ -86,7 +87,8 @@ public sealed class SafetensorsCheckpoint : Checkpoint
         {
             var missing = index.Keys.Where(k => !found.Contains(k)).ToList();
             if (missing.Count > 0)
-                throw new InvalidDataException($"{System.IO.Path.Combine(Path, IndexName)}: tensor '{missing[0]}' is not in the shard " +
+                throw new BadInputException(System.IO.Path.Combine(Path, IndexName), $"{System.IO.Path.Combine(Path, IndexName)}: tensor " +
+                    $"'{missing[0]}' is not in the shard " +
                     $"the index names ('{index[missing[0]]}'){(missing.Count > 1 ? $", nor are {missing.Count - 1} more" : "")}");
         }
         Renamed = renamed;

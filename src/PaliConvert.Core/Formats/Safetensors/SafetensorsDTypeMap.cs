@@ -15,7 +15,7 @@ public static class SafetensorsDTypeMap
         "I8" => DType.I8,
         "U8" => DType.U8,
         "BOOL" => DType.Bool,
-        _ => throw new InvalidDataException($"{where}: unsupported safetensors dtype '{s}'"),
+        _ => throw new BadInputException(where, $"{where}: unsupported safetensors dtype '{s}'"),
     };
 
     public static string ToName(DType d) => d switch

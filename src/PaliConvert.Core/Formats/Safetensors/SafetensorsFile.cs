@@ -15,30 +15,31 @@ public static class SafetensorsFile
     public static (List<Entry> tensors, Dictionary<string, string> metadata) Read(MappedFile f)
     {
         string where = f.Path;
-        if (f.Length < 8) throw new InvalidDataException($"{where}: too short for a safetensors file ({f.Length} bytes)");
+        if (f.Length < 8) throw new BadInputException(where, $"{where}: too short for a safetensors file ({f.Length} bytes)");
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(f.Span(0, 8));
-        if (n > MaxHeader) throw new InvalidDataException($"{where}: header length {n} exceeds the {MaxHeader}-byte cap");
+        if (n > MaxHeader) throw new BadInputException(where, $"{where}: header length {n} exceeds the {MaxHeader}-byte cap");
         if (8 + (long)n > f.Length)
-            throw new InvalidDataException($"{where}: header length {n} runs past the end of the file ({f.Length} bytes): truncated");
+            throw new BadInputException(where, $"{where}: header length {n} runs past the end of the file ({f.Length} bytes): truncated");
         long dataStart = 8 + (long)n, dataLength = f.Length - dataStart;
 
         JsonDocument doc;
         doc = JsonText.Parse(f.Span(8, (int)n).ToArray(), $"{where}: header");
         using var _ = doc;
-        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: header is not a JSON object");
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new BadInputException(where, $"{where}: header is not a JSON object");
 
         var metadata = new Dictionary<string, string>();
         var raw = new List<(string name, DType dtype, long[] shape, long begin, long end)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in doc.RootElement.EnumerateObject())
         {
-            if (!seen.Add(p.Name)) throw new InvalidDataException($"{where}: tensor '{p.Name}' is listed twice in the header");
+            if (!seen.Add(p.Name)) throw new BadInputException(where, $"{where}: tensor '{p.Name}' is listed twice in the header");
             if (p.Name == "__metadata__")
             {
-                if (p.Value.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: __metadata__ is not an object");
+                if (p.Value.ValueKind != JsonValueKind.Object) throw new BadInputException(where, $"{where}: __metadata__ is not an " +
+                    $"object");
                 foreach (var m in p.Value.EnumerateObject())
                     metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? JsonText.String(m.Value, where)
-                        : throw new InvalidDataException($"{where}: __metadata__ value '{m.Name}' is not a string");
+                        : throw new BadInputException(where, $"{where}: __metadata__ value '{m.Name}' is not a string");
                 continue;
             }
             raw.Add(ParseEntry(where, p));
@@ -51,14 +52,14 @@ public static class SafetensorsFile
         foreach (var t in raw)
         {
             if (t.begin != cursor)
-                throw new InvalidDataException(t.begin < cursor
+                throw new BadInputException(where, t.begin < cursor
                     ? $"{where}: tensor '{t.name}' (bytes {t.begin}..{t.end}) overlaps '{previous}'"
                     : $"{where}: gap before tensor '{t.name}': bytes {cursor}..{t.begin} belong to no tensor");
             cursor = t.end;
             previous = t.name;
         }
         if (cursor != dataLength)
-            throw new InvalidDataException(cursor > dataLength
+            throw new BadInputException(where, cursor > dataLength
                 ? $"{where}: tensor '{previous}' ends at byte {cursor} of the data but the file holds {dataLength}: truncated"
                 : $"{where}: {dataLength - cursor} bytes after the last tensor belong to no tensor");
 
@@ -70,23 +71,23 @@ public static class SafetensorsFile
     {
         string at = $"{where}: tensor '{p.Name}'";
         var v = p.Value;
-        if (v.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{at}: entry is not an object");
+        if (v.ValueKind != JsonValueKind.Object) throw new BadInputException(at, $"{at}: entry is not an object");
         if (!v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
-            throw new InvalidDataException($"{at}: no dtype");
+            throw new BadInputException(at, $"{at}: no dtype");
         if (!v.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
-            throw new InvalidDataException($"{at}: no shape");
+            throw new BadInputException(at, $"{at}: no shape");
         if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
-            throw new InvalidDataException($"{at}: data_offsets must be [begin, end]");
+            throw new BadInputException(at, $"{at}: data_offsets must be [begin, end]");
         var dtype = SafetensorsDTypeMap.FromName(JsonText.String(dt, at), at);
         var shape = sh.EnumerateArray().Select(d => d.TryGetInt64(out var x) && x >= 0 ? x
-            : throw new InvalidDataException($"{at}: bad dimension {d}")).ToArray();
+            : throw new BadInputException(at, $"{at}: bad dimension {d}")).ToArray();
         long begin = off[0].TryGetInt64(out var b) ? b : -1, end = off[1].TryGetInt64(out var e) ? e : -1;
-        if (begin < 0 || end < begin) throw new InvalidDataException($"{at}: bad data_offsets [{off[0]}, {off[1]}]");
+        if (begin < 0 || end < begin) throw new BadInputException(at, $"{at}: bad data_offsets [{off[0]}, {off[1]}]");
         long expected;
         try { expected = Shape.Bytes(shape, dtype); }
-        catch (OverflowException) { throw new InvalidDataException($"{at}: shape {Shape.Format(shape)} is too large"); }
+        catch (OverflowException) { throw new BadInputException(at, $"{at}: shape {Shape.Format(shape)} is too large"); }
         if (end - begin != expected)
-            throw new InvalidDataException($"{at}: {dtype.Label()} {Shape.Format(shape)} needs {expected} bytes but data_offsets give " +
+            throw new BadInputException(at, $"{at}: {dtype.Label()} {Shape.Format(shape)} needs {expected} bytes but data_offsets give " +
                 $"{end - begin}");
         return (p.Name, dtype, shape, begin, end);
     }

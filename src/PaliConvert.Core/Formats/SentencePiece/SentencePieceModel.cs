@@ -22,17 +22,17 @@ public sealed record SentencePieceModel(string Path, IReadOnlyList<Piece> Pieces
     {
         ModelProto proto;
         try { proto = ModelProto.Parser.ParseFrom(RegularFile.ReadAllBytes(path)); }
-        catch (InvalidProtocolBufferException e) { throw new InvalidDataException($"{path}: not a SentencePiece model: {e.Message}"); }
-        if (proto.Pieces.Count == 0) throw new InvalidDataException($"{path}: not a SentencePiece model (no pieces)");
+        catch (InvalidProtocolBufferException e) { throw new BadInputException(path, $"{path}: not a SentencePiece model: {e.Message}"); }
+        if (proto.Pieces.Count == 0) throw new BadInputException(path, $"{path}: not a SentencePiece model (no pieces)");
         var pieces = proto.Pieces.Select(p => new Piece(p.Piece, p.Score, p.Type)).ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in pieces)
-            if (!seen.Add(p.Text)) throw new InvalidDataException($"{path}: piece '{p.Text}' is listed twice");
+            if (!seen.Add(p.Text)) throw new BadInputException(path, $"{path}: piece '{p.Text}' is listed twice");
         return new SentencePieceModel(path, pieces, proto);
     }
 
     /// <summary>The id of a special piece, checked to exist when the model says it does.</summary>
     public int Id(int id, string what) =>
         id >= 0 && id < Pieces.Count ? id
-            : throw new InvalidDataException($"{Path}: the {what} id {id} is outside the {Pieces.Count} pieces");
+            : throw new BadInputException(Path, $"{Path}: the {what} id {id} is outside the {Pieces.Count} pieces");
 }

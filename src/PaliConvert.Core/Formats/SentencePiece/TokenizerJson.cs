@@ -93,6 +93,7 @@ public static class TokenizerJson
             : t.TreatWhitespaceAsSuffix ? "treat_whitespace_as_suffix"
             : m.Pieces.All(p => p.Type != PieceType.Unknown) ? "no <unk> piece"
             : null;
-        if (why != null) throw new InvalidDataException($"{m.Path}: the tokenizer's setting {why} cannot be reproduced in tokenizer.json");
+        if (why != null) throw new BadInputException(m.Path, $"{m.Path}: the tokenizer's setting {why} cannot be reproduced in " +
+            $"tokenizer.json");
     }
 }

@@ -136,5 +136,5 @@ public static class ZipDirectory
 
     private static ushort U16(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt16LittleEndian(s[at..]);
     private static uint U32(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt32LittleEndian(s[at..]);
-    private static InvalidDataException Bad(MappedFile f, string msg) => new($"{f.Path}: {msg}");
+    private static BadInputException Bad(MappedFile f, string msg) => new(f.Path, $"{f.Path}: {msg}");
 }

@@ -101,7 +101,7 @@ public class NpzReaderTests
         using var dir = new TempDir();
         var bytes = File.ReadAllBytes(TestPaths.Golden("pg1-tiny/params.f32.npz"));
         File.WriteAllBytes(dir.File("cut.npz"), bytes[..(bytes.Length / 2)]);
-        var e = Assert.Throws<InvalidDataException>(() => NpzCheckpoint.Open(dir.File("cut.npz")));
+        var e = Assert.Throws<BadInputException>(() => NpzCheckpoint.Open(dir.File("cut.npz")));
         Assert.Contains("cut.npz", e.Message);
         Assert.Contains("truncated", e.Message);
     }
@@ -118,7 +118,7 @@ public class NpzReaderTests
         BitConverter.GetBytes((uint)(npy.Length + 1000)).CopyTo(bytes, cd + 20); // compressed size
         BitConverter.GetBytes((uint)(npy.Length + 1000)).CopyTo(bytes, cd + 24); // uncompressed size
         File.WriteAllBytes(path, bytes);
-        var e = Assert.Throws<InvalidDataException>(() => NpzCheckpoint.Open(path));
+        var e = Assert.Throws<BadInputException>(() => NpzCheckpoint.Open(path));
         Assert.Contains("member 'w.npy' needs bytes", e.Message);
         Assert.Contains("truncated", e.Message);
     }
@@ -132,7 +132,7 @@ public class NpzReaderTests
         var bytes = File.ReadAllBytes(path);
         bytes[0] ^= 0xFF;
         File.WriteAllBytes(path, bytes);
-        var e = Assert.Throws<InvalidDataException>(() => NpzCheckpoint.Open(path));
+        var e = Assert.Throws<BadInputException>(() => NpzCheckpoint.Open(path));
         Assert.Contains("'x.npy'", e.Message);
         Assert.Contains("corrupt", e.Message);
     }
@@ -147,7 +147,7 @@ public class NpzReaderTests
         var bytes = File.ReadAllBytes(path);
         for (int i = 40; i < 60; i++) bytes[i] ^= 0x5A; // inside the compressed stream
         File.WriteAllBytes(path, bytes);
-        var e = Assert.Throws<InvalidDataException>(() => NpzCheckpoint.Open(path));
+        var e = Assert.Throws<BadInputException>(() => NpzCheckpoint.Open(path));
         Assert.Contains("'w.npy'", e.Message);
     }
 
@@ -170,8 +170,8 @@ public class NpzReaderTests
         using var dir = new TempDir();
         var path = NpzBytes.Stored(dir.File("h.npz"), false, ("llm/x.npy", NpzBytes.Npy(dict, data)));
         var e = Assert.ThrowsAny<Exception>(() => NpzCheckpoint.Open(path));
-        Assert.True(e is InvalidDataException or OverflowException, e.ToString());
-        if (e is InvalidDataException)
+        Assert.True(e is BadInputException or OverflowException, e.ToString());
+        if (e is BadInputException)
         {
             Assert.Contains("h.npz", e.Message);
             Assert.Contains("'llm/x.npy'", e.Message);
@@ -184,7 +184,7 @@ public class NpzReaderTests
     {
         var npy = NpzBytes.Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", new byte[4]);
         npy[6] = 4;
-        var e = Assert.Throws<InvalidDataException>(() => NpyHeader.Parse(npy, "f.npz: member 'm'"));
+        var e = Assert.Throws<BadInputException>(() => NpyHeader.Parse(npy, "f.npz: member 'm'"));
         Assert.Contains("version 4", e.Message);
     }
 

@@ -86,7 +86,7 @@ public class SafetensorsReaderTests
     {
         using var dir = new TempDir();
         var path = Raw(dir.File("bad.safetensors"), json, dataBytes);
-        var e = Assert.Throws<InvalidDataException>(() => SafetensorsCheckpoint.Open(path));
+        var e = Assert.Throws<BadInputException>(() => SafetensorsCheckpoint.Open(path));
         Assert.Contains("bad.safetensors", e.Message);
         Assert.Contains(expected, e.Message);
     }
@@ -96,10 +96,10 @@ public class SafetensorsReaderTests
     {
         using var dir = new TempDir();
         var path = Raw(dir.File("big.safetensors"), "{}", 0, lyingLength: 200_000_000);
-        var e = Assert.Throws<InvalidDataException>(() => SafetensorsCheckpoint.Open(path));
+        var e = Assert.Throws<BadInputException>(() => SafetensorsCheckpoint.Open(path));
         Assert.Contains("exceeds the 100000000-byte cap", e.Message);
         path = Raw(dir.File("long.safetensors"), "{}", 0, lyingLength: 5000);
-        e = Assert.Throws<InvalidDataException>(() => SafetensorsCheckpoint.Open(path));
+        e = Assert.Throws<BadInputException>(() => SafetensorsCheckpoint.Open(path));
         Assert.Contains("runs past the end of the file", e.Message);
     }
 
@@ -144,7 +144,7 @@ public class SafetensorsReaderTests
         using var dir = new TempDir();
         Sharded(dir, weightMap);
         var e = Assert.ThrowsAny<Exception>(() => SafetensorsCheckpoint.Open(dir.Path));
-        Assert.True(e is InvalidDataException or FileNotFoundException, e.ToString());
+        Assert.True(e is BadInputException or FileNotFoundException, e.ToString());
         Assert.Contains(Shards(expected), e.Message);
     }
 

@@ -90,7 +90,7 @@ public class TokenizerJsonTests
     {
         using var dir = new TempDir();
         string model = Train(dir, Corpus(dir, asciiOnly: true), "nfkc", 120, byteFallback: false, normalizer);
-        var e = Assert.Throws<InvalidDataException>(() => TokenizerJson.Build(SentencePieceModel.Read(model), []));
+        var e = Assert.Throws<BadInputException>(() => TokenizerJson.Build(SentencePieceModel.Read(model), []));
         Assert.Contains(model, e.Message);
         Assert.Contains(expected, e.Message);
     }
@@ -109,7 +109,7 @@ public class TokenizerJsonTests
             "text" => Encoding.UTF8.GetBytes("this is not a protobuf"),
             _ => [],
         });
-        var e = Assert.Throws<InvalidDataException>(() => SentencePieceModel.Read(bad));
+        var e = Assert.Throws<BadInputException>(() => SentencePieceModel.Read(bad));
         Assert.Contains(bad, e.Message);
     }
 }

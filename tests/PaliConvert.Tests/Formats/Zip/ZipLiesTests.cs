@@ -22,7 +22,7 @@ public class ZipLiesTests
         return path;
     }
 
-    private static string Refusal(string path) => Assert.Throws<InvalidDataException>(() =>
+    private static string Refusal(string path) => Assert.Throws<BadInputException>(() =>
     {
         using var ck = NpzCheckpoint.Open(path);
         foreach (var t in ck.Tensors) t.ReadF32(0, new float[t.Elements]);
