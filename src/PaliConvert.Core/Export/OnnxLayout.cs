@@ -35,7 +35,7 @@ public static class OnnxLayout
         throw new BadInputException(folder, $"{folder}: holds several variants ({names}) and no fp32; name the one to run");
     }
 
-    private static long Vocab(Dictionary<string, TensorView> views) => views["language_model.model.embed_tokens.weight"].OutputShape[0];
+    private static long Vocab(Dictionary<string, TensorView> views) => views[HfNames.Embedding].OutputShape[0];
 
     /// <summary>One graph: pixel_values, input_ids, token_type_ids -> logits of the text positions.</summary>
     public static GraphBuilder Single(PaliGemmaArch arch, Dictionary<string, TensorView> views, OnnxWeights storage)

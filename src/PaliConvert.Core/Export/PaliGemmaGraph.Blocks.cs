@@ -61,22 +61,23 @@ public sealed partial class PaliGemmaGraph
     }
 
     /// <summary>x [B, S, in] -> [B, S, out] with an [out, in] weight (Gemm, transB) and optional bias.</summary>
-    private string Linear(string x, string prefix, int outputs, string bs, bool bias)
+    private string Linear(string x, TensorKind weight, TensorKind? bias, int layer, int outputs, string bs)
     {
-        string flat = g.Node("Reshape", [x, g.IntsVector(-1, weights[prefix + ".weight"].OutputShape[1])]);
+        string w = N(weight, layer);
+        string? b = bias is { } kind ? N(kind, layer) : null;
+        string flat = g.Node("Reshape", [x, g.IntsVector(-1, weights[w].OutputShape[1])]);
         string y;
         if (format.DType.IsQuantized())
         {
-            y = QuantizedMatMul(flat, prefix + ".weight");
-            if (bias) y = g.Node("Add", [y, W(prefix + ".bias")]);
+            y = QuantizedMatMul(flat, w);
+            if (b != null) y = g.Node("Add", [y, W(b)]);
         }
-        else y = g.Node("Gemm", bias ? [flat, W(prefix + ".weight"), W(prefix + ".bias")] : [flat, W(prefix + ".weight")],
-            Int("transB", 1));
+        else y = g.Node("Gemm", b != null ? [flat, W(w), W(b)] : [flat, W(w)], Int("transB", 1));
         return g.Node("Reshape", [y, g.Node("Concat", [bs, g.IntsVector(outputs)], Int("axis", 0))]);
     }
 
-    private string LayerNorm(string x, string prefix) =>
-        g.Node("LayerNormalization", [x, W(prefix + ".weight"), W(prefix + ".bias")], Int("axis", -1),
+    private string LayerNorm(string x, TensorKind scale, TensorKind bias, int layer = -1) =>
+        g.Node("LayerNormalization", [x, W(N(scale, layer)), W(N(bias, layer))], Int("axis", -1),
             Float("epsilon", (float)a.Vision.NormEps));
 
     /// <summary>HF's gelu_pytorch_tanh and gelu_new are ONNX's tanh approximation; "gelu" is the exact one.</summary>
@@ -88,8 +89,9 @@ public sealed partial class PaliGemmaGraph
     };
 
     /// <summary>Gemma's RMSNorm: x * 1/sqrt(mean(x^2) + eps) * (1 + scale).</summary>
-    private string RmsNorm(string x, string scale)
+    private string RmsNorm(string x, TensorKind kind, int layer = -1)
     {
+        string scale = N(kind, layer);
         string ms = g.Node("ReduceMean", [g.Node("Mul", [x, x]), g.IntsVector(-1)], Int("keepdims", 1));
         string inv = g.Node("Reciprocal", [g.Node("Sqrt", [g.Node("Add", [ms, g.Scalar((float)a.Decoder.NormEps)])])]);
         return g.Node("Mul", [g.Node("Mul", [x, inv]), g.Node("Add", [W(scale), g.Scalar(1f)])]);

@@ -4,6 +4,7 @@ using PaliConvert.Formats.Onnx;
 using PaliConvert.Models;
 using PaliConvert.Tensors;
 using static PaliConvert.Formats.Onnx.GraphBuilder;
+using K = PaliConvert.Models.TensorKind;
 
 namespace PaliConvert.Export;
 
@@ -17,7 +18,9 @@ public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IRea
     OnnxWeights format)
 {
     private readonly DType storage = format.DType.FloatStorage();
-    private const string Vis = TensorNames.HfVision, Lm = TensorNames.HfDecoder;
+
+    /// <summary>The initializer holding a kind of tensor: its Hugging Face name.</summary>
+    private string N(TensorKind kind, int layer = -1) => HfNames.Of(kind, a.Family, layer);
     private readonly Dictionary<string, string> _used = new();
 
     /// <summary>A weight as float32 in the graph (an f16 initializer is cast once).</summary>
@@ -34,36 +37,35 @@ public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IRea
     public string Vision(string pixels)
     {
         var v = a.Vision;
-        string x = g.Node("Conv", [pixels, W(Vis + "embeddings.patch_embedding.weight"), W(Vis + "embeddings.patch_embedding.bias")],
+        string x = g.Node("Conv", [pixels, W(N(K.PatchKernel)), W(N(K.PatchBias))],
             IntList("kernel_shape", v.Patch, v.Patch), IntList("strides", v.Patch, v.Patch));
         x = g.Node("Reshape", [x, g.IntsVector(0, v.Width, -1)]);
         x = g.Node("Transpose", [x], IntList("perm", 0, 2, 1));
-        x = g.Node("Add", [x, W(Vis + "embeddings.position_embedding.weight")]);
+        x = g.Node("Add", [x, W(N(K.PositionEmbedding))]);
         var bs = g.Node("Slice", [g.Node("Shape", [x]), g.IntsVector(0), g.IntsVector(2)]);
         for (int l = 0; l < v.Layers; l++)
         {
-            string p = $"{Vis}encoder.layers.{l}.";
-            string y = LayerNorm(x, p + "layer_norm1");
-            string q = Heads(Linear(y, p + "self_attn.q_proj", v.Width, bs, true), bs, v.Heads, v.HeadDim);
-            string k = Heads(Linear(y, p + "self_attn.k_proj", v.Width, bs, true), bs, v.Heads, v.HeadDim);
-            string val = Heads(Linear(y, p + "self_attn.v_proj", v.Width, bs, true), bs, v.Heads, v.HeadDim);
+            string y = LayerNorm(x, K.VisionLn1Scale, K.VisionLn1Bias, l);
+            string q = Heads(Linear(y, K.VisionQKernel, K.VisionQBias, l, v.Width, bs), bs, v.Heads, v.HeadDim);
+            string k = Heads(Linear(y, K.VisionKKernel, K.VisionKBias, l, v.Width, bs), bs, v.Heads, v.HeadDim);
+            string val = Heads(Linear(y, K.VisionVKernel, K.VisionVBias, l, v.Width, bs), bs, v.Heads, v.HeadDim);
             string s = g.Node("Mul", [g.Node("MatMul", [q, g.Node("Transpose", [k], IntList("perm", 0, 1, 3, 2))]),
                 g.Scalar(1f / MathF.Sqrt(v.HeadDim))]);
             string o = Merge(g.Node("MatMul", [g.Node("Softmax", [s], Int("axis", -1)), val]), bs, v.Width);
-            x = g.Node("Add", [x, Linear(o, p + "self_attn.out_proj", v.Width, bs, true)]);
-            y = LayerNorm(x, p + "layer_norm2");
-            string h = Gelu(Linear(y, p + "mlp.fc1", v.Mlp, bs, true), v.Activation);
-            x = g.Node("Add", [x, Linear(h, p + "mlp.fc2", v.Width, bs, true)]);
+            x = g.Node("Add", [x, Linear(o, K.VisionOutKernel, K.VisionOutBias, l, v.Width, bs)]);
+            y = LayerNorm(x, K.VisionLn2Scale, K.VisionLn2Bias, l);
+            string h = Gelu(Linear(y, K.VisionFc1Kernel, K.VisionFc1Bias, l, v.Mlp, bs), v.Activation);
+            x = g.Node("Add", [x, Linear(h, K.VisionFc2Kernel, K.VisionFc2Bias, l, v.Width, bs)]);
         }
-        x = LayerNorm(x, Vis + "post_layernorm");
-        return Linear(x, "multi_modal_projector.linear", a.Decoder.Width, bs, true);
+        x = LayerNorm(x, K.VisionFinalNormScale, K.VisionFinalNormBias);
+        return Linear(x, K.ProjectionKernel, K.ProjectionBias, -1, a.Decoder.Width, bs);
     }
 
     /// <summary>Image features as web runtimes expect them: divided by sqrt(W), which the decoder multiplies back.</summary>
     public string ImageFeatures(string pixels) => g.Node("Div", [Vision(pixels), g.Scalar(MathF.Sqrt(a.Decoder.Width))]);
 
     /// <summary>Token embeddings [B, T, W], unscaled (as HF's embed_tokens).</summary>
-    public string Embed(string inputIds) => g.Node("Gather", [W(Lm + "embed_tokens.weight"), inputIds]);
+    public string Embed(string inputIds) => g.Node("Gather", [W(N(K.Embedding)), inputIds]);
 
     /// <summary>
     /// Decoder over [image tokens; text] with the prefix-LM mask: mar = [0 for image; token types], attend j from i
@@ -118,11 +120,10 @@ public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IRea
         var present = new List<(string, string)>();
         for (int l = 0; l < d.Layers; l++)
         {
-            string p = $"{Lm}layers.{l}.";
-            string y = RmsNorm(x, p + "input_layernorm.weight");
-            string q = Rope(Heads(Linear(y, p + "self_attn.q_proj", n * h, bs, false), bs, n, h), sin, cos, h);
-            string kk = Rope(Heads(Linear(y, p + "self_attn.k_proj", k * h, bs, false), bs, k, h), sin, cos, h);
-            string vv = Heads(Linear(y, p + "self_attn.v_proj", k * h, bs, false), bs, k, h);
+            string y = RmsNorm(x, K.PreAttentionNorm, l);
+            string q = Rope(Heads(Linear(y, K.Q, null, l, n * h, bs), bs, n, h), sin, cos, h);
+            string kk = Rope(Heads(Linear(y, K.K, null, l, k * h, bs), bs, k, h), sin, cos, h);
+            string vv = Heads(Linear(y, K.V, null, l, k * h, bs), bs, k, h);
             if (past != null)
             {
                 kk = g.Node("Concat", [past[l].key, kk], Int("axis", 2));
@@ -134,18 +135,17 @@ public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IRea
             float cap = (float)d.AttnSoftcap;
             if (cap > 0) s = g.Node("Mul", [g.Node("Tanh", [g.Node("Div", [s, g.Scalar(cap)])]), g.Scalar(cap)]);
             s = g.Node("Where", [d.WindowOf(l) > 0 ? masks.sliding! : masks.full, s, g.Scalar(ModelDefaults.MaskedLogit)]);
-            string o = Linear(Merge(g.Node("MatMul", [g.Node("Softmax", [s], Int("axis", -1)), Repeat(vv, n / k, n, h)]), bs, n * h), p
-                + "self_attn.o_proj", d.Width, bs, false);
-            if (gemma2) o = RmsNorm(o, p + "post_attention_layernorm.weight");
+            string attended = Merge(g.Node("MatMul", [g.Node("Softmax", [s], Int("axis", -1)), Repeat(vv, n / k, n, h)]), bs, n * h);
+            string o = Linear(attended, K.O, null, l, d.Width, bs);
+            if (gemma2) o = RmsNorm(o, K.PostAttentionNorm, l);
             x = g.Node("Add", [x, o]);
-            y = RmsNorm(x, p + (gemma2 ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"));
-            string gate = Gelu(Linear(y, p + "mlp.gate_proj", d.Mlp, bs, false), d.Activation);
-            string m = Linear(g.Node("Mul", [gate, Linear(y, p + "mlp.up_proj", d.Mlp, bs, false)]), p + "mlp.down_proj", d.Width, bs,
-                false);
-            if (gemma2) m = RmsNorm(m, p + "post_feedforward_layernorm.weight");
+            y = RmsNorm(x, K.PreFeedForwardNorm, l);
+            string gate = Gelu(Linear(y, K.Gate, null, l, d.Mlp, bs), d.Activation);
+            string m = Linear(g.Node("Mul", [gate, Linear(y, K.Up, null, l, d.Mlp, bs)]), K.Down, null, l, d.Width, bs);
+            if (gemma2) m = RmsNorm(m, K.PostFeedForwardNorm, l);
             x = g.Node("Add", [x, m]);
         }
-        return (RmsNorm(x, Lm + "norm.weight"), present);
+        return (RmsNorm(x, K.FinalNorm), present);
     }
 
     /// <summary>
@@ -153,10 +153,10 @@ public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IRea
     /// </summary>
     private string Logits(string x, string lead)
     {
-        int vocab = (int)weights[Lm + "embed_tokens.weight"].OutputShape[0];
+        int vocab = (int)weights[N(K.Embedding)].OutputShape[0];
         string flat = g.Node("Reshape", [x, g.IntsVector(-1, a.Decoder.Width)]);
-        string logits = format.DType.IsQuantized() ? QuantizedMatMul(flat, Lm + "embed_tokens.weight")
-            : g.Node("Gemm", [flat, W(Lm + "embed_tokens.weight")], Int("transB", 1));
+        string logits = format.DType.IsQuantized() ? QuantizedMatMul(flat, N(K.Embedding))
+            : g.Node("Gemm", [flat, W(N(K.Embedding))], Int("transB", 1));
         return g.Node("Reshape", [logits, g.Node("Concat", [lead, g.IntsVector(vocab)], Int("axis", 0))]);
     }
 

@@ -1,81 +1,80 @@
 using PaliConvert.Models;
 using PaliConvert.Tensors;
+using K = PaliConvert.Models.TensorKind;
 
 namespace PaliConvert.Inference;
 
 /// <summary>Weights read straight from a big_vision checkpoint's stacked einsum tensors (or their unstacked copies).</summary>
 public sealed class BigVisionWeights(Checkpoint ck, PaliGemmaArch arch) : IModelWeights
 {
-    private const string Enc = "img/Transformer/encoderblock/", Attn = Enc + "MultiHeadDotProductAttention_0/", Lay = "llm/layers/";
-
     public PaliGemmaArch Arch => arch;
     public int VocabRows => arch.Decoder.Vocab;
     public PatchOrder PatchOrder => PatchOrder.RowColumnChannel;
 
-    /// <summary>Layer <paramref name="i"/> of a stacked tensor: the tensor and the element offset of that layer.</summary>
-    private (TensorInfo t, long offset) Layer(string stacked, int i)
-    {
-        if (ck.Find(stacked) is { } t) return (t, i * (t.Elements / t.Shape[0]));
-        return (ck.Get(LayerNames.Unstacked(stacked, i)), 0);
-    }
+    private static string Name(K kind) => BigVisionNames.Of(kind).Name;
 
-    private float[] Read(string stacked, int i, int n)
+    private static float[] Read(TensorInfo t, long offset, long n)
     {
-        var (t, off) = Layer(stacked, i);
         var v = new float[n];
-        t.ReadF32(off, v);
+        t.ReadF32(offset, v);
         return v;
     }
 
-    private float[] Read(string name)
+    private float[] Layer(K kind, int layer, params long[] shape)
     {
-        var t = ck.Get(name);
-        var v = new float[t.Elements];
-        t.ReadF32(0, v);
-        return v;
+        var (t, off) = BigVisionNames.Layer(ck, Name(kind), layer, shape);
+        return Read(t, off, Shape.Elements(shape));
     }
+
+    private float[] Whole(K kind, params long[] shape) => Read(BigVisionNames.Get(ck, Name(kind), shape), 0, Shape.Elements(shape));
 
     public Linear PatchEmbedding()
     {
         int p = arch.Vision.Patch, d = arch.Vision.Width;
-        return Linear.Single(ck.Get("img/embedding/kernel"), 0, p * p * 3, d, outIn: false, Read("img/embedding/bias"));
+        var kernel = BigVisionNames.Get(ck, Name(K.PatchKernel), p, p, 3, d);
+        return Linear.Single(kernel, 0, p * p * 3, d, outIn: false, Whole(K.PatchBias, d));
     }
 
-    public float[] PositionEmbedding() => Read("img/pos_embedding");
+    public float[] PositionEmbedding() => Whole(K.PositionEmbedding, 1, arch.Vision.Tokens, arch.Vision.Width);
 
     public Linear Vision(VisionLinear which, int layer)
     {
-        int d = arch.Vision.Width, m = arch.Vision.Mlp;
-        (string w, string b, int inputs, int outputs) = which switch
+        var v = arch.Vision;
+        int d = v.Width, m = v.Mlp, h = v.Heads, hd = v.HeadDim;
+        long[] qkv = [d, h, hd], qkvBias = [h, hd];
+        (K w, K b, long[] shape, long[] bias, int inputs, int outputs) = which switch
         {
-            VisionLinear.Q => (Attn + "query/kernel", Attn + "query/bias", d, d),
-            VisionLinear.K => (Attn + "key/kernel", Attn + "key/bias", d, d),
-            VisionLinear.V => (Attn + "value/kernel", Attn + "value/bias", d, d),
-            VisionLinear.Out => (Attn + "out/kernel", Attn + "out/bias", d, d),
-            VisionLinear.Fc1 => (Enc + "MlpBlock_0/Dense_0/kernel", Enc + "MlpBlock_0/Dense_0/bias", d, m),
-            _ => (Enc + "MlpBlock_0/Dense_1/kernel", Enc + "MlpBlock_0/Dense_1/bias", m, d),
+            VisionLinear.Q => (K.VisionQKernel, K.VisionQBias, qkv, qkvBias, d, d),
+            VisionLinear.K => (K.VisionKKernel, K.VisionKBias, qkv, qkvBias, d, d),
+            VisionLinear.V => (K.VisionVKernel, K.VisionVBias, qkv, qkvBias, d, d),
+            VisionLinear.Out => (K.VisionOutKernel, K.VisionOutBias, new long[] { h, hd, d }, new long[] { d }, d, d),
+            VisionLinear.Fc1 => (K.VisionFc1Kernel, K.VisionFc1Bias, new long[] { d, m }, new long[] { m }, d, m),
+            _ => (K.VisionFc2Kernel, K.VisionFc2Bias, new long[] { m, d }, new long[] { d }, m, d),
         };
-        var (t, off) = Layer(w, layer);
-        return Linear.Single(t, off, inputs, outputs, outIn: false, Read(b, layer, outputs));
+        var (t, off) = BigVisionNames.Layer(ck, Name(w), layer, shape);
+        return Linear.Single(t, off, inputs, outputs, outIn: false, Layer(b, layer, bias));
     }
 
     public (float[] scale, float[] bias) Vision(VisionNorm which, int layer)
     {
-        string ln = Enc + (which == VisionNorm.Ln1 ? "LayerNorm_0/" : "LayerNorm_1/");
-        return (Read(ln + "scale", layer, arch.Vision.Width), Read(ln + "bias", layer, arch.Vision.Width));
+        int d = arch.Vision.Width;
+        return which == VisionNorm.Ln1 ? (Layer(K.VisionLn1Scale, layer, d), Layer(K.VisionLn1Bias, layer, d))
+            : (Layer(K.VisionLn2Scale, layer, d), Layer(K.VisionLn2Bias, layer, d));
     }
 
-    public (float[] scale, float[] bias) VisionFinalNorm()
-        => (Read("img/Transformer/encoder_norm/scale"), Read("img/Transformer/encoder_norm/bias"));
+    public (float[] scale, float[] bias) VisionFinalNorm() =>
+        (Whole(K.VisionFinalNormScale, arch.Vision.Width), Whole(K.VisionFinalNormBias, arch.Vision.Width));
 
-    public Linear Projection() => Linear.Single(ck.Get("img/head/kernel"), 0, arch.Vision.Width, arch.Decoder.Width, outIn: false,
-        Read("img/head/bias"));
+    public Linear Projection() => Linear.Single(BigVisionNames.Get(ck, Name(K.ProjectionKernel), arch.Vision.Width, arch.Decoder.Width),
+        0, arch.Vision.Width, arch.Decoder.Width, outIn: false, Whole(K.ProjectionBias, arch.Decoder.Width));
+
+    private TensorInfo Embedding => BigVisionNames.Get(ck, BigVisionNames.Embedding, VocabRows, arch.Decoder.Width);
 
     public void EmbedToken(int token, Span<float> row)
     {
         if (token < 0 || token >= VocabRows)
             throw new BadInputException("inputs", $"token {token} is outside the vocabulary of {VocabRows}");
-        ck.Get(TensorNames.BigVisionEmbedding).ReadF32((long)token * arch.Decoder.Width, row);
+        Embedding.ReadF32((long)token * arch.Decoder.Width, row);
     }
 
     public Linear Decoder(DecoderLinear which, int layer)
@@ -88,40 +87,41 @@ public sealed class BigVisionWeights(Checkpoint ck, PaliGemmaArch arch) : IModel
             {
                 // einsum 'BTD,NDH->BTNH': head j is a [W, H] kernel; q_einsum (N,W,H), kv_einsum (2,K,W,H), qkv_einsum (3,N,W,H)
                 int heads = which == DecoderLinear.Q ? n : k;
-                (string name, int part) = a.FusedQkv ? (Lay + "attn/qkv_einsum/w", (int)which) : which == DecoderLinear.Q
-                    ? (Lay + "attn/q_einsum/w", -1) : (Lay + "attn/kv_einsum/w", which == DecoderLinear.K ? 0 : 1);
-                var (t, off) = Layer(name, layer);
-                long start = off + (part < 0 ? 0 : (long)part * heads * w * h);
+                var at = BigVisionNames.Of(which == DecoderLinear.Q ? K.Q : which == DecoderLinear.K ? K.K : K.V, a.FusedQkv);
+                long[] shape = a.FusedQkv ? [3, n, w, h] : at.Part < 0 ? [n, w, h] : [2, k, w, h];
+                var (t, off) = BigVisionNames.Layer(ck, at.Name, layer, shape);
+                long start = off + (at.Part < 0 ? 0 : (long)at.Part * heads * w * h);
                 var blocks = Enumerable.Range(0, heads).Select(j => new LinearBlock(t, start + (long)j * w * h, false, j * h, h)).ToArray();
                 return new Linear(w, heads * h, blocks);
             }
             case DecoderLinear.Out:
             {
-                var (t, off) = Layer(Lay + "attn/attn_vec_einsum/w", layer); // (N, H, W): [N*H, W]
+                var (t, off) = BigVisionNames.Layer(ck, Name(K.O), layer, n, h, w); // [N*H, W]
                 return Linear.Single(t, off, n * h, w, outIn: false);
             }
             case DecoderLinear.Gate or DecoderLinear.Up:
             {
-                var (t, off) = Layer(Lay + "mlp/gating_einsum", layer); // (2, W, F)
-                return Linear.Single(t, off + (which == DecoderLinear.Up ? (long)w * f : 0), w, f, outIn: false);
+                var at = BigVisionNames.Of(which == DecoderLinear.Gate ? K.Gate : K.Up);
+                var (t, off) = BigVisionNames.Layer(ck, at.Name, layer, 2, w, f);
+                return Linear.Single(t, off + at.Part * (long)w * f, w, f, outIn: false);
             }
             default:
             {
-                var (t, off) = Layer(Lay + "mlp/linear", layer); // (F, W)
+                var (t, off) = BigVisionNames.Layer(ck, Name(K.Down), layer, f, w);
                 return Linear.Single(t, off, f, w, outIn: false);
             }
         }
     }
 
-    public float[] Decoder(DecoderNorm which, int layer) => Read(Lay + which switch
+    public float[] Decoder(DecoderNorm which, int layer) => Layer(which switch
     {
-        DecoderNorm.PreAttention => "pre_attention_norm/scale",
-        DecoderNorm.PreFeedForward => "pre_ffw_norm/scale",
-        DecoderNorm.PostAttention => "post_attention_norm/scale",
-        _ => "post_ffw_norm/scale",
+        DecoderNorm.PreAttention => K.PreAttentionNorm,
+        DecoderNorm.PreFeedForward => K.PreFeedForwardNorm,
+        DecoderNorm.PostAttention => K.PostAttentionNorm,
+        _ => K.PostFeedForwardNorm,
     }, layer, arch.Decoder.Width);
 
-    public float[] FinalNorm() => Read("llm/final_norm/scale");
+    public float[] FinalNorm() => Whole(K.FinalNorm, arch.Decoder.Width);
 
-    public Linear Unembed() => Linear.Single(ck.Get(TensorNames.BigVisionEmbedding), 0, arch.Decoder.Width, VocabRows, outIn: true);
+    public Linear Unembed() => Linear.Single(Embedding, 0, arch.Decoder.Width, VocabRows, outIn: true);
 }

@@ -1,5 +1,6 @@
 using PaliConvert.Models;
 using PaliConvert.Tensors;
+using K = PaliConvert.Models.TensorKind;
 
 namespace PaliConvert.Inference;
 
@@ -8,95 +9,92 @@ namespace PaliConvert.Inference;
 /// </summary>
 public sealed class HfWeights(Checkpoint ck, PaliGemmaArch arch) : IModelWeights
 {
-    private const string Vis = TensorNames.HfVision, Lm = TensorNames.HfDecoder;
-
     public PaliGemmaArch Arch => arch;
     public int VocabRows => arch.Decoder.Vocab;
     public PatchOrder PatchOrder => PatchOrder.ChannelRowColumn; // Conv2d weight (D, 3, P, P)
 
-    private float[] Read(string name)
+    private TensorInfo Get(K kind, int layer, params long[] shape) => HfNames.Get(ck, kind, arch.Family, layer, shape);
+
+    private float[] Read(K kind, int layer, params long[] shape)
     {
-        var t = ck.Get(name);
+        var t = Get(kind, layer, shape);
         var v = new float[t.Elements];
         t.ReadF32(0, v);
         return v;
     }
 
-    private Linear Dense(string prefix, int inputs, int outputs, bool bias) =>
-        Linear.Single(ck.Get(prefix + ".weight"), 0, inputs, outputs, outIn: true, bias ? Read(prefix + ".bias") : null);
+    private Linear Dense(K weight, K? bias, int layer, int inputs, int outputs) => Linear.Single(Get(weight, layer, outputs, inputs), 0,
+        inputs, outputs, outIn: true, bias is { } b ? Read(b, layer, outputs) : null);
 
     public Linear PatchEmbedding()
     {
         int p = arch.Vision.Patch, d = arch.Vision.Width;
-        return Dense(Vis + "embeddings.patch_embedding", 3 * p * p, d, bias: true);
+        var kernel = Get(K.PatchKernel, -1, d, 3, p, p);
+        return Linear.Single(kernel, 0, 3 * p * p, d, outIn: true, Read(K.PatchBias, -1, d));
     }
 
-    public float[] PositionEmbedding() => Read(Vis + "embeddings.position_embedding.weight");
+    public float[] PositionEmbedding() => Read(K.PositionEmbedding, -1, arch.Vision.Tokens, arch.Vision.Width);
 
     public Linear Vision(VisionLinear which, int layer)
     {
         int d = arch.Vision.Width, m = arch.Vision.Mlp;
-        string l = $"{Vis}encoder.layers.{layer}.";
         return which switch
         {
-            VisionLinear.Q => Dense(l + "self_attn.q_proj", d, d, true),
-            VisionLinear.K => Dense(l + "self_attn.k_proj", d, d, true),
-            VisionLinear.V => Dense(l + "self_attn.v_proj", d, d, true),
-            VisionLinear.Out => Dense(l + "self_attn.out_proj", d, d, true),
-            VisionLinear.Fc1 => Dense(l + "mlp.fc1", d, m, true),
-            _ => Dense(l + "mlp.fc2", m, d, true),
+            VisionLinear.Q => Dense(K.VisionQKernel, K.VisionQBias, layer, d, d),
+            VisionLinear.K => Dense(K.VisionKKernel, K.VisionKBias, layer, d, d),
+            VisionLinear.V => Dense(K.VisionVKernel, K.VisionVBias, layer, d, d),
+            VisionLinear.Out => Dense(K.VisionOutKernel, K.VisionOutBias, layer, d, d),
+            VisionLinear.Fc1 => Dense(K.VisionFc1Kernel, K.VisionFc1Bias, layer, d, m),
+            _ => Dense(K.VisionFc2Kernel, K.VisionFc2Bias, layer, m, d),
         };
     }
 
     public (float[] scale, float[] bias) Vision(VisionNorm which, int layer)
     {
-        string n = $"{Vis}encoder.layers.{layer}.{(which == VisionNorm.Ln1 ? "layer_norm1" : "layer_norm2")}";
-        return (Read(n + ".weight"), Read(n + ".bias"));
+        int d = arch.Vision.Width;
+        return which == VisionNorm.Ln1 ? (Read(K.VisionLn1Scale, layer, d), Read(K.VisionLn1Bias, layer, d))
+            : (Read(K.VisionLn2Scale, layer, d), Read(K.VisionLn2Bias, layer, d));
     }
 
-    public (float[] scale, float[] bias) VisionFinalNorm() => (Read(Vis + "post_layernorm.weight"), Read(Vis + "post_layernorm.bias"));
+    public (float[] scale, float[] bias) VisionFinalNorm() =>
+        (Read(K.VisionFinalNormScale, -1, arch.Vision.Width), Read(K.VisionFinalNormBias, -1, arch.Vision.Width));
 
-    public Linear Projection() => Dense("multi_modal_projector.linear", arch.Vision.Width, arch.Decoder.Width, true);
+    public Linear Projection() => Dense(K.ProjectionKernel, K.ProjectionBias, -1, arch.Vision.Width, arch.Decoder.Width);
+
+    private TensorInfo Embedding => Get(K.Embedding, -1, VocabRows, arch.Decoder.Width);
 
     public void EmbedToken(int token, Span<float> row)
     {
         if (token < 0 || token >= VocabRows)
             throw new BadInputException("inputs", $"token {token} is outside the vocabulary of {VocabRows}");
-        ck.Get(Lm + "embed_tokens.weight").ReadF32((long)token * arch.Decoder.Width, row);
+        Embedding.ReadF32((long)token * arch.Decoder.Width, row);
     }
 
     public Linear Decoder(DecoderLinear which, int layer)
     {
         var a = arch.Decoder;
         int w = a.Width, q = a.Heads * a.HeadDim, kv = a.KvHeads * a.HeadDim;
-        string l = $"{Lm}layers.{layer}.";
         return which switch
         {
-            DecoderLinear.Q => Dense(l + "self_attn.q_proj", w, q, false),
-            DecoderLinear.K => Dense(l + "self_attn.k_proj", w, kv, false),
-            DecoderLinear.V => Dense(l + "self_attn.v_proj", w, kv, false),
-            DecoderLinear.Out => Dense(l + "self_attn.o_proj", q, w, false),
-            DecoderLinear.Gate => Dense(l + "mlp.gate_proj", w, a.Mlp, false),
-            DecoderLinear.Up => Dense(l + "mlp.up_proj", w, a.Mlp, false),
-            _ => Dense(l + "mlp.down_proj", a.Mlp, w, false),
+            DecoderLinear.Q => Dense(K.Q, null, layer, w, q),
+            DecoderLinear.K => Dense(K.K, null, layer, w, kv),
+            DecoderLinear.V => Dense(K.V, null, layer, w, kv),
+            DecoderLinear.Out => Dense(K.O, null, layer, q, w),
+            DecoderLinear.Gate => Dense(K.Gate, null, layer, w, a.Mlp),
+            DecoderLinear.Up => Dense(K.Up, null, layer, w, a.Mlp),
+            _ => Dense(K.Down, null, layer, a.Mlp, w),
         };
     }
 
-    public float[] Decoder(DecoderNorm which, int layer)
+    public float[] Decoder(DecoderNorm which, int layer) => Read(which switch
     {
-        string l = $"{Lm}layers.{layer}.";
-        bool gemma2 = arch.Family == 2;
-        return Read(l + which switch
-        {
-            DecoderNorm.PreAttention => "input_layernorm.weight",
-            // Gemma: post_attention_layernorm is the norm before the MLP; Gemma 2 names that pre_feedforward_layernorm
-            DecoderNorm.PreFeedForward => gemma2 ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight",
-            DecoderNorm.PostAttention => "post_attention_layernorm.weight",
-            _ => "post_feedforward_layernorm.weight",
-        });
-    }
+        DecoderNorm.PreAttention => K.PreAttentionNorm,
+        DecoderNorm.PreFeedForward => K.PreFeedForwardNorm,
+        DecoderNorm.PostAttention => K.PostAttentionNorm,
+        _ => K.PostFeedForwardNorm,
+    }, layer, arch.Decoder.Width);
 
-    public float[] FinalNorm() => Read(Lm + "norm.weight");
+    public float[] FinalNorm() => Read(K.FinalNorm, -1, arch.Decoder.Width);
 
-    public Linear Unembed() => Linear.Single(ck.Get(Lm + "embed_tokens.weight"), 0, arch.Decoder.Width, VocabRows, outIn: true);
+    public Linear Unembed() => Linear.Single(Embedding, 0, arch.Decoder.Width, VocabRows, outIn: true);
 }

@@ -21,7 +21,7 @@ public sealed class LoadedModel : IDisposable
         try
         {
             var arch = ArchDetector.Detect(ck, stated);
-            IModelWeights w = TensorNames.IsBigVision(ck) ? new BigVisionWeights(ck, arch) : new HfWeights(ck, arch);
+            IModelWeights w = BigVisionNames.Holds(ck) ? new BigVisionWeights(ck, arch) : new HfWeights(ck, arch);
             return new LoadedModel(ck, w);
         }
         catch

@@ -1,5 +1,6 @@
 using PaliConvert.Formats.Safetensors;
 using PaliConvert.Tensors;
+using K = PaliConvert.Models.TensorKind;
 
 namespace PaliConvert.Models;
 
@@ -12,7 +13,7 @@ public static class ArchDetector
     /// </summary>
     public static PaliGemmaArch Detect(Checkpoint ck, StatedFacts? stated = null)
     {
-        if (TensorNames.IsBigVision(ck))
+        if (BigVisionNames.Holds(ck))
             return Warned(ck, ReleaseTable.Complete(FromBigVision(ck), stated ?? StatedFacts.None));
         var cfg = ck.Folder is { } folder ? HfConfigFile.TryRead(folder) : null;
         var shapes = FromHf(ck, cfg?.Arch);
@@ -60,62 +61,59 @@ public static class ArchDetector
 
     private static PaliGemmaArch FromBigVision(Checkpoint ck)
     {
-        const string enc = "img/Transformer/encoderblock";
-        var kernel = Need(ck, "img/embedding/kernel", 4);
+        var kernel = Need(ck, BigVisionNames.PatchKernel, 4);
         int patch = Dim(kernel, 0), vWidth = Dim(kernel, 3);
-        int tokens = Dim(Need(ck, "img/pos_embedding", 3), 1);
-        var (vLayers, q) = Layered(ck, enc, "MultiHeadDotProductAttention_0/query/kernel", 3);
+        int tokens = Dim(Need(ck, Bv(K.PositionEmbedding), 3), 1);
+        var (vLayers, q) = Layered(ck, Bv(K.VisionQKernel), 3);
         int vHeads = Dim(q, 1);
-        var (_, d0) = Layered(ck, enc, "MlpBlock_0/Dense_0/kernel", 2);
+        var (_, d0) = Layered(ck, Bv(K.VisionFc1Kernel), 2);
         int side = (int)Math.Round(Math.Sqrt(tokens));
-        if (side * side != tokens) throw Bad(ck, "img/pos_embedding", $"{tokens} positions do not form a square grid");
+        if (side * side != tokens) throw Bad(ck, Bv(K.PositionEmbedding), $"{tokens} positions do not form a square grid");
         var vision = new VisionArch(vWidth, vLayers, vHeads, Dim(d0, 1), patch, side * patch, tokens);
 
-        var emb = Need(ck, TensorNames.BigVisionEmbedding, 2);
+        var emb = Need(ck, BigVisionNames.Embedding, 2);
         int vocab = Dim(emb, 0), width = Dim(emb, 1);
-        const string lay = "llm/layers";
         int layers, heads, kvHeads, headDim;
-        bool fused = HasLayered(ck, lay, "attn/qkv_einsum/w");
+        bool fused = HasLayered(ck, BigVisionNames.QkvEinsum);
         if (fused)
         {
-            var (l, qkv) = Layered(ck, lay, "attn/qkv_einsum/w", 4);
+            var (l, qkv) = Layered(ck, BigVisionNames.QkvEinsum, 4);
             (layers, heads, kvHeads, headDim) = (l, Dim(qkv, 1), Dim(qkv, 1), Dim(qkv, 3));
         }
         else
         {
-            var (l, qe) = Layered(ck, lay, "attn/q_einsum/w", 3);
-            var (_, kv) = Layered(ck, lay, "attn/kv_einsum/w", 4);
+            var (l, qe) = Layered(ck, BigVisionNames.QEinsum, 3);
+            var (_, kv) = Layered(ck, BigVisionNames.KvEinsum, 4);
             (layers, heads, kvHeads, headDim) = (l, Dim(qe, 0), Dim(kv, 1), Dim(qe, 2));
         }
-        var (_, gating) = Layered(ck, lay, "mlp/gating_einsum", 3);
-        int family = HasLayered(ck, lay, "post_attention_norm/scale") ? 2 : 1;
+        var (_, gating) = Layered(ck, BigVisionNames.GatingEinsum, 3);
+        int family = HasLayered(ck, Bv(K.PostAttentionNorm)) ? 2 : 1;
         var decoder = new DecoderArch(width, layers, heads, kvHeads, headDim, Dim(gating, 2), vocab) { FusedQkv = fused };
-        int projected = Dim(Need(ck, "img/head/kernel", 2), 1);
-        if (projected != width) throw Bad(ck, "img/head/kernel", $"projects to {projected} but the text embedding width is {width}");
-        bool stacked = ck.Find($"{lay}/pre_attention_norm/scale") != null;
+        int projected = Dim(Need(ck, Bv(K.ProjectionKernel), 2), 1);
+        if (projected != width) throw Bad(ck, Bv(K.ProjectionKernel), $"projects to {projected} but the text embedding width is {width}");
+        bool stacked = ck.Find(Bv(K.PreAttentionNorm)) != null;
         return new PaliGemmaArch(family, vision, decoder, stacked ? "big_vision stacked (nn.scan)" : "big_vision unstacked");
     }
 
     private static PaliGemmaArch FromHf(Checkpoint ck, PaliGemmaArch? cfg)
     {
-        const string vis = TensorNames.HfVision, lm = TensorNames.HfDecoder;
-        var patchW = Need(ck, vis + "embeddings.patch_embedding.weight", 4);
+        var patchW = Need(ck, Hf(K.PatchKernel), 4);
         int vWidth = Dim(patchW, 0), patch = Dim(patchW, 2);
-        int tokens = Dim(Need(ck, vis + "embeddings.position_embedding.weight", 2), 0);
-        int vLayers = CountLayers(ck, vis + "encoder.layers.");
-        int vMlp = Dim(Need(ck, vis + "encoder.layers.0.mlp.fc1.weight", 2), 0);
-        var emb = Need(ck, lm + "embed_tokens.weight", 2);
+        int tokens = Dim(Need(ck, Hf(K.PositionEmbedding), 2), 0);
+        int vLayers = CountLayers(ck, HfNames.VisionLayers);
+        int vMlp = Dim(Need(ck, Hf(K.VisionFc1Kernel, 0), 2), 0);
+        var emb = Need(ck, HfNames.Embedding, 2);
         int vocab = Dim(emb, 0), width = Dim(emb, 1);
-        int layers = CountLayers(ck, lm + "layers.");
-        int qRows = Dim(Need(ck, lm + "layers.0.self_attn.q_proj.weight", 2), 0);
-        int kRows = Dim(Need(ck, lm + "layers.0.self_attn.k_proj.weight", 2), 0);
-        int mlp = Dim(Need(ck, lm + "layers.0.mlp.gate_proj.weight", 2), 0);
-        int family = ck.Find(lm + "layers.0.pre_feedforward_layernorm.weight") != null ? 2 : 1;
+        int layers = CountLayers(ck, HfNames.DecoderLayers);
+        int qRows = Dim(Need(ck, Hf(K.Q, 0), 2), 0);
+        int kRows = Dim(Need(ck, Hf(K.K, 0), 2), 0);
+        int mlp = Dim(Need(ck, Hf(K.Gate, 0), 2), 0);
+        int family = ck.Find(HfNames.Of(K.PreFeedForwardNorm, 2, 0)) != null ? 2 : 1;
 
         int headDim = cfg?.Decoder.HeadDim ?? 256;
         int vHeads = cfg?.Vision.Heads ?? (vWidth % 72 == 0 ? vWidth / 72 : 0);
         if (qRows % headDim != 0 || kRows % headDim != 0)
-            throw Bad(ck, lm + "layers.0.self_attn.q_proj.weight", $"{qRows} rows are not a multiple of head_dim {headDim}");
+            throw Bad(ck, Hf(K.Q, 0), $"{qRows} rows are not a multiple of head_dim {headDim}");
         int heads = qRows / headDim, kv = kRows / headDim;
         int side = (int)Math.Round(Math.Sqrt(tokens));
         var vision = new VisionArch(vWidth, vLayers, vHeads, vMlp, patch, side * patch, tokens);
@@ -132,13 +130,18 @@ public static class ArchDetector
         return idx.Count;
     }
 
-    private static bool HasLayered(Checkpoint ck, string block, string leaf) =>
-        ck.Find($"{block}/{leaf}") != null || ck.Find($"{block}_0/{leaf}") != null;
+    private static string Bv(K kind) => BigVisionNames.Of(kind).Name;
+
+    /// <summary>A name both families share (the decoder's Gemma table: the kinds read here are named alike in Gemma 2).</summary>
+    private static string Hf(K kind, int layer = -1) => HfNames.Of(kind, 1, layer);
+
+    private static bool HasLayered(Checkpoint ck, string stacked) =>
+        ck.Find(stacked) != null || ck.Find(LayerNames.Unstacked(stacked, 0)) != null;
 
     /// <summary>Layer count and one layer's shape, for a stacked tensor or its unstacked copies.</summary>
-    private static (int layers, long[] perLayer) Layered(Checkpoint ck, string block, string leaf, int perLayerRank)
+    private static (int layers, long[] perLayer) Layered(Checkpoint ck, string name, int perLayerRank)
     {
-        var stacked = ck.Find($"{block}/{leaf}");
+        var stacked = ck.Find(name);
         if (stacked != null)
         {
             if (stacked.Shape.Length != perLayerRank + 1)
@@ -147,7 +150,7 @@ public static class ArchDetector
         }
         int n = 0;
         long[]? first = null;
-        while (ck.Find($"{block}_{n}/{leaf}") is { } t)
+        while (ck.Find(LayerNames.Unstacked(name, n)) is { } t)
         {
             if (t.Shape.Length != perLayerRank) throw Bad(ck, t.Name, $"has shape {Shape.Format(t.Shape)}, expected rank {perLayerRank}");
             first ??= t.Shape;
@@ -156,7 +159,8 @@ public static class ArchDetector
             n++;
         }
         if (first == null)
-            throw new BadInputException(ck.Path, $"{ck.Path}: tensor '{block}/{leaf}' is missing (neither stacked nor as {block}_0/...)");
+            throw new BadInputException(ck.Path, $"{ck.Path}: tensor '{name}' is missing (neither stacked nor as " +
+                $"{LayerNames.Unstacked(name, 0)})");
         return (n, first);
     }
 

@@ -26,13 +26,13 @@ public static partial class LayerNames
 
     /// <summary>The name layer <paramref name="i"/> of a stacked big_vision tensor has when saved without nn.scan.</summary>
     public static string Unstacked(string stackedName, int i) =>
-        stackedName.Replace("img/Transformer/encoderblock/", $"img/Transformer/encoderblock_{i}/").Replace("llm/layers/",
-            $"llm/layers_{i}/");
+        stackedName.Replace(BigVisionNames.Encoder, $"{BigVisionNames.Encoder.TrimEnd('/')}_{i}/")
+            .Replace(BigVisionNames.Decoder, $"{BigVisionNames.Decoder.TrimEnd('/')}_{i}/");
 
     /// <summary>big_vision names whose axis 0 is the layer axis (nn.scan).</summary>
     public static bool IsStacked(string name) =>
-        name.StartsWith("img/Transformer/encoderblock/", StringComparison.Ordinal) ||
-        name.StartsWith("llm/layers/", StringComparison.Ordinal);
+        name.StartsWith(BigVisionNames.Encoder, StringComparison.Ordinal) ||
+        name.StartsWith(BigVisionNames.Decoder, StringComparison.Ordinal);
 
     /// <summary>A coarse module for parameter counts, the same for both namings.</summary>
     public static string ModuleOf(string name)

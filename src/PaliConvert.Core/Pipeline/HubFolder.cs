@@ -43,7 +43,7 @@ public static class HubFolder
     /// <summary>config.json with transformers.js_config naming every graph in onnx/ whose weights are external data.</summary>
     public static void WriteConfig(AtomicOutput output, PaliGemmaArch arch, Dictionary<string, TensorView> views)
     {
-        long rows = views[TensorNames.HfEmbedding].OutputShape[0];
+        long rows = views[HfNames.Embedding].OutputShape[0];
         var config = JsonNode.Parse(HfConfigWriter.Build(arch, rows, "float32"))!.AsObject();
         var present = OnnxLayout.SplitDTypes(output.TempPath);
         var external = new JsonObject();
