@@ -60,8 +60,6 @@ public static class ExportOnnx
         StatedFacts? stated = null)
     {
         var arch = ArchDetector.Detect(ck, stated);
-        if (!BigVisionNames.Holds(ck))
-            return (arch, ck.Tensors.ToDictionary(t => t.Name, TensorView.Of));
-        return (arch, Jax2Hf.Views(ck, arch, mappings).views.ToDictionary(v => v.Name));
+        return (arch, Mapping.HfViews.Of(ck, arch, mappings));
     }
 }

@@ -22,7 +22,7 @@ public static class Jax2Hf
                 $"hf2jax)");
         using var ck = NpzCheckpoint.Open(o.Input);
         var arch = ArchDetector.Detect(ck, o.Stated);
-        var (views, padded) = Views(ck, arch, o.MappingsFolder, o.PadVocab);
+        var (views, padded) = HfViews.FromBigVision(ck, arch, o.MappingsFolder, o.PadVocab ? null : arch.Decoder.Vocab);
 
         DType? fixedType = o.DType switch
         {
@@ -46,19 +46,6 @@ public static class Jax2Hf
         });
         output.Commit();
         return output.Target;
-    }
-
-    /// <summary>
-    /// A big_vision checkpoint's tensors as Hugging Face tensors (views, nothing copied), by its family's rules; the
-    /// vocabulary padded to round_up(V + 1, 64) for the appended &lt;image&gt; token, unless <paramref name="padVocab"/> is off.
-    /// </summary>
-    public static (List<TensorView> views, long vocab) Views(Checkpoint ck, PaliGemmaArch arch, string mappings, bool padVocab = true)
-    {
-        long vocab = arch.Decoder.Vocab;
-        long padded = padVocab ? (vocab + 1 + 63) / 64 * 64 : vocab;
-        var quantities = Quantities.Of(arch, vocab, padded);
-        var (_, views) = RuleSet.Load(mappings).Apply(arch.Family, f => RuleEngine.Fit(f, ck, f.Symbols(quantities)));
-        return (views, padded);
     }
 
     private static string TorchName(DType d) => d switch

@@ -2,12 +2,14 @@ using PaliConvert.Export;
 using PaliConvert.Inference;
 using PaliConvert.Models;
 using PaliConvert.Validation;
+using PaliConvert.Validation.Weights;
 
 namespace PaliConvert.Pipeline;
 
 public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar",
     LogitTolerance? Tolerance = null, int Seed = 0,
-    VerifyEngine Engine = VerifyEngine.Reference, string? MappingsFolder = null, StatedFacts? Stated = null, OnnxDType? DType = null);
+    VerifyEngine Engine = VerifyEngine.Reference, string? MappingsFolder = null, StatedFacts? Stated = null, OnnxDType? DType = null,
+    bool ProveWeights = true);
 
 /// <summary>Runs the reference forward pass on both models over the same inputs and compares their logits.</summary>
 public static class Verify
@@ -32,13 +34,17 @@ public static class Verify
                     $"px, width {sa.Decoder.Width}, {sa.Decoder.Layers} layers; {o.Target} is {ta.Name} at {ta.Vision.ImageSize} px, " +
                         $"width {ta.Decoder.Width}, {ta.Decoder.Layers} layers");
         }
+        // the weights first: a lossy target's logits cannot tell rounding from a wrong tensor, the bytes can
+        var weights = o.ProveWeights && o.MappingsFolder != null
+            ? WeightsProof.Run(source.Checkpoint, sa, o.Target, o.MappingsFolder, o.DType) : null;
+        var tolerance = (o.Tolerance ?? LogitTolerance.Default).For(Expected(o, weights, onnx));
         var inputs = o.Inputs != null
             ? InputsFile.Load(o.Inputs, o.MaskKey)
             : InputsFile.Random(sa.Vision.ImageSize, Math.Min(source.TextVocab, target?.TextVocab ?? int.MaxValue), o.Seed);
         var a = new PaliGemmaForward(source.Weights, Scaled(progress, 0)).Run(inputs);
         var (logits, vocab, targetFacts) = target != null ? Reference(target) : OnnxLogits(o, inputs);
         var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, logits, vocab, inputs.Batch, inputs.TextLength,
-            o.Tolerance ?? LogitTolerance.Default);
+            tolerance);
         string engine = onnx ? "ONNX Runtime" : "reference forward pass";
         var facts = ModelFacts.Compare(sa.Facts(), targetFacts);
 
@@ -48,8 +54,9 @@ public static class Verify
             return (r.Logits, r.Vocab, m.Weights.Arch.Facts());
         }
         return new VerifyReport(o.Source, o.Target, o.Inputs ?? $"random (seed {o.Seed}, 8 prefix + 4 suffix tokens)", engine, summary,
-            positions, o.Tolerance ?? LogitTolerance.Default)
+            positions, tolerance)
         {
+            Weights = weights,
             Facts = facts,
             FactsSources = [sa.FactsSource,
                 target?.Weights.Arch.FactsSource ?? (ModelLogits.IsOnnx(o.Target) ? o.Target : "the target's export")],
@@ -83,6 +90,25 @@ public static class Verify
                 ? Path.Combine(model, OnnxLayout.SplitFile(OnnxLayout.Decoder, OnnxLayout.PickDType(model, o.DType))) : model;
             return (logits, vocab, ModelFacts.FromMetadata(Formats.Onnx.OnnxWriter.ReadMetadata(file)) ?? []);
         }
+    }
+
+    /// <summary>
+    /// The rounding the logits may show: the proved weights' encodings, and the export's when verify exports the target
+    /// to run it in ONNX Runtime. Weights that could not be proved leave the bounds the user stated (or atol).
+    /// </summary>
+    private static Rounding Expected(VerifyOptions o, WeightsReport? weights, bool onnx)
+    {
+        if (weights is { Applicable: false }) return Rounding.Exact;
+        var proved = weights?.Rounding ?? Rounding.Exact;
+        if (!onnx || ModelLogits.IsOnnx(o.Target)) return proved;
+        var export = o.DType switch
+        {
+            OnnxDType.Fp16 => Rounding.F16,
+            OnnxDType.Q8 => Rounding.Q8,
+            OnnxDType.Q4 or OnnxDType.Q4F16 => Rounding.Q4,
+            _ => Rounding.Exact,
+        };
+        return (Rounding)Math.Max((int)proved, (int)export);
     }
 
     private static IProgress<(string, double)>? Scaled(IProgress<(string, double)>? p, double start) =>

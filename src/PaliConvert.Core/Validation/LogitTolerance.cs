@@ -12,13 +12,29 @@ public sealed record LogitTolerance(double? Atol = null, double? MinTop1 = null,
 
     public static readonly LogitTolerance Default = new();
 
+    /// <summary>The rounding of the weights the bound allows for (set by verify from the weights proof).</summary>
+    public Rounding Expected { get; init; } = Rounding.Exact;
+
+    public bool Stated => Atol != null || MinTop1 != null || MaxKl != null;
+
+    /// <summary>
+    /// The bound for a target whose weights are the source rounded by <paramref name="r"/>: what the user stated, else
+    /// atol for an exact target and the rounding's mean-KL bound (<see cref="Roundings.MaxKl"/>) for a lossy one.
+    /// </summary>
+    public LogitTolerance For(Rounding r) => Stated || r == Rounding.Exact ? this with { Expected = r }
+        : new LogitTolerance(MaxKl: r.MaxKl()) { Expected = r, FromRounding = true };
+
+    /// <summary>Whether the bound is the rounding's default rather than one the user stated.</summary>
+    public bool FromRounding { get; init; }
+
     /// <summary>The atol applied: as stated, else the default unless a quantization bound is stated.</summary>
     public double? AppliedAtol => Atol ?? (MinTop1 == null && MaxKl == null ? DefaultAtol : null);
 
     public bool Fails(PositionFigures p) => AppliedAtol is { } atol && !(p.MaxAbsDiff <= atol);
 
     public bool Accepts(ComparisonSummary s) =>
-        !(AppliedAtol is { } atol && !(s.MaxAbsDiff <= atol))
+        double.IsFinite(s.MaxAbsDiff) && double.IsFinite(s.MeanKl) && double.IsFinite(s.Top1Agreement)
+        && !(AppliedAtol is { } atol && !(s.MaxAbsDiff <= atol))
         && !(MinTop1 is { } top1 && s.Top1Agreement < top1)
         && !(MaxKl is { } kl && !(s.MeanKl <= kl));
 
@@ -26,5 +42,6 @@ public sealed record LogitTolerance(double? Atol = null, double? MinTop1 = null,
     {
         AppliedAtol is { } a ? $"atol {a:G4}" : null, MinTop1 is { } t ? $"top-1 >= {t:P1}" : null,
         MaxKl is { } k ? $"mean KL <= {k:G4}" : null,
-    }.Where(x => x != null));
+    }.Where(x => x != null)) + (Expected == Rounding.Exact ? "" : $" (the weights are {Expected.Label()}-rounded{(!FromRounding ? "" :
+        $": the bound expected for {Expected.Label()}")})");
 }

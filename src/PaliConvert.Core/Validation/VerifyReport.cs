@@ -15,14 +15,19 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
     /// <summary>Where each side's facts came from: source, target.</summary>
     public string[] FactsSources { get; init; } = [];
     public bool FactsAgree => Facts.All(f => f.Equal);
-    /// <summary>The verdict: the descriptions agree and the logits are within tolerance.</summary>
-    public bool Passed => FactsAgree && Summary.Passed;
+    /// <summary>The weights proof (null when it was not run); one that found no tensor it could compare proves nothing.</summary>
+    public Weights.WeightsReport? Weights { get; init; }
+    public bool WeightsProved => Weights is { Applicable: true, Passed: true };
+    public bool WeightsFailed => Weights is { Applicable: true, Passed: false };
+    /// <summary>The verdict: the descriptions agree, the weights are the source's, and the logits are within tolerance.</summary>
+    public bool Passed => FactsAgree && !WeightsFailed && Summary.Passed;
 
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
@@ -45,7 +50,7 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
                     $"cosine {p.Cosine:G6}, top-1 {p.Top1Source} vs {p.Top1Target}, top-5 overlap {p.Top5Overlap:P0}, " +
                         $"KL {p.KlDivergence:G4}"));
             return tc;
-        }).Concat(factCases).Concat(Aggregates()).ToList();
+        }).Concat(factCases).Concat(WeightCases()).Concat(Aggregates()).ToList();
         var suite = new XElement("testsuite",
             new XAttribute("name", $"verify {Target} against {Source}"), new XAttribute("tests", cases.Count),
             new XAttribute("failures", cases.Count(c => c.Element("failure") != null)),
@@ -58,6 +63,31 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
                 new XElement("property", new XAttribute("name", "mean_kl"), new XAttribute("value", Summary.MeanKl))),
             cases);
         return new XDocument(new XElement("testsuites", suite)).ToString();
+    }
+
+    /// <summary>The weights proof as one test case, failing with the tensors that differ.</summary>
+    private IEnumerable<XElement> WeightCases()
+    {
+        if (Weights == null) yield break;
+        var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify.weights"), new XAttribute("name", "weights"));
+        if (WeightsFailed)
+            tc.Add(new XElement("failure", new XAttribute("message", Weights.Summary),
+                string.Join("\n", Weights.Failures.Select(f => $"{f.Target}: {f.Describe()}"))));
+        else if (!Weights.Applicable) tc.Add(new XElement("skipped", new XAttribute("message", WeightsNotProved)));
+        yield return tc;
+    }
+
+    private const string WeightsNotProved = "weights not proved: no target tensor is named as the rules name the source's (an export " +
+        "by another tool?); judged by the logits alone";
+
+    /// <summary>The weights step in text: the summary, then each tensor that differs in both spellings.</summary>
+    private string WeightsText()
+    {
+        if (Weights == null) return "";
+        if (!Weights.Applicable) return WeightsNotProved + "\n";
+        var lines = Weights.Failures.Take(20).Select(f => $"  DIFF  {f.Target}{(f.Source is { } s ? $" ({s})" : "")}: {f.Describe()}");
+        int more = Weights.Failures.Count() - 20;
+        return Weights.Summary + "\n" + string.Join("", lines.Select(l => l + "\n")) + (more > 0 ? $"  ... and {more} more\n" : "");
     }
 
     /// <summary>A test case for each quantization bound stated (top-1 agreement, mean KL).</summary>
@@ -80,6 +110,11 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
     {
         var meta = Facts.SelectMany(f => new[] { ($"source.{f.Fact}", f.Source), ($"target.{f.Fact}", f.Target) })
             .ToDictionary(x => x.Item1, x => x.Item2);
+        if (Weights != null)
+        {
+            meta["weights.summary"] = Weights.Applicable ? Weights.Summary : WeightsNotProved;
+            meta["weights.passed"] = WeightsProved ? "true" : "false";
+        }
         await ParquetSerializer.SerializeAsync(Positions, output, null, meta);
     }
 
@@ -94,8 +129,12 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
                 $"{FactsSources.ElementAtOrDefault(1)})\n"
               + string.Join("\n", lines) + "\n";
         string verdict = !FactsAgree ? "FAIL: the two models are described differently, so their consumers compute different things"
-            : s.Passed ? "PASS: the target computes what the source does" : "FAIL: the target's logits differ from the source's";
-        return facts + $"""
+            : WeightsFailed ? "FAIL: the target's weights are not the source's as the rules and the target's encoding make them"
+            : !s.Passed ? "FAIL: the target's logits differ from the source's"
+            : WeightsProved ? $"PASS: the weights are the source's{(Tolerance.Expected == Rounding.Exact ? "" : $" {Tolerance.Expected.Label()}-rounded")}" +
+                " and the target computes what the source does"
+            : "PASS: the target computes what the source does (by its logits alone)";
+        return facts + WeightsText() + $"""
             source: {Source}
             target: {Target} ({Engine})
             inputs: {Inputs}

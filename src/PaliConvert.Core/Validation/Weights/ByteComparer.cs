@@ -1,0 +1,88 @@
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Validation.Weights;
+
+/// <summary>
+/// A write-only stream that compares what is written with a stored tensor's bytes, element by element: how many
+/// differ, the largest difference (for floats), and along each axis of the stored shape which indices hold a
+/// difference (the layers, parts and heads a report names). Reads the stored bytes in step and releases them.
+/// </summary>
+public sealed class ByteComparer(TensorInfo stored) : Stream
+{
+    private readonly int _size = stored.DType.Size();
+    private readonly long[] _shape = stored.Shape;
+    private readonly SortedSet<long>[] _axes = stored.Shape.Select(_ => new SortedSet<long>()).ToArray();
+    private readonly byte[] _carry = new byte[8];
+    private int _carried;
+    private long _at; // bytes compared
+
+    public long Differing { get; private set; }
+    public long FirstDifference { get; private set; } = -1;
+    public double MaxAbsDiff { get; private set; }
+    /// <summary>A difference that is NaN on one side only, or a NaN that should be a number.</summary>
+    public bool NaN { get; private set; }
+    public long Written => _at + _carried;
+
+    /// <summary>The indices along <paramref name="axis"/> of the stored shape at which some element differs.</summary>
+    public IReadOnlyCollection<long> Indices(int axis) => _axes[axis];
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        while (_carried > 0 && buffer.Length > 0)
+        {
+            _carry[_carried++] = buffer[0];
+            buffer = buffer[1..];
+            if (_carried == _size) { Compare(_carry.AsSpan(0, _size)); _carried = 0; }
+        }
+        int whole = buffer.Length / _size * _size;
+        const int Chunk = 1 << 20;
+        for (int off = 0; off < whole; off += Chunk) Compare(buffer.Slice(off, Math.Min(Chunk, whole - off)));
+        foreach (var b in buffer[whole..]) _carry[_carried++] = b;
+    }
+
+    private void Compare(ReadOnlySpan<byte> expected)
+    {
+        if (_at + expected.Length > stored.ByteLength) throw new InvalidOperationException($"'{stored.Name}': more bytes than stored");
+        var actual = stored.Data.Span(_at, expected.Length);
+        if (!expected.SequenceEqual(actual))
+            for (int i = 0; i < expected.Length; i += _size)
+                if (!expected.Slice(i, _size).SequenceEqual(actual.Slice(i, _size))) Record((_at + i) / _size, expected[i..], actual[i..]);
+        stored.Data.Release(_at, expected.Length);
+        _at += expected.Length;
+    }
+
+    private void Record(long element, ReadOnlySpan<byte> expected, ReadOnlySpan<byte> actual)
+    {
+        Differing++;
+        if (FirstDifference < 0) FirstDifference = element;
+        if (stored.DType.IsFloat())
+        {
+            Span<float> two = stackalloc float[2];
+            FloatConvert.ToF32(stored.DType, expected[.._size], two[..1]);
+            FloatConvert.ToF32(stored.DType, actual[.._size], two[1..]);
+            double d = Math.Abs((double)two[0] - two[1]);
+            if (double.IsNaN(d)) NaN |= !(float.IsNaN(two[0]) && float.IsNaN(two[1]));
+            else MaxAbsDiff = Math.Max(MaxAbsDiff, d);
+        }
+        else MaxAbsDiff = Math.Max(MaxAbsDiff, Math.Abs((double)Integer(expected) - Integer(actual)));
+        for (int axis = _shape.Length - 1; axis >= 0; axis--)
+        {
+            long dim = Math.Max(1, _shape[axis]);
+            _axes[axis].Add(element % dim);
+            element /= dim;
+        }
+    }
+
+    private long Integer(ReadOnlySpan<byte> b) => stored.DType == DType.I8 ? (sbyte)b[0] : b[0];
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => Written;
+    public override long Position { get => Written; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+}
