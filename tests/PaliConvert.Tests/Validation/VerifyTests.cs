@@ -111,8 +111,8 @@ public class VerifyTests
     public async Task ReportsAreWrittenAndReadable()
     {
         using var dir = new TempDir();
-        var (code, _, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg2-tiny/params.mixed.npz"), TestPaths.Golden("pg2-tiny/hf"),
-            "--atol", "0.05", "--report", dir.File("r.json"), "--junit", dir.File("r.xml"), "--parquet", dir.File("r.parquet"));
+        var (code, _, stderr) = CliRunner.Run("verify", TestPaths.Golden("pg2-tiny/params.f32.npz"), TestPaths.Golden("pg2-tiny/hf"),
+            "--report", dir.File("r.json"), "--junit", dir.File("r.xml"), "--parquet", dir.File("r.parquet"));
         Assert.True(code == 0, stderr);
         var json = JsonDocument.Parse(File.ReadAllText(dir.File("r.json"))).RootElement;
         Assert.True(json.GetProperty("summary").GetProperty("passed").GetBoolean());
@@ -121,7 +121,9 @@ public class VerifyTests
         int facts = json.GetProperty("facts").GetArrayLength();
         Assert.Equal(25, facts);
         Assert.All(json.GetProperty("facts").EnumerateArray(), f => Assert.True(f.GetProperty("equal").GetBoolean()));
-        Assert.Equal($"{12 + facts}", xml.Root!.Element("testsuite")!.Attribute("tests")!.Value);
+        Assert.Equal($"{12 + facts + 1}", xml.Root!.Element("testsuite")!.Attribute("tests")!.Value); // + the weights case
+        Assert.Equal(63, json.GetProperty("weights").GetProperty("checks").GetArrayLength());
+        Assert.True(json.GetProperty("weights").GetProperty("passed").GetBoolean());
         Assert.Equal("0", xml.Root!.Element("testsuite")!.Attribute("failures")!.Value);
         using var pq = File.OpenRead(dir.File("r.parquet"));
         var rows = (await ParquetSerializer.DeserializeAsync<PositionFigures>(pq)).Data;

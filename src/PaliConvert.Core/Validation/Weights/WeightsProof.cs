@@ -79,7 +79,8 @@ public static class WeightsProof
             names.TryGetValue(w.Name, out var bv);
             if (!views.TryGetValue(from, out var view))
             {
-                checks.Add(new WeightCheck(w.Name, bv, w.Encoding.Name, 0, 0, 0, Problem: "not in the source: no rule makes it", File: w.File));
+                checks.Add(new WeightCheck(w.Name, bv, w.Encoding.Name, 0, 0, 0, Problem: "not in the source: no rule makes it",
+                    File: w.File));
                 continue;
             }
             covered.Add(from);
@@ -101,11 +102,14 @@ public static class WeightsProof
         {
             var part = w.Parts.FirstOrDefault(p => p.suffix == suffix).stored;
             if (part == null)
-                return new WeightCheck(w.Name, bv, w.Encoding.Name, 0, 0, 0, Problem: $"its part '{w.Name}{suffix}' is missing", File: w.File);
+                return new WeightCheck(w.Name, bv, w.Encoding.Name, 0, 0, 0, Problem: $"its part '{w.Name}{suffix}' is missing",
+                    File: w.File);
             if (part.DType != data.DType || !Shape.Equal(part.Shape, data.Shape))
                 return new WeightCheck(w.Name, bv, w.Encoding.Name, 0, 0, 0, File: w.File, Problem: $"'{part.Name}' is " +
                     $"{part.DType.Label()} {Shape.Format(part.Shape)}, the source makes {data.DType.Label()} {Shape.Format(data.Shape)}");
-            var cmp = new ByteComparer(part);
+            // a padded vocabulary's rows past the source's are its mean row (the rule's pad_rows), however summed
+            long meanFrom = suffix == "" && source.PadRowsTo > 0 ? source.Shape[0] * Shape.Elements(source.OutputShape[1..]) : long.MaxValue;
+            var cmp = new ByteComparer(part) { MeanFrom = meanFrom };
             data.Write(gather, cmp);
             if (cmp.Written != part.ByteLength) throw new InvalidOperationException($"{part.Name}: {cmp.Written} bytes compared");
             elements += part.Elements;
