@@ -41,7 +41,7 @@ public static class WeightsProof
                 opened.Add(hf);
                 stored.AddRange(StoredWeights.Plain(hf));
             }
-            return ProveHfNamed(source, arch, stored, rules, mappings, onnx: opened[0] is OnnxCheckpoint);
+            return ProveHfNamed(source, arch, stored, rules, mappings);
         }
         finally
         {
@@ -58,9 +58,9 @@ public static class WeightsProof
             OnnxLayout.SplitFile(n, d)))];
     }
 
-    /// <summary>Targets in Hugging Face names (an HF folder, ONNX graphs): the source's HF views, encoded as each target declares.</summary>
+    /// <summary>Targets in Hugging Face names (an HF folder, ONNX graphs): the source's HF views, encoded as declared.</summary>
     private static WeightsReport ProveHfNamed(Checkpoint source, PaliGemmaArch arch, List<StoredWeight> stored, RuleFile rules,
-        string mappings, bool onnx)
+        string mappings)
     {
         long rows = stored.FirstOrDefault(w => w.Name == HfNames.Embedding && w.Encoding is FloatEncoding)?.Parts[0].stored.Shape[0]
             ?? arch.Decoder.Vocab;
@@ -108,7 +108,8 @@ public static class WeightsProof
                 return new WeightCheck(w.Name, bv, w.Encoding.Name, 0, 0, 0, File: w.File, Problem: $"'{part.Name}' is " +
                     $"{part.DType.Label()} {Shape.Format(part.Shape)}, the source makes {data.DType.Label()} {Shape.Format(data.Shape)}");
             // a padded vocabulary's rows past the source's are its mean row (the rule's pad_rows), however summed
-            long meanFrom = suffix == "" && source.PadRowsTo > 0 ? source.Shape[0] * Shape.Elements(source.OutputShape[1..]) : long.MaxValue;
+            long meanFrom = suffix == "" && source.PadRowsTo > 0 ? source.Shape[0] * Shape.Elements(source.OutputShape[1..])
+                : long.MaxValue;
             var cmp = new ByteComparer(part) { MeanFrom = meanFrom };
             data.Write(gather, cmp);
             if (cmp.Written != part.ByteLength) throw new InvalidOperationException($"{part.Name}: {cmp.Written} bytes compared");
