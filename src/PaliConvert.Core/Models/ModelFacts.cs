@@ -5,6 +5,13 @@ public static class ModelFacts
 {
     private const string Prefix = "paliconvert.";
 
+    /// <summary>The metadata keys (ONNX metadata_props, safetensors __metadata__) naming the source an output was made from.</summary>
+    public const string SourceFingerprint = Prefix + "source.fingerprint", SourceName = Prefix + "source.file";
+
+    /// <summary>The entries recording the source: its fingerprint and its file or folder name.</summary>
+    public static IEnumerable<(string key, string value)> Source(string fingerprint, string path) =>
+        [(SourceFingerprint, fingerprint), (SourceName, Path.GetFileName(path.TrimEnd('/', '\\')))];
+
     /// <summary>The facts as ONNX metadata_props entries.</summary>
     public static IEnumerable<(string key, string value)> Metadata(PaliGemmaArch a) =>
         a.Facts().Select(f => (Prefix + f.key, f.value)).Append((Prefix + "facts_source", a.FactsSource));
@@ -12,7 +19,8 @@ public static class ModelFacts
     /// <summary>The facts back from metadata_props, or null when the file states none (not exported by paliconvert).</summary>
     public static IReadOnlyList<(string key, string value)>? FromMetadata(IReadOnlyDictionary<string, string> metadata)
     {
-        var facts = metadata.Where(p => p.Key.StartsWith(Prefix, StringComparison.Ordinal) && p.Key != Prefix + "facts_source")
+        var facts = metadata.Where(p => p.Key.StartsWith(Prefix, StringComparison.Ordinal) && p.Key != Prefix + "facts_source"
+                && !p.Key.StartsWith(Prefix + "source.", StringComparison.Ordinal))
             .Select(p => (p.Key[Prefix.Length..], p.Value)).ToList();
         return facts.Count == 0 ? null : facts;
     }

@@ -27,7 +27,10 @@ public static class ExportOnnx
         var (arch, views) = HfViews(ck, o.MappingsFolder, o.Stated);
         string doc = $"{arch.Name} at {arch.Vision.ImageSize} px ({weights.DType.Name()}), converted by paliconvert from " +
             Path.GetFileName(o.Source.TrimEnd('/'));
-        bool addVariant = o.Layout == OnnxLayoutKind.Split && HubFolder.AddsVariant(o.Output, arch, weights.DType, o.Force);
+        string fingerprint = Fingerprint.Of(ck);
+        bool addVariant = o.Layout == OnnxLayoutKind.Split
+            && HubFolder.AddsVariant(o.Output, arch, weights.DType, o.Force, fingerprint, o.Source);
+        var metadata = ModelFacts.Metadata(arch).Concat(ModelFacts.Source(fingerprint, o.Source)).ToList();
         using var output = AtomicOutput.ForFolder(o.Output, o.Force || addVariant, o.Source);
         output.Writing(() =>
         {
@@ -39,7 +42,7 @@ public static class ExportOnnx
                 // each graph beside its data file, which it names relative to itself
                 string folder = Path.Combine(output.TempPath, Path.GetDirectoryName(file)!);
                 Directory.CreateDirectory(folder);
-                OnnxWriter.Write(folder, Path.GetFileName(file), OnnxWriter.Model(g, doc, ModelFacts.Metadata(arch)), g, progress,
+                OnnxWriter.Write(folder, Path.GetFileName(file), OnnxWriter.Model(g, doc, metadata), g, progress,
                     Path.GetFileName(data));
                 var check = OnnxChecker.Check(Path.Combine(output.TempPath, file));
                 if (!check.Ok)

@@ -22,6 +22,7 @@ public static class Jax2Hf
                 $"hf2jax)");
         using var ck = NpzCheckpoint.Open(o.Input);
         var arch = ArchDetector.Detect(ck, o.Stated);
+        string fingerprint = Fingerprint.Of(ck);
         var (views, padded) = HfViews.FromBigVision(ck, arch, o.MappingsFolder, o.PadVocab ? null : arch.Decoder.Vocab);
 
         DType? fixedType = o.DType switch
@@ -39,7 +40,7 @@ public static class Jax2Hf
         using var output = AtomicOutput.ForFolder(o.Output, o.Force, o.Input);
         output.Writing(() =>
         {
-            ShardedWriter.Write(output.TempPath, shards, progress);
+            ShardedWriter.Write(output.TempPath, shards, progress, ModelFacts.Source(fingerprint, o.Input).ToDictionary());
             File.WriteAllText(output.Inside("config.json"), HfConfigWriter.Build(arch, padded, dtypeName));
             File.WriteAllText(output.Inside("generation_config.json"), HfConfigWriter.GenerationConfig);
             if (o.Tokenizer != null) ProcessorFiles.Write(output.TempPath, o.Tokenizer, arch);

@@ -26,8 +26,10 @@ public static class ShardedWriter
     }
 
     /// <summary>Writes the shards into <paramref name="folder"/>; one shard is model.safetensors, more get an index.</summary>
-    public static void Write(string folder, List<List<Planned>> shards, IProgress<(string, double)>? progress = null)
+    public static void Write(string folder, List<List<Planned>> shards, IProgress<(string, double)>? progress = null,
+        IReadOnlyDictionary<string, string>? metadata = null)
     {
+        var header = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["format"] = "pt" };
         long total = shards.Sum(s => s.Sum(t => t.Bytes)), done = 0;
         var gather = new ViewGather();
         var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -40,8 +42,7 @@ public static class ShardedWriter
             written.Add(Path.Combine(folder, name));
             using var file = DirectFile.CreateNew(written[^1], out bool direct);
             using var fs = new WriteBehindStream(file, direct: direct);
-            fs.Write(SafetensorsFile.BuildHeader(shards[i].Select(t => (t.View.Name, t.DType, t.View.OutputShape)), new Dictionary<string,
-                string> { ["format"] = "pt" }));
+            fs.Write(SafetensorsFile.BuildHeader(shards[i].Select(t => (t.View.Name, t.DType, t.View.OutputShape)), header));
             foreach (var t in shards[i])
             {
                 long before = fs.Position;
