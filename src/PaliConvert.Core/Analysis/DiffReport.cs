@@ -8,7 +8,15 @@ namespace PaliConvert.Analysis;
 public enum DiffStatus { Equal, Changed, ShapeMismatch, OnlyInA, OnlyInB }
 
 /// <summary>How one tensor differs. ChangedLayers lists layers (axis 0 of stacked tensors) whose values differ.</summary>
-public sealed record TensorDiff(string Name, DiffStatus Status, string? DTypeA, string? DTypeB, double MaxAbsDiff, int[] ChangedLayers);
+public sealed record TensorDiff(string Name, DiffStatus Status, string? DTypeA, string? DTypeB, double MaxAbsDiff, int[] ChangedLayers)
+{
+    /// <summary>The tensor's name in the other format (across formats: the big_vision tensor and slice an HF tensor comes from).</summary>
+    public string? Other { get; init; }
+    /// <summary>||B - A|| / ||A||: how much of the weight a fine-tune changed (NaN where A is all zero).</summary>
+    public double RelativeChange { get; init; }
+    /// <summary>Where in the tensor it changed, in the model's terms (heads of an attention projection).</summary>
+    public string? Where { get; init; }
+}
 
 public sealed record GroupDiff(string Group, int Tensors, int Changed, double MaxAbsDiff);
 
@@ -107,7 +115,9 @@ public sealed record DiffReport(string A, string B, TensorDiff[] Tensors, GroupD
                 _ => "only in B",
             };
             string dt = t.DTypeA != null && t.DTypeB != null && t.DTypeA != t.DTypeB ? $" ({t.DTypeA} vs {t.DTypeB})" : "";
-            sb.AppendLine($"  {t.Name}: {what}{dt}");
+            string rel = t.Status == DiffStatus.Changed && t.RelativeChange > 0 ? $", relative {t.RelativeChange:G3}" : "";
+            string where = t.Where is { Length: > 0 } loc ? $" ({loc})" : "";
+            sb.AppendLine($"  {t.Name}{(t.Other is { } o ? $" [{o}]" : "")}: {what}{rel}{where}{dt}");
         }
         sb.AppendLine();
         sb.AppendLine($"{Tensors.Count(t => t.Status == DiffStatus.Equal)} equal, {Tensors.Count(t => t.Status != DiffStatus.Equal)} " +

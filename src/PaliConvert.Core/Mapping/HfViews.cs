@@ -3,7 +3,7 @@ using PaliConvert.Tensors;
 
 namespace PaliConvert.Mapping;
 
-/// <summary>A checkpoint's tensors under Hugging Face names and layouts, as views: an HF folder's as they are, an .npz's by its rules.</summary>
+/// <summary>A checkpoint's tensors under Hugging Face names and layouts, as views: an HF folder's as they are, an .npz's by rule.</summary>
 public static class HfViews
 {
     /// <summary>

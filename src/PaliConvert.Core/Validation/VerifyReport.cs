@@ -80,6 +80,8 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
     private const string WeightsNotProved = "weights not proved: no target tensor is named as the rules name the source's (an export " +
         "by another tool?); judged by the logits alone";
 
+    private string Rounded => Tolerance.Expected == Rounding.Exact ? "" : $" {Tolerance.Expected.Label()}-rounded";
+
     /// <summary>The weights step in text: the summary, then each tensor that differs in both spellings.</summary>
     private string WeightsText()
     {
@@ -131,8 +133,7 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
         string verdict = !FactsAgree ? "FAIL: the two models are described differently, so their consumers compute different things"
             : WeightsFailed ? "FAIL: the target's weights are not the source's as the rules and the target's encoding make them"
             : !s.Passed ? "FAIL: the target's logits differ from the source's"
-            : WeightsProved ? $"PASS: the weights are the source's{(Tolerance.Expected == Rounding.Exact ? "" : $" {Tolerance.Expected.Label()}-rounded")}" +
-                " and the target computes what the source does"
+            : WeightsProved ? $"PASS: the weights are the source's{Rounded} and the target computes what the source does"
             : "PASS: the target computes what the source does (by its logits alone)";
         return facts + WeightsText() + $"""
             source: {Source}

@@ -40,7 +40,8 @@ public sealed record Q8Encoding(bool Symmetric) : WeightEncoding
     }
 }
 
-/// <summary>MatMulNBits' 4-bit blocks (q4, q4f16): codes, a scale per block in <paramref name="ScaleType"/>, zero points if asymmetric.</summary>
+/// <summary>MatMulNBits' 4-bit blocks (q4, q4f16): codes, a scale per block in <paramref name="ScaleType"/>, zero points too if
+/// asymmetric.</summary>
 public sealed record Q4Encoding(int BlockSize, bool Symmetric, DType ScaleType) : WeightEncoding
 {
     public const string Codes = "_Q4", Scales = "_scales", Zeros = "_zero_points";

@@ -2,7 +2,7 @@ using PaliConvert.Tensors;
 
 namespace PaliConvert.Validation.Weights;
 
-/// <summary>The weights proof's result: a check per target tensor, and the source's dtypes (to tell exact encodings from lossy ones).</summary>
+/// <summary>The weights proof's result: a check per target tensor, and the source's dtypes.</summary>
 public sealed record WeightsReport(IReadOnlyList<WeightCheck> Checks, IReadOnlyList<DType> SourceDTypes)
 {
     public bool Passed => Checks.Count > 0 && Checks.All(c => c.Equal);
