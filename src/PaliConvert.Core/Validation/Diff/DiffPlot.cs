@@ -13,7 +13,8 @@ namespace PaliConvert.Validation.Diff;
 /// </summary>
 public static class DiffPlot
 {
-    private const int Cell = 18, Label = 420, Top = 40;
+    private const int Cell = 18, Top = 40;
+    private const double CharWidth = 6.8; // 11 px monospace
 
     public static string Svg(DiffReport report)
     {
@@ -21,22 +22,24 @@ public static class DiffPlot
             .ToList();
         var kinds = cells.Select(c => c.kind).Distinct().ToList();
         int layers = cells.Select(c => c.layer).DefaultIfEmpty(-1).Max() + 1;
-        int width = Label + (layers + 1) * Cell + 20, height = Top + kinds.Count * Cell + 40;
+        string title = $"{report.A} -> {report.B}: relative change by layer (grey: equal; pale to dark red: 1e-6 to 1)";
+        int label = (int)(kinds.Select(k => k.Length).DefaultIfEmpty(10).Max() * CharWidth) + 12;
+        int width = Math.Max(label + (layers + 1) * Cell + 20, (int)(title.Length * CharWidth) + 10);
+        int height = Top + kinds.Count * Cell + 20;
         var s = new StringBuilder();
         s.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" " +
             "font-family=\"monospace\" font-size=\"11\">\n");
-        s.Append($"<text x=\"4\" y=\"14\">{Esc(report.A)} -> {Esc(report.B)}: relative change by " +
-            "layer (grey: equal; pale to dark red: 1e-6 to 1)</text>\n");
+        s.Append($"<text x=\"4\" y=\"14\">{Esc(title)}</text>\n");
         for (int l = 0; l < layers; l++)
-            s.Append($"<text x=\"{Label + l * Cell + 3}\" y=\"{Top - 4}\">{l}</text>\n");
-        s.Append($"<text x=\"{Label + layers * Cell + 3}\" y=\"{Top - 4}\">-</text>\n");
+            s.Append($"<text x=\"{label + l * Cell + 3}\" y=\"{Top - 4}\">{l}</text>\n");
+        s.Append($"<text x=\"{label + layers * Cell + 3}\" y=\"{Top - 4}\">-</text>\n");
         for (int k = 0; k < kinds.Count; k++)
         {
             int y = Top + k * Cell;
             s.Append($"<text x=\"4\" y=\"{y + 13}\">{Esc(kinds[k])}</text>\n");
             foreach (var c in cells.Where(c => c.kind == kinds[k]))
             {
-                int x = Label + (c.layer < 0 ? layers : c.layer) * Cell;
+                int x = label + (c.layer < 0 ? layers : c.layer) * Cell;
                 s.Append($"<rect x=\"{x}\" y=\"{y}\" width=\"{Cell - 2}\" height=\"{Cell - 2}\" " +
                     $"fill=\"{Colour(c.t)}\"><title>{Esc(c.t.Name)}: {Esc(Describe(c.t))}</title></rect>\n");
             }
