@@ -8,12 +8,20 @@ public static class InspectCommand
 {
     public static Command Create()
     {
-        var path = new Argument<string>("path") { Description = "A big_vision .npz, a .safetensors file, or a Hugging Face folder" };
+        var path = new Argument<string>("path") { Description = "A big_vision .npz, a .safetensors file, a Hugging Face folder, a " +
+            "model.onnx or a split hub folder" };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
         var cmd = new Command("inspect",
-            "Show what a checkpoint holds: architecture, layer counts, parameters per module, the tensor tree and dtypes") { path, json };
+            "Show what a checkpoint holds: architecture, layer counts, parameters per module, the tensor tree and dtypes; for an ONNX " +
+                "export, its variants, sizes, facts and the source fingerprint of each graph") { path, json };
         cmd.SetAction(r => Run.Guarded(() =>
         {
+            if (Pipeline.ExportInspection.Applies(r.GetValue(path)!))
+            {
+                var export = Pipeline.ExportInspection.Of(r.GetValue(path)!);
+                Console.Out.Write(r.GetValue(json) ? Json.Serialize(export) + "\n" : export.ToText());
+                return ExitCodes.Ok;
+            }
             using var ck = KeySpelling.Open(r.GetValue(path)!);
             var report = Inspection.Of(ck);
             Console.Out.Write(r.GetValue(json) ? Json.Serialize(report) + "\n" : report.ToText());

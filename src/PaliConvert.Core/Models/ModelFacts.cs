@@ -8,6 +8,10 @@ public static class ModelFacts
     /// <summary>The metadata keys (ONNX metadata_props, safetensors __metadata__) naming the source an output was made from.</summary>
     public const string SourceFingerprint = Prefix + "source.fingerprint", SourceName = Prefix + "source.file";
 
+    /// <summary>The source as an .npz's archive comment records it: "key=value" lines.</summary>
+    public static string SourceComment(string fingerprint, string path) =>
+        string.Join("\n", Source(fingerprint, path).Select(kv => $"{kv.key}={kv.value}"));
+
     /// <summary>The entries recording the source: its fingerprint and its file or folder name.</summary>
     public static IEnumerable<(string key, string value)> Source(string fingerprint, string path) =>
         [(SourceFingerprint, fingerprint), (SourceName, Path.GetFileName(path.TrimEnd('/', '\\')))];

@@ -30,19 +30,21 @@ public static class Hf2Jax
 
         using var output = AtomicOutput.ForFile(o.Output, o.Force, o.Input);
         using var tokenizer = TokenizerBeside(ck.Folder, output.Target, o.Force);
-        output.Writing(() => WriteNpz(o, plan, output.TempPath, progress));
+        string comment = ModelFacts.SourceComment(Fingerprint.Of(ck), o.Input);
+        output.Writing(() => WriteNpz(o, plan, output.TempPath, comment, progress));
         output.Commit();
         tokenizer?.Commit();
         return output.Target;
     }
 
-    private static void WriteNpz(Hf2JaxOptions o, List<InverseTensor> plan, string path, IProgress<(string, double)>? progress)
+    private static void WriteNpz(Hf2JaxOptions o, List<InverseTensor> plan, string path, string comment,
+        IProgress<(string, double)>? progress)
     {
         long total = plan.Sum(t => t.Slices.Sum(s => Shape.Elements(s.Shape))), done = 0;
         var gather = new ViewGather();
         using var readAhead = new ReadAhead(plan.SelectMany(t => t.Slices).ToList());
         int at = 0;
-        using (var npz = new NpzWriter(path, o.Prefix))
+        using (var npz = new NpzWriter(path, o.Prefix) { Comment = comment })
         {
             foreach (var t in plan)
             {

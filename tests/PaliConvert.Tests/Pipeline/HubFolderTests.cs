@@ -75,4 +75,34 @@ public class HubFolderTests
             Assert.Equal("params.f32.npz", meta[ModelFacts.SourceName]);
         }
     }
+
+    [Fact]
+    public void Hf2JaxRecordsItsSourceInTheArchiveCommentAndInspectDescribesAHubFolder()
+    {
+        using var dir = new TempDir();
+        string npz = TestPaths.Golden("pg2-tiny/params.f32.npz");
+        var hf = Jax2Hf.Run(new Jax2HfOptions(npz, dir.File("hf"), TestPaths.Mappings));
+        var back = Hf2Jax.Run(new Hf2JaxOptions(hf, dir.File("back.npz"), TestPaths.Mappings));
+        string fp;
+        using (var h = KeySpelling.OpenHf(hf)) fp = Fingerprint.Of(h);
+        using (var b = NpzCheckpoint.Open(back))
+            Assert.Equal($"{ModelFacts.SourceFingerprint}={fp}\n{ModelFacts.SourceName}=hf", b.Comment);
+        var oracle = System.Text.Json.JsonDocument.Parse(TestPaths.Python("npz_oracle.py", back)).RootElement;
+        Assert.Equal(34, oracle.EnumerateObject().Count()); // numpy reads past the comment
+
+        string web = Export(npz, dir.File("web"), OnnxDType.Fp32);
+        Export(npz, web, OnnxDType.Q4);
+        var (code, stdout, stderr) = CliRunner.Run("inspect", web, "--json");
+        Assert.True(code == 0, stderr);
+        var j = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
+        var graphs = j.GetProperty("graphs").EnumerateArray().ToList();
+        Assert.Equal(6, graphs.Count);
+        string expected;
+        using (var n = NpzCheckpoint.Open(npz)) expected = Fingerprint.Of(n);
+        Assert.All(graphs, g => Assert.Equal(expected, g.GetProperty("fingerprint").GetString()));
+        Assert.Equal(["fp32", "q4"], graphs.Select(g => g.GetProperty("variant").GetString()).Distinct());
+        Assert.True(j.GetProperty("one_source").GetBoolean());
+        Assert.Equal("48", j.GetProperty("facts").GetProperty("text_config.hidden_size").GetString());
+        Assert.Equal(0, CliRunner.Run("check-onnx", web).code);
+    }
 }

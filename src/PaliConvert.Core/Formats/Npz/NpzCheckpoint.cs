@@ -18,6 +18,9 @@ public sealed class NpzCheckpoint : Checkpoint
     /// <summary>True when the members were named 'params/...' (released checkpoints); tensor names drop it.</summary>
     public bool HadParamsPrefix { get; private set; }
 
+    /// <summary>The zip archive's comment (where PaliConvert records the source of an .npz it wrote).</summary>
+    public string Comment { get; private set; } = "";
+
     private NpzCheckpoint(string path) : base(path) { }
 
     public static NpzCheckpoint Open(string path) => Opened(new NpzCheckpoint(path), c => c.Load());
@@ -29,6 +32,7 @@ public sealed class NpzCheckpoint : Checkpoint
     {
         var file = Own(new MappedFile(Path));
         var entries = ZipDirectory.Read(file);
+        Comment = ZipDirectory.Comment(file);
         var deflated = entries.Where(e => e.Method == ZipMethod.Deflated).ToList();
         var spill = deflated.Count > 0 ? Inflate(file, deflated) : null;
 

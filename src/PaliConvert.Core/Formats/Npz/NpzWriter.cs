@@ -24,6 +24,9 @@ public sealed class NpzWriter : IDisposable
 
     public void Write(ReadOnlySpan<byte> data) => _zip.Write(data);
 
+    /// <summary>The archive comment: numpy ignores it; PaliConvert records the source's fingerprint there.</summary>
+    public string Comment { set => _zip.Comment = value; }
+
     /// <summary>The open tensor's data as a write-only stream (for writers that stream into a Stream).</summary>
     public Stream TensorStream() => new MemberStream(this);
 

@@ -50,15 +50,32 @@ public static class ZipDirectory
         return entries;
     }
 
-    private static (long count, long cdOffset, long cdSize) FindCentralDirectory(MappedFile f)
+    /// <summary>The archive comment of the end record (empty when there is none).</summary>
+    public static string Comment(MappedFile f)
     {
-        // The end record is 22 bytes plus a comment of at most 65535 bytes; search backwards for its signature.
+        long p = EndRecord(f);
+        return System.Text.Encoding.UTF8.GetString(f.Span(p + 22, (int)(f.Length - p - 22)));
+    }
+
+    /// <summary>Where the end record starts: 22 bytes and a comment of at most 65535, found backwards by its signature.</summary>
+    private static long EndRecord(MappedFile f)
+    {
         long min = Math.Max(0, f.Length - 22 - 65535);
         for (long p = f.Length - 22; p >= min; p--)
         {
             var s = f.Span(p, 22);
             if (BinaryPrimitives.ReadUInt32LittleEndian(s) != EocdSig) continue;
             if (p + 22 + U16(s, 20) != f.Length) continue; // a signature inside data, not the real record
+            return p;
+        }
+        throw Bad(f, "not a zip archive, or truncated: no end of central directory record");
+    }
+
+    private static (long count, long cdOffset, long cdSize) FindCentralDirectory(MappedFile f)
+    {
+        {
+            long p = EndRecord(f);
+            var s = f.Span(p, 22);
             long count = U16(s, 10), size = U32(s, 12), offset = U32(s, 16);
             if (p >= 20 && BinaryPrimitives.ReadUInt32LittleEndian(f.Span(p - 20, 4)) == Eocd64LocatorSig)
             {
@@ -70,7 +87,6 @@ public static class ZipDirectory
             }
             return (count, offset, size);
         }
-        throw Bad(f, "not a zip archive, or truncated: no end of central directory record");
     }
 
     private static void ReadZip64Extra(MappedFile f, string name, ReadOnlySpan<byte> extra, ref long usize, ref long csize, ref long offset)

@@ -101,6 +101,9 @@ public sealed class ZipWriter : IDisposable
         _open = null;
     }
 
+    /// <summary>The archive comment (UTF-8, at most 65,535 bytes), written in the end record: where an .npz records its source.</summary>
+    public string Comment { get; set; } = "";
+
     /// <summary>Writes the central directory and end records, and flushes the file to disk.</summary>
     public void Finish()
     {
@@ -138,7 +141,11 @@ public sealed class ZipWriter : IDisposable
         BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(10), n16);
         BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(12), (uint)Math.Min(cdSize, 0xFFFFFFFF));
         BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(16), (uint)Math.Min(cdStart, 0xFFFFFFFF));
+        var comment = System.Text.Encoding.UTF8.GetBytes(Comment);
+        if (comment.Length > 0xFFFF) throw new InvalidOperationException("a zip comment holds at most 65,535 bytes");
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(20), (ushort)comment.Length);
         _fs.Write(e);
+        _fs.Write(comment);
         _fs.Flush();
         _file.Flush(flushToDisk: true);
         WriteCrcs();
