@@ -13,7 +13,8 @@ public static class VerifyCommand
     public sealed class VerifyOptionSet
     {
         public Option<double?> Atol { get; } = new("--atol") { Description = "Largest allowed |source - target| of any logit " +
-            "(default 1e-4, unless --min-top1 or --max-kl is given)" };
+            "(default: 1e-4 for an exact target; a target whose weights are proved rounded (f16, bf16, q8, q4) gets its rounding's " +
+            "mean-KL bound instead, unless --min-top1 or --max-kl is given)" };
         public Option<double?> MinTop1 { get; } = new("--min-top1") { Description = "For a quantized target: the least share of " +
             "positions whose top token agrees, e.g. 0.9" };
         public Option<double?> MaxKl { get; } = new("--max-kl") { Description = "For a quantized target: the largest mean KL " +
@@ -48,26 +49,31 @@ public static class VerifyCommand
     public static Command Create()
     {
         var source = new Argument<string>("source") { Description = "The original model (.npz or Hugging Face folder)" };
-        var target = new Argument<string>("target") { Description = "The converted model (.npz, Hugging Face folder, or model.onnx)" };
+        var target = new Argument<string>("target") { Description = "The converted model (.npz, Hugging Face folder, model.onnx, or a " +
+            "split hub folder)" };
         var set = new VerifyOptionSet();
         var engine = new ChoiceOption<VerifyEngine>("--engine",
             "How the target runs: reference (the C# forward pass) or onnx (exported, then run in ONNX Runtime). An .onnx target always " +
                 "runs in ONNX Runtime",
             "reference", ("reference", VerifyEngine.Reference), ("onnx", VerifyEngine.Onnx));
-        var mappings = MappingsFolder.Option("Folder of mapping rule files (to export an .npz target)");
+        var mappings = MappingsFolder.Option("Folder of mapping rule files (for the weights proof, and to export an .npz target)");
         var dtype = OnnxDTypeOption.ForRun("With --engine onnx, the target's weights (a checkpoint is exported so)");
         var facts = new FactOptions();
         var force = new Option<bool>("--force") { Description = "Replace existing report files" };
+        var weightsOnly = new Option<bool>("--weights-only") { Description = "Compare the descriptions and prove the weights, without " +
+            "running the models (seconds, where the logits take minutes on a large model)" };
         var cmd = new Command("verify",
-            "Compare the two models' descriptions (every fact a consumer reads), then run both on the same inputs and compare their " +
-                "logits. " +
+            "Compare the two models' descriptions (every fact a consumer reads), prove every target tensor is the source's through the " +
+                "mapping rules and the target's encoding (bit for bit), then run both on the same inputs and compare their logits " +
+                "(atol for an exact target; for a rounded one, the bound its encoding implies). " +
             "Exit 0 when both agree, 1 on a mismatch, 2 on unusable input") { source, target, engine.Option, dtype.Option, mappings,
-                force };
+                force, weightsOnly };
         foreach (var option in set.All.Concat(facts.All)) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(set.Inputs), r.GetValue(set.MaskKey)!,
-                set.Tolerance(r), r.GetValue(set.Seed), engine.Read(r), r.GetValue(mappings), facts.Read(r), dtype.Read(r));
+                set.Tolerance(r), r.GetValue(set.Seed), engine.Read(r), r.GetValue(mappings), facts.Read(r), dtype.Read(r),
+                CompareLogits: !r.GetValue(weightsOnly));
             return Execute(o, set.Paths(r, r.GetValue(force)));
         }));
         return cmd;

@@ -9,7 +9,7 @@ namespace PaliConvert.Pipeline;
 public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar",
     LogitTolerance? Tolerance = null, int Seed = 0,
     VerifyEngine Engine = VerifyEngine.Reference, string? MappingsFolder = null, StatedFacts? Stated = null, OnnxDType? DType = null,
-    bool ProveWeights = true);
+    bool ProveWeights = true, bool CompareLogits = true);
 
 /// <summary>Runs the reference forward pass on both models over the same inputs and compares their logits.</summary>
 public static class Verify
@@ -38,6 +38,7 @@ public static class Verify
         var weights = o.ProveWeights && o.MappingsFolder != null
             ? WeightsProof.Run(source.Checkpoint, sa, o.Target, o.MappingsFolder, o.DType) : null;
         var tolerance = (o.Tolerance ?? LogitTolerance.Default).For(Expected(o, weights, onnx));
+        if (!o.CompareLogits) return WeightsOnly(o, sa, target, weights, tolerance);
         var inputs = o.Inputs != null
             ? InputsFile.Load(o.Inputs, o.MaskKey)
             : InputsFile.Random(sa.Vision.ImageSize, Math.Min(source.TextVocab, target?.TextVocab ?? int.MaxValue), o.Seed);
@@ -86,10 +87,31 @@ public static class Verify
         (float[], int, IReadOnlyList<(string, string)>) WithFacts(string model)
         {
             var (logits, vocab) = OnnxRunner.Run(model, inputs, o.DType);
-            string file = OnnxLayout.IsSplitFolder(model)
-                ? Path.Combine(model, OnnxLayout.SplitFile(OnnxLayout.Decoder, OnnxLayout.PickDType(model, o.DType))) : model;
-            return (logits, vocab, ModelFacts.FromMetadata(Formats.Onnx.OnnxWriter.ReadMetadata(file)) ?? []);
+            return (logits, vocab, OnnxFacts(model, o.DType) ?? []);
         }
+    }
+
+    /// <summary>The facts and the weights alone: no forward pass (a quick check of a conversion's bytes).</summary>
+    private static VerifyReport WeightsOnly(VerifyOptions o, PaliGemmaArch sa, LoadedModel? target, WeightsReport? weights,
+        LogitTolerance tolerance)
+    {
+        var targetFacts = target?.Weights.Arch.Facts() ?? OnnxFacts(o.Target, o.DType) ?? [];
+        var none = new ComparisonSummary(0, 0, 0, 0, 1, 1, 1, 0, 0, "logits not compared") { Passed = true };
+        return new VerifyReport(o.Source, o.Target, "none", "weights only", none, [], tolerance)
+        {
+            Weights = weights,
+            Facts = targetFacts.Count == 0 ? [] : ModelFacts.Compare(sa.Facts(), targetFacts),
+            FactsSources = [sa.FactsSource, target?.Weights.Arch.FactsSource ?? o.Target],
+        };
+    }
+
+    /// <summary>The facts an ONNX target (a file, a hub folder variant) records; null for a checkpoint or a foreign export.</summary>
+    private static IReadOnlyList<(string, string)>? OnnxFacts(string model, OnnxDType? dtype)
+    {
+        if (!ModelLogits.IsOnnx(model)) return null;
+        string file = OnnxLayout.IsSplitFolder(model)
+            ? Path.Combine(model, OnnxLayout.SplitFile(OnnxLayout.Decoder, OnnxLayout.PickDType(model, dtype))) : model;
+        return ModelFacts.FromMetadata(Formats.Onnx.OnnxWriter.ReadMetadata(file));
     }
 
     /// <summary>

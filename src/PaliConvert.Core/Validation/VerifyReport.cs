@@ -80,6 +80,9 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
     private const string WeightsNotProved = "weights not proved: no target tensor is named as the rules name the source's (an export " +
         "by another tool?); judged by the logits alone";
 
+    /// <summary>Whether the models were run (a weights-only verify compares facts and weights).</summary>
+    public bool LogitsCompared => Positions.Count > 0;
+
     private string Rounded => Tolerance.Expected == Rounding.Exact ? "" : $" {Tolerance.Expected.Label()}-rounded";
 
     /// <summary>The weights step in text: the summary, then each tensor that differs in both spellings.</summary>
@@ -133,8 +136,11 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
         string verdict = !FactsAgree ? "FAIL: the two models are described differently, so their consumers compute different things"
             : WeightsFailed ? "FAIL: the target's weights are not the source's as the rules and the target's encoding make them"
             : !s.Passed ? "FAIL: the target's logits differ from the source's"
+            : !LogitsCompared && WeightsProved ? $"PASS: the weights are the source's{Rounded} (logits not compared)"
+            : !LogitsCompared ? "PASS: the descriptions agree (weights not proved, logits not compared)"
             : WeightsProved ? $"PASS: the weights are the source's{Rounded} and the target computes what the source does"
             : "PASS: the target computes what the source does (by its logits alone)";
+        if (!LogitsCompared) return facts + WeightsText() + $"source: {Source}\ntarget: {Target}\n{verdict}\n";
         return facts + WeightsText() + $"""
             source: {Source}
             target: {Target} ({Engine})
