@@ -28,8 +28,11 @@ public sealed unsafe class MappedFile : IDisposable
         _base = p + _view.PointerOffset;
     }
 
+    private bool _disposed;
+
     public ReadOnlySpan<byte> Span(long offset, int length)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this); // the map is gone: a span would read unmapped memory
         if (offset < 0 || length < 0 || offset + length > Length)
             throw new ArgumentOutOfRangeException(nameof(offset), $"bytes {offset}..{offset + length} are outside {Path} ({Length} bytes)");
         return length == 0 ? ReadOnlySpan<byte>.Empty : new ReadOnlySpan<byte>(_base + offset, length);
@@ -53,6 +56,7 @@ public sealed unsafe class MappedFile : IDisposable
     /// <summary>madvise over [offset, offset+length), the start rounded down to <paramref name="align"/>.</summary>
     private void Advise(long offset, long length, long align, int advice)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_view == null || length <= 0 || !OperatingSystem.IsLinux()) return;
         long start = Math.Max(0, offset) / align * align, end = Math.Min(Length, offset + length);
         long mapStart = (long)(_base - _view.PointerOffset) % Environment.SystemPageSize; // the view's base is page aligned
@@ -74,6 +78,8 @@ public sealed unsafe class MappedFile : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (_view != null)
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();

@@ -79,9 +79,9 @@ public static class SafetensorsFile
         if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw new BadInputException(at, $"{at}: data_offsets must be [begin, end]");
         var dtype = SafetensorsDTypeMap.FromName(JsonText.String(dt, at), at);
-        var shape = sh.EnumerateArray().Select(d => d.TryGetInt64(out var x) && x >= 0 ? x
-            : throw new BadInputException(at, $"{at}: bad dimension {d}")).ToArray();
-        long begin = off[0].TryGetInt64(out var b) ? b : -1, end = off[1].TryGetInt64(out var e) ? e : -1;
+        var shape = sh.EnumerateArray().Select(d => Long(d) is var x && x >= 0 ? x
+            : throw new BadInputException(at, $"{at}: bad dimension {d}", p.Name)).ToArray();
+        long begin = Long(off[0]), end = Long(off[1]);
         if (begin < 0 || end < begin) throw new BadInputException(at, $"{at}: bad data_offsets [{off[0]}, {off[1]}]");
         long expected;
         try { expected = Shape.Bytes(shape, dtype); }
@@ -91,6 +91,9 @@ public static class SafetensorsFile
                 $"{end - begin}");
         return (p.Name, dtype, shape, begin, end);
     }
+
+    /// <summary>A JSON integer, or -1 for anything else (a string, null, a list: a header's type swaps).</summary>
+    private static long Long(JsonElement e) => e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var x) ? x : -1;
 
     /// <summary>The header for the given tensors laid out in order, padded with spaces to a multiple of 8.</summary>
     public static byte[] BuildHeader(IEnumerable<(string name, DType dtype, long[] shape)> tensors, IReadOnlyDictionary<string,

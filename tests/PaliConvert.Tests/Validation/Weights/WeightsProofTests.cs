@@ -44,6 +44,29 @@ public class WeightsProofTests
         Assert.True(r.Checks.Count > 30);
     }
 
+    public static TheoryData<string, string> Lossy()
+    {
+        var d = new TheoryData<string, string>();
+        foreach (var m in TestPaths.Cases)
+            foreach (var c in new[] { "hf f16", "hf bf16", "split fp16", "split q8", "split q4", "split q4f16" }) d.Add(m, c);
+        return d;
+    }
+
+    /// <summary>A correct rounded conversion passes verify with no option: the weights proved, the logits within its rounding's bound.</summary>
+    [Theory, MemberData(nameof(Lossy))]
+    public void CorrectRoundedConversionsPassVerifyWithDefaultOptions(string model, string conversion)
+    {
+        using var dir = new TempDir();
+        var (source, target, variant) = Make(dir, model, conversion);
+        var r = PaliConvert.Pipeline.Verify.Run(new VerifyOptions(source, target, MappingsFolder: Mappings, DType: variant,
+            Engine: variant == null ? VerifyEngine.Reference : VerifyEngine.Onnx));
+        Assert.True(r.Passed, r.ToText());
+        Assert.True(r.WeightsProved);
+        Assert.NotEqual(PaliConvert.Validation.Rounding.Exact, r.Tolerance.Expected);
+        Assert.True(r.Tolerance.FromRounding);
+        Assert.Contains("PASS: the weights are the source's", r.ToText());
+    }
+
     internal static (string source, string target, OnnxDType? variant) Make(TempDir dir, string model, string conversion)
     {
         string npz = TestPaths.Golden($"{model}/params.f32.npz"), hf = dir.File("hf");

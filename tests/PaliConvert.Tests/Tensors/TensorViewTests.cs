@@ -1,7 +1,7 @@
 using PaliConvert.Mapping;
 using PaliConvert.Tensors;
 
-namespace PaliConvert.Tests.Mapping;
+namespace PaliConvert.Tests.Tensors;
 
 /// <summary>Views gathered through ViewGather against a plain index computation (what numpy would give).</summary>
 public class TensorViewTests
