@@ -52,7 +52,7 @@ public class WeightsProofTests
         return d;
     }
 
-    /// <summary>A correct rounded conversion passes verify with no option: the weights proved, the logits within its rounding's bound.</summary>
+    /// <summary>A correct rounded conversion passes verify with no option: weights proved, logits within the rounding's bound.</summary>
     [Theory, MemberData(nameof(Lossy))]
     public void CorrectRoundedConversionsPassVerifyWithDefaultOptions(string model, string conversion)
     {
