@@ -14,7 +14,7 @@ public enum PatchOrder { RowColumnChannel, ChannelRowColumn }
 
 /// <summary>
 /// What the forward pass needs, in each format's own layout. The two implementations are written independently from
-/// PALIGEMMA.md; the Hugging Face one does not use the mapping rules, so comparing their logits checks the rules.
+/// docs/PALIGEMMA.md; the Hugging Face one does not use the mapping rules, so comparing their logits checks the rules.
 /// </summary>
 public interface IModelWeights
 {

@@ -9,7 +9,7 @@ public sealed record ModelInputs(float[] Image, int Batch, int Height, int Width
 public sealed record ForwardResult(float[] Logits, int Vocab, float[] ImageTokens, int Tokens, float[] PreLogits, int Sequence);
 
 /// <summary>
-/// PaliGemma's forward pass in float32, exactly as big_vision computes it (PALIGEMMA.md): SigLIP encoder, linear
+/// PaliGemma's forward pass in float32, exactly as big_vision computes it (docs/PALIGEMMA.md): SigLIP encoder, linear
 /// projection, Gemma/Gemma 2 decoder over [image tokens; text] with the prefix-LM mask, tied output embedding.
 /// </summary>
 public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)>? progress = null)

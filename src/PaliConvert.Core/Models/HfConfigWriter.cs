@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace PaliConvert.Models;
 
 /// <summary>
-/// config.json and generation_config.json as transformers 5.17 writes them for PaliGemma (PALIGEMMA.md). Its configs
+/// config.json and generation_config.json as transformers 5.17 writes them for PaliGemma (docs/PALIGEMMA.md). Its configs
 /// are strict dataclasses: a key typed float refuses a JSON integer (final_logit_softcapping 30) and one typed int
 /// refuses a fraction, so every number is written in its declared type.
 /// </summary>

@@ -1,4 +1,4 @@
-"""PaliGemma's forward pass in numpy, written from PALIGEMMA.md independently of the C# one, with its facts stated.
+"""PaliGemma's forward pass in numpy, written from docs/PALIGEMMA.md independently of the C# one, with its facts stated.
 The attention mask is transformers' formulation for a prefix followed by a suffix: full layers see j <= i or both in
 the prefix; sliding layers see (j <= i and i - j < window) or both in the prefix.
 usage: forward_oracle.py PARAMS.npz INPUTS.npz MASK_KEY OUT.npy FACTS_JSON

@@ -1,4 +1,4 @@
-"""The tensor names and shapes of a released big_vision PaliGemma checkpoint, written from PALIGEMMA.md's tables
+"""The tensor names and shapes of a released big_vision PaliGemma checkpoint, written from docs/PALIGEMMA.md's tables
 (independently of the C# SynthVariant), as JSON [[name, shape], ...] in the order big_vision's flax tree lists them.
 usage: synth_shapes.py VARIANT   (pg1-3b-224, pg2-10b-448, ...)"""
 import json
