@@ -18,13 +18,16 @@ public static class ExitCodes
 
 public static class Run
 {
+    /// <summary>This process's run: one command, its warnings and its open outputs (which a signal removes).</summary>
+    public static PaliConvert.IO.RunScope Scope { get; } = new();
+
     public static int Execute(RootCommand root, string[] args)
     {
         Console.CancelKeyPress += (_, _) => Interrupted();
         using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
             _ => Interrupted());
-        PaliConvert.IO.Warnings.Raised += m =>
-            Console.Error.WriteLine($"warning: {m}{(m.Contains("assumed from big_vision's defaults") ? "; " + FactOptions.Hint : "")}");
+        Scope.Warned += w => Console.Error.WriteLine(
+            $"warning: {w.Message}{(w.Kind == PaliConvert.IO.WarningKind.AssumedFacts ? "; " + FactOptions.Hint : "")}");
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -38,7 +41,7 @@ public static class Run
     private static void Interrupted()
     {
         Progress.Clear();
-        PaliConvert.IO.AtomicOutput.AbandonAll(); // nothing half-written is left behind
+        Scope.Abandon(); // nothing half-written is left behind
         Console.Error.WriteLine("interrupted");
     }
 

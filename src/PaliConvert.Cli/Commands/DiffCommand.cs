@@ -28,10 +28,11 @@ public static class DiffCommand
         {
             string pa = r.GetValue(a)!, pb = r.GetValue(b)!;
             var tol = new DiffTolerance(Finite(r.GetValue(atol), "--atol"), Finite(r.GetValue(rtol), "--rtol"));
-            using var claimed = r.GetValue(plot) is { } p ? AtomicOutput.ForFile(p, r.GetValue(force), pa, pb) : null;
+            using var claimed = r.GetValue(plot) is { } p ? AtomicOutput.ForFile(Run.Scope, p, r.GetValue(force), pa, pb) : null;
             var progress = new Progress();
             var report = FormatDiff.Needed(pa, pb) || tol.Atol > 0 || tol.Rtol > 0
-                ? FormatDiff.Compare(pa, pb, r.GetValue(mappings)!, tol, new Progress<string>(n => progress.Report((n, 0.5))))
+                ? FormatDiff.Compare(pa, pb, r.GetValue(mappings)!, tol, new Progress<string>(n => progress.Report((n, 0.5))),
+                    Run.Scope)
                 : SameFormat(pa, pb, progress);
             Progress.Clear();
             if (claimed != null)

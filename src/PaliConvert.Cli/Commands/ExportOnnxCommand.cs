@@ -33,7 +33,7 @@ public static class ExportOnnxCommand
         {
             var target = ExportOnnx.Run(new ExportOnnxOptions(r.GetValue(source)!, r.GetValue(output)!, r.GetValue(mappings)!,
                 new OnnxWeights(dtype.Read(r), r.GetValue(blockSize), !r.GetValue(asymmetric)), r.GetValue(force), layout.Read(r),
-                facts.Read(r), r.GetValue(tokenizer)), new Progress());
+                facts.Read(r), r.GetValue(tokenizer)), new Progress(), Run.Scope);
             Progress.Clear();
             Console.Out.WriteLine(target);
             TokenizerOption.NoteIfMissing(target);

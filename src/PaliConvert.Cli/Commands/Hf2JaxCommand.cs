@@ -23,7 +23,7 @@ public static class Hf2JaxCommand
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var target = Hf2Jax.Run(new Hf2JaxOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, dtype.Read(r),
-                r.GetValue(prefix)!, r.GetValue(force)), new Progress());
+                r.GetValue(prefix)!, r.GetValue(force)), new Progress(), Run.Scope);
             Progress.Clear();
             Console.Out.WriteLine(target);
             return ExitCodes.Ok;

@@ -23,7 +23,7 @@ public static class InspectCommand
                 return ExitCodes.Ok;
             }
             using var ck = KeySpelling.Open(r.GetValue(path)!);
-            var report = Inspection.Of(ck);
+            var report = Inspection.Of(ck, Run.Scope);
             Console.Out.Write(r.GetValue(json) ? Json.Serialize(report) + "\n" : report.ToText());
             return ExitCodes.Ok;
         }));

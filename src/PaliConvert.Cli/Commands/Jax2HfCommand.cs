@@ -34,7 +34,7 @@ public static class Jax2HfCommand
         {
             var o = new Jax2HfOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, dtype.Read(r),
                 Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), facts.Read(r), r.GetValue(tokenizer));
-            var target = Jax2Hf.Run(o, new Progress());
+            var target = Jax2Hf.Run(o, new Progress(), Run.Scope);
             Progress.Clear();
             Console.Out.WriteLine(target);
             TokenizerOption.NoteIfMissing(target);

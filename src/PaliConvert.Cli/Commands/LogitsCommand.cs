@@ -28,8 +28,10 @@ public static class LogitsCommand
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var input = InputsFile.Load(r.GetValue(inputs)!, r.GetValue(allPrefix) ? null : r.GetValue(maskKey)!);
-            using var claimed = AtomicOutput.ForFile(r.GetValue(output)!, r.GetValue(force), r.GetValue(model)!, r.GetValue(inputs)!);
-            var (logits, vocab) = ModelLogits.Run(r.GetValue(model)!, input, new Progress(), facts.Read(r), dtype.Read(r));
+            using var claimed = AtomicOutput.ForFile(Run.Scope, r.GetValue(output)!, r.GetValue(force), r.GetValue(model)!,
+                r.GetValue(inputs)!);
+            var (logits, vocab) = ModelLogits.Run(r.GetValue(model)!, input, new Progress(), facts.Read(r), dtype.Read(r),
+                Run.Scope);
             Progress.Clear();
             NpyFile.WriteF32(claimed, [input.Batch, input.TextLength, vocab], logits);
             Console.Out.WriteLine(r.GetValue(output));

@@ -21,7 +21,7 @@ public static class SynthCommand
         };
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            using var outFile = AtomicOutput.ForFile(r.GetValue(output)!, r.GetValue(force));
+            using var outFile = AtomicOutput.ForFile(Run.Scope, r.GetValue(output)!, r.GetValue(force));
             outFile.Writing(() => SynthWriter.Write(r.GetValue(variant)!, r.GetValue(dtype)!, r.GetValue(seed), outFile.TempPath,
                 new Progress()));
             outFile.Commit();

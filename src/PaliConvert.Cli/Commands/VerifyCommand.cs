@@ -87,8 +87,9 @@ public static class VerifyCommand
         try
         {
             string?[] wanted = [paths.Json, paths.JUnit, paths.Parquet];
-            for (int i = 0; i < 3; i++) claimed[i] = wanted[i] is { } p ? AtomicOutput.ForFile(p, paths.Force, inputs) : null;
-            var report = Verify.Run(o, new Progress());
+            for (int i = 0; i < 3; i++) claimed[i] = wanted[i] is { } p ? AtomicOutput.ForFile(Run.Scope, p, paths.Force, inputs)
+                : null;
+            var report = Verify.Run(o, new Progress(), Run.Scope);
             Progress.Clear();
             Console.Out.Write(report.ToText());
             Write(claimed[0], s => { using var w = new StreamWriter(s); w.Write(report.ToJson()); });

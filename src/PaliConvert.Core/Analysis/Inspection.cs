@@ -16,9 +16,9 @@ public sealed record Inspection(
     int Family, string Size, int ImageSize, int VisionLayers, int DecoderLayers, string Layout, string Summary,
     PaliGemmaArch Architecture, ModuleCount[] Modules, TensorRow[] Tensors)
 {
-    public static Inspection Of(Checkpoint ck)
+    public static Inspection Of(Checkpoint ck, IO.RunScope? scope = null)
     {
-        var arch = ArchDetector.Detect(ck);
+        var arch = ArchDetector.Detect(ck, scope: scope);
         var rows = new List<TensorRow>();
         foreach (var t in ck.Tensors.Where(t => LayerNames.IsStacked(t.Name) && ck is NpzCheckpoint))
             rows.Add(new TensorRow(t.Name, t.DType.Label(), t.Shape[1..], (int)t.Shape[0], "axis 0 (stacked)", t.Elements));

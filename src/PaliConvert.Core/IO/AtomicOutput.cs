@@ -14,22 +14,15 @@ public sealed class AtomicOutput : IDisposable
     public bool IsFolder { get; }
     private readonly OutputLock _lock;
     private bool _committed;
-    private static readonly HashSet<AtomicOutput> Open = new();
+    private readonly RunScope _scope;
 
-    /// <summary>Removes every temporary output still open: for an interrupted process (Ctrl-C, SIGTERM), which disposes nothing.</summary>
-    public static void AbandonAll()
+    private AtomicOutput(RunScope scope, string target, bool folder, bool force, IEnumerable<string> inputs)
     {
-        AtomicOutput[] open;
-        lock (Open) open = Open.ToArray();
-        foreach (var o in open) o.Dispose();
-    }
-
-    private AtomicOutput(string target, bool folder, bool force, IEnumerable<string> inputs)
-    {
+        _scope = scope;
         Target = Path.GetFullPath(target.TrimEnd('/', '\\'));
         IsFolder = folder;
         (_lock, TempPath) = Guard(Target, () => Claim(force, inputs));
-        lock (Open) Open.Add(this);
+        scope.Track(this);
     }
 
     private (OutputLock, string) Claim(bool force, IEnumerable<string> inputs)
@@ -44,7 +37,7 @@ public sealed class AtomicOutput : IDisposable
         var held = OutputLock.Acquire(Target);
         try
         {
-            Leftovers.Clean(Target);
+            Leftovers.Clean(Target, _scope);
             bool exists = folder ? Directory.Exists(Target) && Directory.EnumerateFileSystemEntries(Target).Any() : File.Exists(Target);
             if (exists && !force) throw new OutputExistsException(Target, $"{Target} already exists{(folder ? " and is not empty" : "")}");
             string temp = Leftovers.NewPath(Target, Leftovers.Partial);
@@ -65,8 +58,17 @@ public sealed class AtomicOutput : IDisposable
         if (how != null) throw new OutputException(Target, $"the output {Target} {how} the input {input}; choose another output");
     }
 
-    public static AtomicOutput ForFile(string target, bool force, params string[] inputs) => new(target, false, force, inputs);
-    public static AtomicOutput ForFolder(string target, bool force, params string[] inputs) => new(target, true, force, inputs);
+    /// <summary>A file output of <paramref name="scope"/>'s run (its signal handler removes it if the run is stopped).</summary>
+    public static AtomicOutput ForFile(RunScope scope, string target, bool force, params string[] inputs) =>
+        new(scope, target, false, force, inputs);
+
+    public static AtomicOutput ForFolder(RunScope scope, string target, bool force, params string[] inputs) =>
+        new(scope, target, true, force, inputs);
+
+    /// <summary>An output outside any run's scope (its warnings are dropped; nothing removes it but its own dispose).</summary>
+    public static AtomicOutput ForFile(string target, bool force, params string[] inputs) => ForFile(new RunScope(), target, force, inputs);
+    public static AtomicOutput ForFolder(string target, bool force, params string[] inputs) =>
+        ForFolder(new RunScope(), target, force, inputs);
 
     /// <summary>A path inside the temporary folder (folder outputs only).</summary>
     public string Inside(string fileName) => IsFolder ? Path.Combine(TempPath, fileName)
@@ -121,13 +123,13 @@ public sealed class AtomicOutput : IDisposable
             Directory.Delete(aside, recursive: true);
         }
         _committed = true;
-        lock (Open) Open.Remove(this);
+        _scope.Untrack(this);
         _lock.Dispose();
     }
 
     public void Dispose()
     {
-        lock (Open) Open.Remove(this);
+        _scope.Untrack(this);
         if (!_committed)
         {
             try

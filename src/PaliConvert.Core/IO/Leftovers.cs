@@ -24,21 +24,22 @@ public static class Leftovers
         .Where(pid => pid > 0).Distinct().ToList();
 
     /// <summary>With the output's lock held: restores an old output a killed run had moved aside, and removes partials.</summary>
-    public static void Clean(string target)
+    public static void Clean(string target, RunScope scope)
     {
         foreach (var old in Of(target, Old).ToList())
         {
             if (!Directory.Exists(target) && !File.Exists(target))
             {
                 Move(old, target);
-                Warnings.Raise($"{target}: restored the previous output, which a killed run had moved aside");
+                scope.Warn(WarningKind.RestoredOutput, $"{target}: restored the previous output, which a killed run had moved aside");
             }
             else Delete(old);
         }
         var partials = Of(target, Partial).ToList();
         foreach (var p in partials) Delete(p);
         if (partials.Count > 0)
-            Warnings.Raise($"{target}: removed {partials.Count} unfinished output(s) left by a run that was killed");
+            scope.Warn(WarningKind.RemovedPartials, $"{target}: removed {partials.Count} unfinished output(s) left by a run that was " +
+                $"killed");
     }
 
     private static void Move(string from, string to)

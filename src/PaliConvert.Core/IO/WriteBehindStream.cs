@@ -15,9 +15,8 @@ public sealed class WriteBehindStream : WriteOnlyStream
     private readonly BlockingCollection<(ArraySegment<byte> buf, int len, long at)> _queue;
     private readonly ConcurrentBag<ArraySegment<byte>> _free = new();
 
-    /// <summary>Pinned buffers outlive a stream (one per shard): kept for the next, at most one stream's worth.</summary>
-    private static readonly ConcurrentBag<ArraySegment<byte>> Pinned = new();
-    private const int PinnedKept = 6;
+    /// <summary>Pinned buffers outlive a stream when the writer passes a pool: kept for its next stream.</summary>
+    private readonly PinnedBuffers _pinned;
     private readonly Thread[] _writers;
     private readonly int _bufferSize;
     private readonly bool _direct;
@@ -27,9 +26,10 @@ public sealed class WriteBehindStream : WriteOnlyStream
     private bool _kept;
     private Exception? _failure;
 
-    public WriteBehindStream(Stream inner, int bufferSize = 8 << 20, int depth = 3, bool direct = false)
+    public WriteBehindStream(Stream inner, int bufferSize = 8 << 20, int depth = 3, bool direct = false, PinnedBuffers? pinned = null)
     {
         _inner = inner;
+        _pinned = pinned ?? new PinnedBuffers();
         _bufferSize = bufferSize;
         _direct = direct && bufferSize % DirectFile.Alignment == 0 && inner is FileStream;
         _queue = new BlockingCollection<(ArraySegment<byte>, int, long)>(depth);
@@ -44,8 +44,7 @@ public sealed class WriteBehindStream : WriteOnlyStream
     private ArraySegment<byte> NewBuffer()
     {
         if (!_direct) return new byte[_bufferSize];
-        while (Pinned.TryTake(out var kept))
-            if (kept.Count == _bufferSize) return kept;
+        if (_pinned.TryTake(_bufferSize, out var kept)) return kept;
         var array = GC.AllocateUninitializedArray<byte>(_bufferSize + DirectFile.Alignment, pinned: true);
         unsafe
         {
@@ -120,7 +119,7 @@ public sealed class WriteBehindStream : WriteOnlyStream
         if (!_direct || _kept) return; // once: a buffer kept twice would be handed to two streams
         _kept = true;
         _free.Add(_current);
-        while (Pinned.Count < PinnedKept && _free.TryTake(out var b)) Pinned.Add(b);
+        _pinned.Keep(_free);
         _free.Clear();
     }
 

@@ -15,12 +15,12 @@ public sealed class LoadedModel : IDisposable
 
     private LoadedModel(Checkpoint ck, IModelWeights w) { Checkpoint = ck; Weights = w; }
 
-    public static LoadedModel Open(string path, StatedFacts? stated = null)
+    public static LoadedModel Open(string path, StatedFacts? stated = null, IO.RunScope? scope = null)
     {
         var ck = KeySpelling.Open(path);
         try
         {
-            var arch = ArchDetector.Detect(ck, stated);
+            var arch = ArchDetector.Detect(ck, stated, scope);
             IModelWeights w = BigVisionNames.Holds(ck) ? new BigVisionWeights(ck, arch) : new HfWeights(ck, arch);
             return new LoadedModel(ck, w);
         }

@@ -1,38 +1,31 @@
-using System.Collections.Concurrent;
-
 namespace PaliConvert.Mapping;
 
 /// <summary>
-/// The rule files of a mappings folder, compiled once and found by their own `family`: a new variant is a new YAML
-/// file. For a checkpoint, exactly one file of its family must fit (a variant's file and the base file never both do).
+/// The rule files of a mappings folder, compiled once (a command loads its folder once and passes the result on) and
+/// found by their own `family`: a new variant is a new YAML file. For a checkpoint, exactly one file of its family must
+/// fit (a variant's file and the base file never both do).
 /// </summary>
 public sealed class RuleSet
 {
     public IReadOnlyList<RuleFile> Files { get; }
     public string Folder { get; }
 
-    /// <summary>
-    /// Compiled folders, keyed by the folder and every file's length and time: immutable values, so a folder is
-    /// parsed once per process however many times a command asks, and again only when a file changes.
-    /// </summary>
-    private static readonly ConcurrentDictionary<string, RuleSet> Compiled = new(StringComparer.Ordinal);
-
     private RuleSet(string folder, List<RuleFile> files) { Folder = folder; Files = files; }
 
     public static RuleSet Load(string folder)
     {
         if (!Directory.Exists(folder)) throw new BadInputException(folder, $"{folder}: no such mappings folder");
-        var paths = Directory.EnumerateFiles(folder, "*.yaml").Order(StringComparer.Ordinal).ToList();
-        string key = Path.GetFullPath(folder) + "\n" + string.Join("\n", paths.Select(p => new FileInfo(p))
-            .Select(f => $"{f.Name}:{f.Length}:{f.LastWriteTimeUtc.Ticks}"));
-        if (Compiled.TryGetValue(key, out var known)) return known;
-        var files = paths.Select(RuleFile.Load).ToList();
+        var files = Directory.EnumerateFiles(folder, "*.yaml").Order(StringComparer.Ordinal).Select(RuleFile.Load).ToList();
         var twice = files.GroupBy(f => f.Name).FirstOrDefault(g => g.Count() > 1);
         if (twice != null)
             throw new RuleException(folder, $"{folder}: rule files {string.Join(" and ", twice.Select(f => f.Path))} are both named " +
                 $"'{twice.Key}'");
-        return Compiled[key] = new RuleSet(folder, files.Where(f => f.Family > 0).ToList());
+        return new RuleSet(folder, files.Where(f => f.Family > 0).ToList());
     }
+
+    /// <summary>The family's file for naming (the first that declares it), for reports that need no fit.</summary>
+    public RuleFile Family(int family) => Files.FirstOrDefault(f => f.Family == family)
+        ?? throw new RuleException(Folder, $"{Folder}: no rule file declares family {family}");
 
     /// <summary>The one rule file of the family that fits the checkpoint, by <paramref name="fit"/>, and its result.</summary>
     public (RuleFile file, T result) Apply<T>(int family, Func<RuleFile, RuleFit<T>> fit)

@@ -9,21 +9,23 @@ public static class ArchDetector
 {
     /// <summary>
     /// Shapes from the tensors; facts from config.json beside HF weights (every shape key cross-checked), else from the
-    /// release table or big_vision's defaults, with what <paramref name="stated"/> says over them.
+    /// release table or big_vision's defaults, with what <paramref name="stated"/> says over them. Facts assumed are
+    /// in the description's Assumed list, and a warning of <paramref name="scope"/>'s run.
     /// </summary>
-    public static PaliGemmaArch Detect(Checkpoint ck, StatedFacts? stated = null)
+    public static PaliGemmaArch Detect(Checkpoint ck, StatedFacts? stated = null, IO.RunScope? scope = null)
     {
         if (BigVisionNames.Holds(ck))
-            return Warned(ck, ReleaseTable.Complete(FromBigVision(ck), stated ?? StatedFacts.None));
+            return Warned(ck, ReleaseTable.Complete(FromBigVision(ck), stated ?? StatedFacts.None), scope);
         var cfg = ck.Folder is { } folder ? HfConfigFile.TryRead(folder) : null;
         var shapes = FromHf(ck, cfg?.Arch);
-        return cfg == null ? Warned(ck, ReleaseTable.Complete(shapes, stated ?? StatedFacts.None)) : CrossChecked(cfg, shapes);
+        return cfg == null ? Warned(ck, ReleaseTable.Complete(shapes, stated ?? StatedFacts.None), scope) : CrossChecked(cfg, shapes);
     }
 
-    private static PaliGemmaArch Warned(Checkpoint ck, PaliGemmaArch a)
+    private static PaliGemmaArch Warned(Checkpoint ck, PaliGemmaArch a, IO.RunScope? scope)
     {
         if (a.Assumed.Count > 0)
-            IO.Warnings.Raise($"{ck.Path}: its shapes are not a released variant's and the file holds no other facts, so these are " +
+            scope?.Warn(IO.WarningKind.AssumedFacts, $"{ck.Path}: its shapes are not a released variant's and the file holds no other " +
+                $"facts, so these are " +
                 $"assumed from big_vision's defaults: {string.Join(", ", a.Assumed)}");
         return a;
     }

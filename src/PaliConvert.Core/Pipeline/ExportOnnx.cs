@@ -20,18 +20,19 @@ public sealed record ExportOnnxOptions(
 /// </summary>
 public static class ExportOnnx
 {
-    public static string Run(ExportOnnxOptions o, IProgress<(string, double)>? progress = null)
+    public static string Run(ExportOnnxOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null)
     {
+        scope ??= new RunScope();
         var weights = (o.Weights ?? OnnxWeights.Fp32).Checked();
         using var ck = KeySpelling.Open(o.Source);
-        var (arch, views) = HfViews(ck, o.MappingsFolder, o.Stated);
+        var (arch, views) = HfViews(ck, o.MappingsFolder, o.Stated, scope);
         string doc = $"{arch.Name} at {arch.Vision.ImageSize} px ({weights.DType.Name()}), converted by paliconvert from " +
             Path.GetFileName(o.Source.TrimEnd('/'));
         string fingerprint = Fingerprint.Of(ck);
         bool addVariant = o.Layout == OnnxLayoutKind.Split
-            && HubFolder.AddsVariant(o.Output, arch, weights.DType, o.Force, fingerprint, o.Source);
+            && HubFolder.AddsVariant(o.Output, arch, weights.DType, o.Force, fingerprint, o.Source, scope);
         var metadata = ModelFacts.Metadata(arch).Concat(ModelFacts.Source(fingerprint, o.Source)).ToList();
-        using var output = AtomicOutput.ForFolder(o.Output, o.Force || addVariant, o.Source);
+        using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force || addVariant, o.Source);
         output.Writing(() =>
         {
             var graphs = o.Layout == OnnxLayoutKind.Single
@@ -60,9 +61,9 @@ public static class ExportOnnx
 
     /// <summary>The checkpoint's tensors under Hugging Face names and layouts, as views.</summary>
     public static (PaliGemmaArch arch, Dictionary<string, TensorView> views) HfViews(Checkpoint ck, string mappings,
-        StatedFacts? stated = null)
+        StatedFacts? stated = null, RunScope? scope = null)
     {
-        var arch = ArchDetector.Detect(ck, stated);
-        return (arch, Mapping.HfViews.Of(ck, arch, mappings));
+        var arch = ArchDetector.Detect(ck, stated, scope);
+        return (arch, Mapping.HfViews.Of(ck, arch, RuleSet.Load(mappings)));
     }
 }

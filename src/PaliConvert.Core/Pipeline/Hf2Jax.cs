@@ -13,8 +13,9 @@ public sealed record Hf2JaxOptions(
 /// <summary>Hugging Face folder -> big_vision .npz: the family's rules run backwards, streamed into a stored zip.</summary>
 public static class Hf2Jax
 {
-    public static string Run(Hf2JaxOptions o, IProgress<(string, double)>? progress = null)
+    public static string Run(Hf2JaxOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null)
     {
+        scope ??= new RunScope();
         if (File.Exists(o.Input) && !o.Input.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             throw new BadInputException(o.Input, $"{o.Input} is not a Hugging Face folder: hf2jax takes a folder with config.json and " +
                 $"safetensors (for a big_vision .npz, use jax2hf)");
@@ -22,14 +23,14 @@ public static class Hf2Jax
         if (ck.Folder == null || !File.Exists(Path.Combine(ck.Folder, HfConfigFile.FileName)))
             throw new BadInputException(o.Input,
                 $"{o.Input}: config.json is needed beside the weights (it gives head_dim and image_token_index)");
-        var arch = ArchDetector.Detect(ck);
+        var arch = ArchDetector.Detect(ck, scope: scope);
         long rows = arch.Decoder.Vocab;
         // rows from image_token_index on were added for HF: big_vision's vocabulary ends there
         var quantities = Quantities.Of(arch, Math.Min(arch.ImageTokenIndex, rows), rows);
         var (_, plan) = RuleSet.Load(o.MappingsFolder).Apply(arch.Family, f => RuleInverse.Fit(f, ck, f.Symbols(quantities)));
 
-        using var output = AtomicOutput.ForFile(o.Output, o.Force, o.Input);
-        using var tokenizer = TokenizerBeside(ck.Folder, output.Target, o.Force);
+        using var output = AtomicOutput.ForFile(scope, o.Output, o.Force, o.Input);
+        using var tokenizer = TokenizerBeside(scope, ck.Folder, output.Target, o.Force);
         string comment = ModelFacts.SourceComment(Fingerprint.Of(ck), o.Input);
         output.Writing(() => WriteNpz(o, plan, output.TempPath, comment, progress));
         output.Commit();
@@ -68,11 +69,11 @@ public static class Hf2Jax
     /// The folder's SentencePiece model, which big_vision loads beside the checkpoint (OUT.npz -> OUT.tokenizer.model),
     /// claimed before the checkpoint is written so that an existing one stops the run before any work.
     /// </summary>
-    private static AtomicOutput? TokenizerBeside(string? folder, string npz, bool force)
+    private static AtomicOutput? TokenizerBeside(RunScope scope, string? folder, string npz, bool force)
     {
         string? source = folder == null ? null : Path.Combine(folder, ProcessorFiles.TokenizerModel);
         if (source == null || !File.Exists(source)) return null;
-        var copy = AtomicOutput.ForFile(Path.ChangeExtension(npz, ".tokenizer.model"), force, folder!);
+        var copy = AtomicOutput.ForFile(scope, Path.ChangeExtension(npz, ".tokenizer.model"), force, folder!);
         try { copy.Writing(() => File.Copy(source, copy.TempPath)); }
         catch
         {

@@ -17,7 +17,7 @@ public static class HubFolder
     /// (every fact of config.json equal). Replacing graphs of a dtype it already holds needs <paramref name="force"/>.
     /// </summary>
     public static bool AddsVariant(string folder, PaliGemmaArch arch, OnnxDType dtype, bool force, string fingerprint,
-        string source)
+        string source, RunScope scope)
     {
         var present = OnnxLayout.SplitDTypes(folder);
         if (present.Count == 0 || !File.Exists(Path.Combine(folder, HfConfigFile.FileName))) return false;
@@ -31,7 +31,8 @@ public static class HubFolder
         if (why != null)
         {
             if (!force) throw new OutputExistsException(full, $"{full} holds {why}; one folder serves one model's weights");
-            IO.Warnings.Raise($"{full} held {why}: replacing it removes its {string.Join(", ", present.Select(d => d.Name()))} graphs");
+            scope.Warn(WarningKind.ReplacedVariants, $"{full} held {why}: replacing it removes its " +
+                $"{string.Join(", ", present.Select(d => d.Name()))} graphs");
             return false;
         }
         if (present.Contains(dtype) && !force)

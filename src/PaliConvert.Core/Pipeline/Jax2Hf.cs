@@ -15,15 +15,16 @@ public sealed record Jax2HfOptions(
 /// <summary>big_vision .npz -> Hugging Face folder: detect, apply the family's rules, write shards and config.</summary>
 public static class Jax2Hf
 {
-    public static string Run(Jax2HfOptions o, IProgress<(string, double)>? progress = null)
+    public static string Run(Jax2HfOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null)
     {
+        scope ??= new RunScope();
         if (Directory.Exists(o.Input))
             throw new BadInputException(o.Input, $"{o.Input} is a folder: jax2hf takes a big_vision .npz (for a Hugging Face folder, use " +
                 $"hf2jax)");
         using var ck = NpzCheckpoint.Open(o.Input);
-        var arch = ArchDetector.Detect(ck, o.Stated);
+        var arch = ArchDetector.Detect(ck, o.Stated, scope);
         string fingerprint = Fingerprint.Of(ck);
-        var (views, padded) = HfViews.FromBigVision(ck, arch, o.MappingsFolder, o.PadVocab ? null : arch.Decoder.Vocab);
+        var (views, padded) = HfViews.FromBigVision(ck, arch, RuleSet.Load(o.MappingsFolder), o.PadVocab ? null : arch.Decoder.Vocab);
 
         DType? fixedType = o.DType switch
         {
@@ -37,7 +38,7 @@ public static class Jax2Hf
         var written = planned.Select(p => p.DType).Distinct().ToList();
         string dtypeName = written.Count == 1 ? TorchName(written[0]) : "float32";
 
-        using var output = AtomicOutput.ForFolder(o.Output, o.Force, o.Input);
+        using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force, o.Input);
         output.Writing(() =>
         {
             ShardedWriter.Write(output.TempPath, shards, progress, ModelFacts.Source(fingerprint, o.Input).ToDictionary());

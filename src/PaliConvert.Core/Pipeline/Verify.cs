@@ -1,4 +1,5 @@
 using PaliConvert.Export;
+using PaliConvert.IO;
 using PaliConvert.Inference;
 using PaliConvert.Models;
 using PaliConvert.Validation;
@@ -18,12 +19,13 @@ public static class Verify
     /// The source always runs in the reference forward pass. The target runs there too (engine "reference"), or in
     /// ONNX Runtime: an .onnx target as it is, a checkpoint target exported to a temporary folder first ("onnx").
     /// </summary>
-    public static VerifyReport Run(VerifyOptions o, IProgress<(string, double)>? progress = null)
+    public static VerifyReport Run(VerifyOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null)
     {
-        using var source = LoadedModel.Open(o.Source, o.Stated);
+        scope ??= new RunScope();
+        using var source = LoadedModel.Open(o.Source, o.Stated, scope);
         var sa = source.Weights.Arch;
         bool onnx = o.Engine == VerifyEngine.Onnx || ModelLogits.IsOnnx(o.Target);
-        using var target = onnx ? null : LoadedModel.Open(o.Target, o.Stated);
+        using var target = onnx ? null : LoadedModel.Open(o.Target, o.Stated, scope);
         if (target != null)
         {
             var ta = target.Weights.Arch;
@@ -43,7 +45,7 @@ public static class Verify
             ? InputsFile.Load(o.Inputs, o.MaskKey)
             : InputsFile.Random(sa.Vision.ImageSize, Math.Min(source.TextVocab, target?.TextVocab ?? int.MaxValue), o.Seed);
         var a = new PaliGemmaForward(source.Weights, Scaled(progress, 0)).Run(inputs);
-        var (logits, vocab, targetFacts) = target != null ? Reference(target) : OnnxLogits(o, inputs);
+        var (logits, vocab, targetFacts) = target != null ? Reference(target) : OnnxLogits(o, inputs, scope);
         var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, logits, vocab, inputs.Batch, inputs.TextLength,
             tolerance);
         string engine = onnx ? "ONNX Runtime" : "reference forward pass";
@@ -68,7 +70,8 @@ public static class Verify
     /// The target in ONNX Runtime (an .onnx file or split folder as it is, a checkpoint exported to a temporary folder
     /// first), with the facts it was exported with, from its metadata; a model that states none is compared on logits.
     /// </summary>
-    private static (float[] logits, int vocab, IReadOnlyList<(string, string)> facts) OnnxLogits(VerifyOptions o, ModelInputs inputs)
+    private static (float[] logits, int vocab, IReadOnlyList<(string, string)> facts) OnnxLogits(VerifyOptions o, ModelInputs inputs,
+        RunScope scope)
     {
         if (ModelLogits.IsOnnx(o.Target)) return WithFacts(o.Target);
         var folder = Path.Combine(Path.GetTempPath(), $"paliconvert-verify-{Guid.NewGuid():N}");
@@ -76,7 +79,7 @@ public static class Verify
         {
             var mappings = o.MappingsFolder ?? throw new InvalidOperationException("the mappings folder is needed to export an .npz");
             var weights = new OnnxWeights(o.DType ?? OnnxDType.Fp32);
-            ExportOnnx.Run(new ExportOnnxOptions(o.Target, folder, mappings, weights, Stated: o.Stated));
+            ExportOnnx.Run(new ExportOnnxOptions(o.Target, folder, mappings, weights, Stated: o.Stated), scope: scope);
             return WithFacts(Path.Combine(folder, OnnxLayout.ModelFile));
         }
         finally

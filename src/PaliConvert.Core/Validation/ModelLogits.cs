@@ -10,10 +10,10 @@ public static class ModelLogits
         || Export.OnnxLayout.IsSplitFolder(path);
 
     public static (float[] logits, int vocab) Run(string model, ModelInputs input, IProgress<(string, double)>? progress = null,
-        Models.StatedFacts? stated = null, Export.OnnxDType? dtype = null)
+        Models.StatedFacts? stated = null, Export.OnnxDType? dtype = null, IO.RunScope? scope = null)
     {
         if (IsOnnx(model)) return OnnxRunner.Run(model, input, dtype);
-        using var m = LoadedModel.Open(model, stated);
+        using var m = LoadedModel.Open(model, stated, scope);
         var r = new PaliGemmaForward(m.Weights, progress).Run(input);
         return (r.Logits, r.Vocab);
     }

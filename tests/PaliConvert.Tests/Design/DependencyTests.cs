@@ -71,3 +71,24 @@ public partial class DependencyTests
         Assert.True(flags.Count == 0, string.Join("\n", flags));
     }
 }
+
+/// <summary>Core keeps no process-wide state: a run's warnings, outputs and buffers belong to the run (IO.RunScope).</summary>
+public class StateTests
+{
+    [Fact]
+    public void CoreHasNoStaticMutableField()
+    {
+        var flags = System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public
+            | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly;
+        var bad = typeof(PaliConvert.IO.RunScope).Assembly.GetTypes()
+            .Where(t => t.Namespace?.StartsWith("PaliConvert", StringComparison.Ordinal) == true && !t.Namespace.Contains(".Proto")
+                && !t.Name.StartsWith('<') && t.GetCustomAttributes(typeof(System.Runtime.CompilerServices.CompilerGeneratedAttribute),
+                    false).Length == 0)
+            .SelectMany(t => t.GetFields(flags).Select(f => (t, f)))
+            .Where(x => !x.f.Name.Contains('<') && !x.f.IsLiteral && !x.f.IsDefined(typeof(ThreadStaticAttribute), false) // scratch
+                && (!x.f.IsInitOnly
+                || x.f.FieldType.Namespace == "System.Collections.Concurrent" || typeof(Delegate).IsAssignableFrom(x.f.FieldType)))
+            .Select(x => $"{x.t.FullName}.{x.f.Name}").ToList();
+        Assert.True(bad.Count == 0, string.Join("\n", bad));
+    }
+}

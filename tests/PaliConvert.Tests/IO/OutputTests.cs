@@ -66,20 +66,37 @@ public class OutputTests
     public void BadSizesAreRefused(string text) => Assert.Throws<UsageException>(() => Sizes.Parse(text));
 }
 
-/// <summary>AbandonAll is process-wide (it serves Ctrl-C), so its test runs alone, not beside tests writing outputs.</summary>
-[CollectionDefinition(nameof(ProcessWide), DisableParallelization = true)]
-public sealed class ProcessWide;
-
-[Collection(nameof(ProcessWide))]
-public class AbandonAllTests
+/// <summary>A run's scope owns its outputs: abandoning it removes them, and leaves another run's alone.</summary>
+public class RunScopeTests
 {
     [Fact]
-    public void AbandonAllRemovesOpenOutputs()
+    public void AbandonRemovesThisRunsOpenOutputsOnly()
     {
         using var dir = new TempDir();
-        var o = AtomicOutput.ForFolder(dir.File("x"), force: false);
+        using var mine = new RunScope();
+        using var other = new RunScope();
+        var o = AtomicOutput.ForFolder(mine, dir.File("x"), force: false);
         File.WriteAllText(o.Inside("part"), "p");
-        AtomicOutput.AbandonAll();
-        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+        using var theirs = AtomicOutput.ForFile(other, dir.File("y"), force: false);
+        File.WriteAllText(theirs.TempPath, "q");
+        mine.Abandon();
+        Assert.Equal([theirs.TempPath], Directory.GetFileSystemEntries(dir.Path).Where(p => !p.EndsWith(".lock")));
+    }
+
+    [Fact]
+    public void WarningsAreTheRunsOwnDataOncePerMessage()
+    {
+        using var dir = new TempDir();
+        using var scope = new RunScope();
+        var seen = new List<RunWarning>();
+        scope.Warned += seen.Add;
+        File.WriteAllText(Path.Combine(dir.Path, Leftovers.NewPath(dir.File("out"), Leftovers.Partial)), "left by a killed run");
+        using (var o = AtomicOutput.ForFile(scope, dir.File("out"), force: false)) { }
+        using var ck = PaliConvert.Formats.Npz.NpzCheckpoint.Open(TestPaths.Golden("pg2-tiny/params.f32.npz"));
+        PaliConvert.Models.ArchDetector.Detect(ck, scope: scope);
+        PaliConvert.Models.ArchDetector.Detect(ck, scope: scope); // the same model twice: warned once
+        Assert.Equal([WarningKind.RemovedPartials, WarningKind.AssumedFacts], scope.Warnings.Select(w => w.Kind));
+        Assert.Equal(scope.Warnings, seen);
+        Assert.Empty(new RunScope().Warnings); // nothing leaks into another run
     }
 }

@@ -32,6 +32,7 @@ public static class ShardedWriter
         var header = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["format"] = "pt" };
         long total = shards.Sum(s => s.Sum(t => t.Bytes)), done = 0;
         var gather = new ViewGather();
+        var pinned = new PinnedBuffers(); // one set of write buffers for every shard
         var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
         using var readAhead = new ReadAhead(shards.SelectMany(s => s).Select(t => t.View).ToList());
         int at = 0;
@@ -41,7 +42,7 @@ public static class ShardedWriter
             string name = shards.Count == 1 ? SafetensorsCheckpoint.SingleName : $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
             written.Add(Path.Combine(folder, name));
             using var file = DirectFile.CreateNew(written[^1], out bool direct);
-            using var fs = new WriteBehindStream(file, direct: direct);
+            using var fs = new WriteBehindStream(file, direct: direct, pinned: pinned);
             fs.Write(SafetensorsFile.BuildHeader(shards[i].Select(t => (t.View.Name, t.DType, t.View.OutputShape)), header));
             foreach (var t in shards[i])
             {

@@ -21,7 +21,7 @@ internal sealed class Side : IDisposable
         Rows = opened.Select(c => c.Find(bigVision ? BigVisionNames.Embedding : HfNames.Embedding)).First(t => t != null)!.Shape[0];
     }
 
-    public static Side Open(string path)
+    public static Side Open(string path, IO.RunScope? scope)
     {
         var files = path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? [path]
             : OnnxLayout.IsSplitFolder(path) ? new[] { OnnxLayout.Vision, OnnxLayout.Embed, OnnxLayout.Decoder }
@@ -29,7 +29,7 @@ internal sealed class Side : IDisposable
         if (files == null)
         {
             var ck = KeySpelling.Open(path);
-            try { return new Side([ck], ArchDetector.Detect(ck), BigVisionNames.Holds(ck)); }
+            try { return new Side([ck], ArchDetector.Detect(ck, scope: scope), BigVisionNames.Holds(ck)); }
             catch { ck.Dispose(); throw; }
         }
         var graphs = new List<Checkpoint>();
@@ -68,9 +68,9 @@ internal sealed class Side : IDisposable
         return new PaliGemmaArch(f.GetValueOrDefault("text_config.model_type") == "gemma2" ? 2 : 1, vision, decoder, path);
     }
 
-    public Dictionary<string, TensorView> Views(string mappings, long rows)
+    public Dictionary<string, TensorView> Views(RuleSet rules, long rows)
     {
-        if (IsBigVision) return HfViews.FromBigVision(_opened[0], Arch, mappings, Arch.Decoder.Vocab).views.ToDictionary(v => v.Name);
+        if (IsBigVision) return HfViews.FromBigVision(_opened[0], Arch, rules, Arch.Decoder.Vocab).views.ToDictionary(v => v.Name);
         var views = new Dictionary<string, TensorView>(StringComparer.Ordinal);
         foreach (var t in _opened.SelectMany(c => c.Tensors)) views.TryAdd(t.Name, TensorView.Of(t));
         if (views.TryGetValue(HfNames.Embedding, out var e) && e.Shape[0] > rows) views[HfNames.Embedding] = e.TakeRows(rows);

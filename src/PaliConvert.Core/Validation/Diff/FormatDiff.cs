@@ -32,10 +32,11 @@ public static class FormatDiff
         return BigVisionNames.Holds(ck);
     }
 
-    public static DiffReport Compare(string a, string b, string mappings, DiffTolerance tolerance, IProgress<string>? progress = null)
+    public static DiffReport Compare(string a, string b, string mappings, DiffTolerance tolerance, IProgress<string>? progress = null,
+        IO.RunScope? scope = null)
     {
-        using var sa = Side.Open(a);
-        using var sb = Side.Open(b);
+        using var sa = Side.Open(a, scope);
+        using var sb = Side.Open(b, scope);
         var (fa, fb) = (sa.Arch.Family, sb.Arch.Family);
         if (fa != fb || sa.Arch.Decoder.Width != sb.Arch.Decoder.Width || sa.Arch.Decoder.Layers != sb.Arch.Decoder.Layers
             || sa.Arch.Vision.Width != sb.Arch.Vision.Width || sa.Arch.Vision.Layers != sb.Arch.Vision.Layers)
@@ -44,9 +45,10 @@ public static class FormatDiff
                 "layers): they are not the same architecture, so no tensor corresponds");
         var bv = sa.IsBigVision ? sa : sb.IsBigVision ? sb : null;
         long rows = bv?.Arch.Decoder.Vocab ?? Math.Min(sa.Rows, sb.Rows); // big_vision has no padded rows to compare
-        var va = sa.Views(mappings, rows);
-        var vb = sb.Views(mappings, rows);
-        var rules = RuleSet.Load(mappings).Files.First(f => f.Family == fa);
+        var set = RuleSet.Load(mappings);
+        var va = sa.Views(set, rows);
+        var vb = sb.Views(set, rows);
+        var rules = set.Family(fa);
         var other = bv == null ? new Dictionary<string, string>()
             : RuleNames.HfToBigVision(rules, rules.Symbols(Quantities.Of(bv.Arch, bv.Arch.Decoder.Vocab, rows)));
         var result = new List<TensorDiff>();

@@ -12,7 +12,7 @@ namespace PaliConvert.Validation.Weights;
 /// </summary>
 internal static class BigVisionTarget
 {
-    public static WeightsReport Prove(Checkpoint source, PaliGemmaArch arch, NpzCheckpoint target, string mappings)
+    public static WeightsReport Prove(Checkpoint source, PaliGemmaArch arch, NpzCheckpoint target, RuleSet rules)
     {
         var expected = new Dictionary<string, (long[] shape, List<TensorView> slices)>(StringComparer.Ordinal);
         if (BigVisionNames.Holds(source))
@@ -21,7 +21,7 @@ internal static class BigVisionTarget
         {
             long rows = arch.Decoder.Vocab;
             var quantities = Quantities.Of(arch, Math.Min(arch.ImageTokenIndex, rows), rows);
-            var (_, plan) = RuleSet.Load(mappings).Apply(arch.Family, f => RuleInverse.Fit(f, source, f.Symbols(quantities)));
+            var (_, plan) = rules.Apply(arch.Family, f => RuleInverse.Fit(f, source, f.Symbols(quantities)));
             foreach (var t in plan) expected[t.Name] = (t.Shape, t.Slices);
         }
         var checks = new List<WeightCheck>();

@@ -18,12 +18,12 @@ public static class WeightsProof
 {
     public static WeightsReport Run(Checkpoint source, PaliGemmaArch arch, string target, string mappings, OnnxDType? variant = null)
     {
-        var rules = RuleSet.Load(mappings).Files.FirstOrDefault(f => f.Family == arch.Family)
-            ?? throw new RuleException(mappings, $"{mappings}: no rule file declares family {arch.Family}");
+        var set = RuleSet.Load(mappings); // once for the whole proof
+        var rules = set.Family(arch.Family);
         if (target.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) && File.Exists(target))
         {
             using var npz = NpzCheckpoint.Open(target);
-            return BigVisionTarget.Prove(source, arch, npz, mappings);
+            return BigVisionTarget.Prove(source, arch, npz, set);
         }
         var opened = new List<Checkpoint>();
         try
@@ -41,7 +41,7 @@ public static class WeightsProof
                 opened.Add(hf);
                 stored.AddRange(StoredWeights.Plain(hf));
             }
-            return ProveHfNamed(source, arch, stored, rules, mappings);
+            return ProveHfNamed(source, arch, stored, rules, set);
         }
         finally
         {
@@ -60,12 +60,12 @@ public static class WeightsProof
 
     /// <summary>Targets in Hugging Face names (an HF folder, ONNX graphs): the source's HF views, encoded as declared.</summary>
     private static WeightsReport ProveHfNamed(Checkpoint source, PaliGemmaArch arch, List<StoredWeight> stored, RuleFile rules,
-        string mappings)
+        RuleSet set)
     {
         long rows = stored.FirstOrDefault(w => w.Name == HfNames.Embedding && w.Encoding is FloatEncoding)?.Parts[0].stored.Shape[0]
             ?? arch.Decoder.Vocab;
         bool bigVision = BigVisionNames.Holds(source);
-        var views = HfViews.Of(source, arch, mappings, bigVision ? Math.Max(rows, arch.Decoder.Vocab) : null);
+        var views = HfViews.Of(source, arch, set, bigVision ? Math.Max(rows, arch.Decoder.Vocab) : null);
         if (views.TryGetValue(HfNames.Embedding, out var emb) && emb.OutputShape[0] > rows && emb.PadRowsTo == 0)
             views[HfNames.Embedding] = emb.TakeRows(rows); // the target dropped the rows an HF source added past big_vision's
         long textVocab = Math.Min(arch.ImageTokenIndex, arch.Decoder.Vocab);
