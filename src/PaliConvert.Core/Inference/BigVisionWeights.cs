@@ -113,13 +113,7 @@ public sealed class BigVisionWeights(Checkpoint ck, PaliGemmaArch arch) : IModel
         }
     }
 
-    public float[] Decoder(DecoderNorm which, int layer) => Layer(which switch
-    {
-        DecoderNorm.PreAttention => K.PreAttentionNorm,
-        DecoderNorm.PreFeedForward => K.PreFeedForwardNorm,
-        DecoderNorm.PostAttention => K.PostAttentionNorm,
-        _ => K.PostFeedForwardNorm,
-    }, layer, arch.Decoder.Width);
+    public float[] Decoder(DecoderNorm which, int layer) => Layer(which.Kind(), layer, arch.Decoder.Width);
 
     public float[] FinalNorm() => Whole(K.FinalNorm, arch.Decoder.Width);
 

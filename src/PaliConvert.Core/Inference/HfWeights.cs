@@ -86,13 +86,7 @@ public sealed class HfWeights(Checkpoint ck, PaliGemmaArch arch) : IModelWeights
         };
     }
 
-    public float[] Decoder(DecoderNorm which, int layer) => Read(which switch
-    {
-        DecoderNorm.PreAttention => K.PreAttentionNorm,
-        DecoderNorm.PreFeedForward => K.PreFeedForwardNorm,
-        DecoderNorm.PostAttention => K.PostAttentionNorm,
-        _ => K.PostFeedForwardNorm,
-    }, layer, arch.Decoder.Width);
+    public float[] Decoder(DecoderNorm which, int layer) => Read(which.Kind(), layer, arch.Decoder.Width);
 
     public float[] FinalNorm() => Read(K.FinalNorm, -1, arch.Decoder.Width);
 

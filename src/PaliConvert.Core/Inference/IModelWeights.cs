@@ -7,6 +7,18 @@ public enum VisionNorm { Ln1, Ln2 }
 public enum DecoderLinear { Q, K, V, Out, Gate, Up, Down }
 public enum DecoderNorm { PreAttention, PreFeedForward, PostAttention, PostFeedForward }
 
+public static class DecoderNorms
+{
+    /// <summary>The kind of tensor that holds the norm's scale, in either format's table.</summary>
+    public static TensorKind Kind(this DecoderNorm n) => n switch
+    {
+        DecoderNorm.PreAttention => TensorKind.PreAttentionNorm,
+        DecoderNorm.PreFeedForward => TensorKind.PreFeedForwardNorm,
+        DecoderNorm.PostAttention => TensorKind.PostAttentionNorm,
+        _ => TensorKind.PostFeedForwardNorm,
+    };
+}
+
 /// <summary>
 /// The order of a patch's values the patch embedding expects: big_vision (row, column, channel), HF (channel, row, column).
 /// </summary>
