@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
+using PaliConvert.Tensors;
 
 namespace PaliConvert.IO;
 
@@ -9,28 +8,29 @@ namespace PaliConvert.IO;
 /// Writes must then start and end on <see cref="Alignment"/> from aligned memory; WriteBehindStream keeps to that.
 /// Elsewhere (tmpfs, other systems) the file is an ordinary unbuffered FileStream.
 /// </summary>
-public static partial class DirectFile
+public static class DirectFile
 {
     public const int Alignment = 4096;
     private const int InvalidArgument = 22; // EINVAL
-    private const int CreateNewForWriting = 0x1 | 0x40 | 0x80 | 0x80000; // O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC
+    private const OpenFlags CreateNewForWriting = OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.CloseOnExec;
 
     /// <summary>Creates <paramref name="path"/> (which must not exist); <c>direct</c> says whether O_DIRECT took.</summary>
     public static FileStream CreateNew(string path, out bool direct)
     {
         direct = false;
-        int flag = DirectFlag();
-        if (flag != 0 && Environment.GetEnvironmentVariable("PALICONVERT_NO_DIRECT") == null)
+        if (Native.DirectFlag() != 0 && Environment.GetEnvironmentVariable("PALICONVERT_NO_DIRECT") == null)
         {
-            int fd = Open(path, CreateNewForWriting | flag, Convert.ToInt32("644", 8));
-            if (fd >= 0)
+            var fd = Native.OpenDirect(path, CreateNewForWriting, Convert.ToInt32("644", 8));
+            int error = Native.LastError;
+            if (!fd.IsInvalid)
             {
                 direct = true;
-                return new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0);
+                return new FileStream(fd, FileAccess.Write, bufferSize: 0);
             }
+            fd.Dispose();
             // EINVAL: the file system refused O_DIRECT, perhaps after making the name, which O_EXCL says is ours. Any
             // other failure (the file exists, no permission) is left for FileStream to report: nothing is deleted.
-            if (Marshal.GetLastPInvokeError() == InvalidArgument && File.Exists(path)) File.Delete(path);
+            if (error == InvalidArgument && File.Exists(path)) File.Delete(path);
         }
         return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
     }
@@ -47,15 +47,4 @@ public static partial class DirectFile
             f.Flush(flushToDisk: true);
         }
     }
-
-    /// <summary>O_DIRECT's value differs by architecture; 0 where it is not known.</summary>
-    private static int DirectFlag() => !OperatingSystem.IsLinux() ? 0 : RuntimeInformation.ProcessArchitecture switch
-    {
-        Architecture.X64 or Architecture.X86 => 0x4000,
-        Architecture.Arm64 or Architecture.Arm => 0x10000,
-        _ => 0,
-    };
-
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Open(string path, int flags, int mode);
 }

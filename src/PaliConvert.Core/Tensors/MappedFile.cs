@@ -45,27 +45,25 @@ public sealed unsafe class MappedFile : IDisposable
     /// ("fault-around"), so a sequential reader re-maps pages it released just before; releasing the window again
     /// drops them. Over-releasing costs nothing but a refault (the data stays in the page cache).
     /// </summary>
-    public void Release(long offset, long length) => Advise(offset, length, 64 * 1024, 4 /* MADV_DONTNEED */);
+    public void Release(long offset, long length) => Advise(offset, length, 64 * 1024, Advice.DontNeed);
 
     /// <summary>
     /// Asks the kernel to start reading a byte range into the page cache (madvise MADV_WILLNEED), in large sequential
     /// reads: a transposing gather touches a cold source page by page across rows, which readahead does not follow.
     /// </summary>
-    public void WillNeed(long offset, long length) => Advise(offset, length, Environment.SystemPageSize, 3 /* MADV_WILLNEED */);
+    public void WillNeed(long offset, long length) => Advise(offset, length, Environment.SystemPageSize, Advice.WillNeed);
 
     /// <summary>madvise over [offset, offset+length), the start rounded down to <paramref name="align"/>.</summary>
-    private void Advise(long offset, long length, long align, int advice)
+    private void Advise(long offset, long length, long align, Advice advice)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_view == null || length <= 0 || !OperatingSystem.IsLinux()) return;
         long start = Math.Max(0, offset) / align * align, end = Math.Min(Length, offset + length);
         long mapStart = (long)(_base - _view.PointerOffset) % Environment.SystemPageSize; // the view's base is page aligned
         if (end <= start || mapStart != 0) return;
-        _ = Madvise((IntPtr)(_base + start), (UIntPtr)(ulong)(end - start), advice);
+        _ = Native.Advise((IntPtr)(_base + start), (UIntPtr)(ulong)(end - start), advice);
     }
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise")]
-    private static extern int Madvise(IntPtr addr, UIntPtr length, int advice);
 
     public Region Region(long offset, long length)
     {

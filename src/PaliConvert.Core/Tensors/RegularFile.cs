@@ -1,27 +1,22 @@
-using System.Runtime.InteropServices;
-
 namespace PaliConvert.Tensors;
 
 /// <summary>
-/// Inputs must be regular files: opening a FIFO for reading blocks until a writer comes, so a named pipe given as a
-/// checkpoint would hang the tool. On Linux the path is opened without blocking and must be seekable.
+/// Inputs must be regular files: opening a FIFO for reading blocks until a writer comes, and a device (/dev/zero as
+/// a config) never ends. On Linux the path is opened without blocking (symlinks followed, as the Hugging Face cache's
+/// snapshots need) and what was opened must be a regular file by its own statx, not by what the path says later.
 /// </summary>
-public static partial class RegularFile
+public static class RegularFile
 {
-    private const int ReadOnlyNonBlocking = 0x800 | 0x80000; // O_RDONLY | O_NONBLOCK | O_CLOEXEC (Linux)
-    private const int SeekEnd = 2;
-
     public static void Require(string path)
     {
+        if (Directory.Exists(path)) throw new BadInputException(path, $"{path}: is a folder, where a file is expected");
         if (!File.Exists(path)) throw new BadInputException(path, $"{path}: no such file");
         if (!OperatingSystem.IsLinux()) return;
-        int fd = Open(path, ReadOnlyNonBlocking);
-        if (fd < 0) throw new BadInputException(path, $"{path}: not a regular file (it cannot be opened as one)");
-        try
-        {
-            if (Seek(fd, 0, SeekEnd) < 0) throw new BadInputException(path, $"{path}: not a regular file (a pipe, socket or stream)");
-        }
-        finally { _ = Close(fd); }
+        using var fd = Native.Open(path, OpenFlags.ReadOnly | OpenFlags.NonBlocking | OpenFlags.CloseOnExec);
+        if (fd.IsInvalid) throw new BadInputException(path, $"{path}: cannot be opened (error {Native.LastError})");
+        var id = Native.Identify(fd);
+        if (id is { IsRegular: false } || id == null && Native.SeekToEnd(fd) < 0)
+            throw new BadInputException(path, $"{path}: not a regular file (a device, pipe, socket or stream); give a file");
     }
 
     /// <summary>The whole file, once it is known to be a regular one.</summary>
@@ -50,13 +45,4 @@ public static partial class RegularFile
             throw new BadInputException(path, $"{path}: cannot be read: {e.Message}", inner: e);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "lseek")]
-    private static partial long Seek(int fd, long offset, int whence);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
 }
