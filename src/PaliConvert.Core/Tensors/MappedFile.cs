@@ -56,7 +56,7 @@ public sealed unsafe class MappedFile : IDisposable
     /// <summary>madvise over [offset, offset+length), the start rounded down to <paramref name="align"/>.</summary>
     private void Advise(long offset, long length, long align, Advice advice)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_disposed) return; // advice only: a read-ahead thread may still be advising as the checkpoint closes
         if (_view == null || length <= 0 || !OperatingSystem.IsLinux()) return;
         long start = Math.Max(0, offset) / align * align, end = Math.Min(Length, offset + length);
         long mapStart = (long)(_base - _view.PointerOffset) % Environment.SystemPageSize; // the view's base is page aligned

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using PaliConvert.Tensors;
+using static PaliConvert.Formats.Zip.ZipRecords;
 
 namespace PaliConvert.Formats.Zip;
 
@@ -11,8 +12,6 @@ namespace PaliConvert.Formats.Zip;
 /// </summary>
 public static class ZipDirectory
 {
-    private const uint EocdSig = 0x06054b50, Eocd64LocatorSig = 0x07064b50, Eocd64Sig = 0x06064b50;
-    private const uint CentralSig = 0x02014b50, LocalSig = 0x04034b50;
 
     public static List<ZipEntry> Read(MappedFile f)
     {
@@ -20,24 +19,27 @@ public static class ZipDirectory
         if (cdOffset > f.Length || cdSize > f.Length - cdOffset)
             throw Bad(f, $"central directory (bytes {cdOffset}..{cdOffset + cdSize}) lies past the end of the file ({f.Length} bytes): " +
                 $"truncated");
+        // Entries are read as far as the directory's size reaches, as Python's zipfile (and so numpy) reads them: the end
+        // record's 16-bit count wraps past 65,535 entries, and trusting it would hide every later member.
         var entries = new List<ZipEntry>();
-        long pos = cdOffset;
-        for (long i = 0; i < count; i++)
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        long pos = cdOffset, cdEnd = cdOffset + cdSize;
+        for (long i = 0; pos < cdEnd; i++)
         {
-            var h = Need(f, pos, 46, "central directory entry");
+            var h = Need(f, pos, Central.Size, "central directory entry");
             if (BinaryPrimitives.ReadUInt32LittleEndian(h) != CentralSig)
                 throw Bad(f, $"central directory entry {i} at byte {pos} has a bad signature: corrupt");
-            ushort flags = U16(h, 8), method = U16(h, 10);
-            uint crc = U32(h, 16);
-            long csize = U32(h, 20), usize = U32(h, 24);
-            int nameLen = U16(h, 28), extraLen = U16(h, 30), commentLen = U16(h, 32);
-            long localOffset = U32(h, 42);
-            var name = Encoding.UTF8.GetString(Need(f, pos + 46, nameLen, "member name"));
-            var extra = Need(f, pos + 46 + nameLen, extraLen, "extra field");
+            ushort flags = U16(h, Central.Flags), method = U16(h, Central.Method);
+            uint crc = U32(h, Central.Crc);
+            long csize = U32(h, Central.CompressedSize), usize = U32(h, Central.UncompressedSize);
+            int nameLen = U16(h, Central.NameLength), extraLen = U16(h, Central.ExtraLength), commentLen = U16(h, Central.CommentLength);
+            long localOffset = U32(h, Central.LocalOffset);
+            var name = Encoding.UTF8.GetString(Need(f, pos + Central.Size, nameLen, "member name"));
+            var extra = Need(f, pos + Central.Size + nameLen, extraLen, "extra field");
             ReadZip64Extra(f, name, extra, ref usize, ref csize, ref localOffset);
-            pos += 46 + nameLen + extraLen + commentLen;
+            pos += Central.Size + nameLen + extraLen + commentLen;
 
-            if ((flags & 1) != 0) throw Bad(f, $"member '{name}' is encrypted");
+            if ((flags & EncryptedFlag) != 0) throw Bad(f, $"member '{name}' is encrypted");
             if (method != (ushort)ZipMethod.Stored && method != (ushort)ZipMethod.Deflated)
                 throw Bad(f, $"member '{name}' uses compression method {method}; only stored (0) and deflated (8) are supported");
             if (method == 0 && csize != usize)
@@ -45,8 +47,12 @@ public static class ZipDirectory
             long dataOffset = LocalDataOffset(f, name, method, csize, usize, localOffset);
             if (csize > f.Length - dataOffset)
                 throw Bad(f, $"member '{name}' needs bytes {dataOffset}..{dataOffset + csize} but the file has {f.Length}: truncated");
+            if (!names.Add(name)) throw Bad(f, $"member '{name}' appears twice in the directory; which one a reader takes differs");
             entries.Add(new ZipEntry(name, (ZipMethod)method, csize, usize, crc, localOffset, dataOffset));
         }
+        if (pos != cdEnd || entries.Count % 0x10000 != count % 0x10000)
+            throw Bad(f, $"the central directory holds {entries.Count} entries in {pos - cdOffset} bytes, but the end record says " +
+                $"{count} in {cdSize}: corrupt");
         return entries;
     }
 
@@ -54,18 +60,18 @@ public static class ZipDirectory
     public static string Comment(MappedFile f)
     {
         long p = EndRecord(f);
-        return System.Text.Encoding.UTF8.GetString(f.Span(p + 22, (int)(f.Length - p - 22)));
+        return System.Text.Encoding.UTF8.GetString(f.Span(p + End.Size, (int)(f.Length - p - End.Size)));
     }
 
     /// <summary>Where the end record starts: 22 bytes and a comment of at most 65535, found backwards by its signature.</summary>
     private static long EndRecord(MappedFile f)
     {
-        long min = Math.Max(0, f.Length - 22 - 65535);
-        for (long p = f.Length - 22; p >= min; p--)
+        long min = Math.Max(0, f.Length - End.Size - End.MaxComment);
+        for (long p = f.Length - End.Size; p >= min; p--)
         {
-            var s = f.Span(p, 22);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(s) != EocdSig) continue;
-            if (p + 22 + U16(s, 20) != f.Length) continue; // a signature inside data, not the real record
+            var s = f.Span(p, End.Size);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(s) != EndSig) continue;
+            if (p + End.Size + U16(s, End.CommentLength) != f.Length) continue; // a signature inside data, not the real record
             return p;
         }
         throw Bad(f, "not a zip archive, or truncated: no end of central directory record");
@@ -75,15 +81,16 @@ public static class ZipDirectory
     {
         {
             long p = EndRecord(f);
-            var s = f.Span(p, 22);
-            long count = U16(s, 10), size = U32(s, 12), offset = U32(s, 16);
-            if (p >= 20 && BinaryPrimitives.ReadUInt32LittleEndian(f.Span(p - 20, 4)) == Eocd64LocatorSig)
+            var s = f.Span(p, End.Size);
+            long count = U16(s, End.Entries), size = U32(s, End.CdSize), offset = U32(s, End.CdOffset);
+            const int L = End64Locator.Size;
+            if (p >= L && BinaryPrimitives.ReadUInt32LittleEndian(f.Span(p - L, 4)) == End64LocatorSig)
             {
-                long e64 = (long)BinaryPrimitives.ReadUInt64LittleEndian(f.Span(p - 20 + 8, 8));
-                var r = Need(f, e64, 56, "zip64 end of central directory");
-                if (BinaryPrimitives.ReadUInt32LittleEndian(r) != Eocd64Sig)
+                long e64 = (long)BinaryPrimitives.ReadUInt64LittleEndian(f.Span(p - L + End64Locator.Offset, 8));
+                var r = Need(f, e64, End64.Size, "zip64 end of central directory");
+                if (BinaryPrimitives.ReadUInt32LittleEndian(r) != End64Sig)
                     throw Bad(f, "zip64 end of central directory record has a bad signature: corrupt");
-                count = Checked(f, r, 32); size = Checked(f, r, 40); offset = Checked(f, r, 48);
+                count = Checked(f, r, End64.Entries); size = Checked(f, r, End64.CdSize); offset = Checked(f, r, End64.CdOffset);
             }
             return (count, offset, size);
         }
@@ -96,12 +103,12 @@ public static class ZipDirectory
         {
             ushort id = U16(extra, p), len = U16(extra, p + 2);
             if (p + 4 + len > extra.Length) throw Bad(f, $"member '{name}' has a malformed extra field");
-            if (id == 1)
+            if (id == Zip64ExtraId)
             {
                 int q = p + 4, end = p + 4 + len;
-                if (usize == 0xFFFFFFFF) usize = Zip64Field(f, name, extra, ref q, end);
-                if (csize == 0xFFFFFFFF) csize = Zip64Field(f, name, extra, ref q, end);
-                if (offset == 0xFFFFFFFF) offset = Zip64Field(f, name, extra, ref q, end);
+                if (usize == Saturated32) usize = Zip64Field(f, name, extra, ref q, end);
+                if (csize == Saturated32) csize = Zip64Field(f, name, extra, ref q, end);
+                if (offset == Saturated32) offset = Zip64Field(f, name, extra, ref q, end);
             }
             p += 4 + len;
         }
@@ -121,18 +128,19 @@ public static class ZipDirectory
     /// </summary>
     private static long LocalDataOffset(MappedFile f, string name, ushort method, long csize, long usize, long localOffset)
     {
-        var h = Need(f, localOffset, 30, $"local header of '{name}'");
+        var h = Need(f, localOffset, Local.Size, $"local header of '{name}'");
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig)
             throw Bad(f, $"local header of member '{name}' at byte {localOffset} has a bad signature: corrupt");
-        int nameLen = U16(h, 26), extraLen = U16(h, 28);
-        string local = Encoding.UTF8.GetString(Need(f, localOffset + 30, nameLen, $"local header name of '{name}'"));
+        int nameLen = U16(h, Local.NameLength), extraLen = U16(h, Local.ExtraLength);
+        string local = Encoding.UTF8.GetString(Need(f, localOffset + Local.Size, nameLen, $"local header name of '{name}'"));
         if (local != name) throw Bad(f, $"the directory's member '{name}' points at the local header of '{local}': corrupt");
-        if (U16(h, 8) != method) throw Bad(f, $"member '{name}': local header says method {U16(h, 8)}, the directory {method}: corrupt");
-        bool descriptor = (U16(h, 6) & 8) != 0; // sizes follow the data instead
-        uint lc = U32(h, 18), lu = U32(h, 22);
-        if (!descriptor && ((lc != 0xFFFFFFFF && lc != csize) || (lu != 0xFFFFFFFF && lu != usize)))
+        if (U16(h, Local.Method) != method) throw Bad(f, $"member '{name}': local header says method {U16(h, Local.Method)}, the " +
+            $"directory {method}: corrupt");
+        bool descriptor = (U16(h, Local.Flags) & DataDescriptorFlag) != 0; // sizes follow the data instead
+        uint lc = U32(h, Local.CompressedSize), lu = U32(h, Local.UncompressedSize);
+        if (!descriptor && ((lc != Saturated32 && lc != csize) || (lu != Saturated32 && lu != usize)))
             throw Bad(f, $"member '{name}': local header sizes ({lc}, {lu}) disagree with the directory's ({csize}, {usize}): corrupt");
-        long end = localOffset + 30 + nameLen + extraLen;
+        long end = localOffset + Local.Size + nameLen + extraLen;
         if (end > f.Length) throw Bad(f, $"local header of '{name}' runs past the end of the file: truncated");
         return end;
     }

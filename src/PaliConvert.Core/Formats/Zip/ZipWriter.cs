@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 using PaliConvert.IO;
+using static PaliConvert.Formats.Zip.ZipRecords;
 
 namespace PaliConvert.Formats.Zip;
 
@@ -13,7 +14,6 @@ namespace PaliConvert.Formats.Zip;
 /// </summary>
 public sealed class ZipWriter : IDisposable
 {
-    private const ushort Version = 45; // zip64
     private readonly string _path;
     private readonly FileStream _file;
     private readonly Stream _fs;
@@ -48,18 +48,18 @@ public sealed class ZipWriter : IDisposable
         if (!_names.Add(name)) throw new InvalidOperationException($"member '{name}' written twice");
         var nameBytes = Encoding.UTF8.GetBytes(name);
         long headerOffset = _fs.Position;
-        var h = new byte[30 + nameBytes.Length + 20];
-        BinaryPrimitives.WriteUInt32LittleEndian(h, 0x04034b50);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(4), Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(8), 0); // stored
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(12), 0x21); // 1980-01-01: reproducible output
-        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(18), 0xFFFFFFFF);
-        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(22), 0xFFFFFFFF);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(26), (ushort)nameBytes.Length);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(28), 20);
-        nameBytes.CopyTo(h, 30);
-        int x = 30 + nameBytes.Length;
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(x), 1);
+        var h = new byte[Local.Size + nameBytes.Length + 20];
+        BinaryPrimitives.WriteUInt32LittleEndian(h, LocalSig);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Local.Version), ZipVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Local.Method), (ushort)ZipMethod.Stored);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Local.Date), DosDate1980);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(Local.CompressedSize), Saturated32);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(Local.UncompressedSize), Saturated32);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Local.NameLength), (ushort)nameBytes.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Local.ExtraLength), 20);
+        nameBytes.CopyTo(h, Local.Size);
+        int x = Local.Size + nameBytes.Length;
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(x), Zip64ExtraId);
         BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(x + 2), 16);
         BinaryPrimitives.WriteUInt64LittleEndian(h.AsSpan(x + 4), (ulong)size);
         BinaryPrimitives.WriteUInt64LittleEndian(h.AsSpan(x + 12), (ulong)size);
@@ -96,7 +96,7 @@ public sealed class ZipWriter : IDisposable
         if (written != o.expected) throw new InvalidOperationException($"member '{o.name}' got {written} bytes, declared {o.expected}");
         uint crc = o.crc.GetCurrentHashAsUInt32();
         if (_fs == _file && _file.Length < _file.Position) _file.SetLength(_file.Position); // a trailing hole
-        _crcs.Add((o.headerOffset + 14, crc));
+        _crcs.Add((o.headerOffset + Local.Crc, crc));
         _done.Add((o.name, o.headerOffset, written, crc));
         _open = null;
     }
@@ -116,34 +116,35 @@ public sealed class ZipWriter : IDisposable
             ms.CopyTo(_fs);
         }
         long cdSize = _fs.Position - cdStart;
-        bool zip64 = ForceZip64 || _done.Count >= 0xFFFF || cdStart >= 0xFFFFFFFF || cdSize >= 0xFFFFFFFF;
+        bool zip64 = ForceZip64 || _done.Count >= Saturated16 || cdStart >= Saturated32 || cdSize >= Saturated32;
         if (zip64)
         {
             long e64 = _fs.Position;
-            var r = new byte[56 + 20];
-            BinaryPrimitives.WriteUInt32LittleEndian(r, 0x06064b50);
-            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(4), 44);
-            BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(12), Version);
-            BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(14), Version);
-            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(24), (ulong)_done.Count);
-            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(32), (ulong)_done.Count);
-            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(40), (ulong)cdSize);
-            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(48), (ulong)cdStart);
-            BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(56), 0x07064b50);
-            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(64), (ulong)e64);
-            BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(72), 1);
+            var r = new byte[End64.Size + End64Locator.Size];
+            BinaryPrimitives.WriteUInt32LittleEndian(r, End64Sig);
+            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(End64.RecordSize), End64.Size - 12); // the size after this field
+            BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(End64.VersionMadeBy), ZipVersion);
+            BinaryPrimitives.WriteUInt16LittleEndian(r.AsSpan(End64.VersionNeeded), ZipVersion);
+            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(End64.EntriesHere), (ulong)_done.Count);
+            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(End64.Entries), (ulong)_done.Count);
+            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(End64.CdSize), (ulong)cdSize);
+            BinaryPrimitives.WriteUInt64LittleEndian(r.AsSpan(End64.CdOffset), (ulong)cdStart);
+            var l = r.AsSpan(End64.Size);
+            BinaryPrimitives.WriteUInt32LittleEndian(l, End64LocatorSig);
+            BinaryPrimitives.WriteUInt64LittleEndian(l[End64Locator.Offset..], (ulong)e64);
+            BinaryPrimitives.WriteUInt32LittleEndian(l[End64Locator.Disks..], 1);
             _fs.Write(r);
         }
-        var e = new byte[22];
-        BinaryPrimitives.WriteUInt32LittleEndian(e, 0x06054b50);
-        ushort n16 = (ushort)Math.Min(_done.Count, 0xFFFF);
-        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(8), n16);
-        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(10), n16);
-        BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(12), (uint)Math.Min(cdSize, 0xFFFFFFFF));
-        BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(16), (uint)Math.Min(cdStart, 0xFFFFFFFF));
+        var e = new byte[End.Size];
+        BinaryPrimitives.WriteUInt32LittleEndian(e, EndSig);
+        ushort n16 = (ushort)Math.Min(_done.Count, Saturated16);
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(End.EntriesHere), n16);
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(End.Entries), n16);
+        BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(End.CdSize), (uint)Math.Min(cdSize, Saturated32));
+        BinaryPrimitives.WriteUInt32LittleEndian(e.AsSpan(End.CdOffset), (uint)Math.Min(cdStart, Saturated32));
         var comment = System.Text.Encoding.UTF8.GetBytes(Comment);
-        if (comment.Length > 0xFFFF) throw new InvalidOperationException("a zip comment holds at most 65,535 bytes");
-        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(20), (ushort)comment.Length);
+        if (comment.Length > End.MaxComment) throw new InvalidOperationException("a zip comment holds at most 65,535 bytes");
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(End.CommentLength), (ushort)comment.Length);
         _fs.Write(e);
         _fs.Write(comment);
         _fs.Flush();
@@ -168,25 +169,25 @@ public sealed class ZipWriter : IDisposable
     private static void WriteCentral(Stream s, string name, long offset, long size, uint crc, bool force)
     {
         var nameBytes = Encoding.UTF8.GetBytes(name);
-        bool bigSize = force || size >= 0xFFFFFFFF, bigOffset = force || offset >= 0xFFFFFFFF;
+        bool bigSize = force || size >= Saturated32, bigOffset = force || offset >= Saturated32;
         int extraLen = (bigSize || bigOffset) ? 4 + (bigSize ? 16 : 0) + (bigOffset ? 8 : 0) : 0;
-        var h = new byte[46 + nameBytes.Length + extraLen];
-        BinaryPrimitives.WriteUInt32LittleEndian(h, 0x02014b50);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(4), Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(6), Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(14), 0x21);
-        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(16), crc);
-        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(20), bigSize ? 0xFFFFFFFF : (uint)size);
-        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(24), bigSize ? 0xFFFFFFFF : (uint)size);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(28), (ushort)nameBytes.Length);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(30), (ushort)extraLen);
-        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(38), 0x01A40000); // -rw-r--r--
-        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(42), bigOffset ? 0xFFFFFFFF : (uint)offset);
-        nameBytes.CopyTo(h, 46);
+        var h = new byte[Central.Size + nameBytes.Length + extraLen];
+        BinaryPrimitives.WriteUInt32LittleEndian(h, CentralSig);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Central.VersionMadeBy), ZipVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Central.VersionNeeded), ZipVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Central.Date), DosDate1980);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(Central.Crc), crc);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(Central.CompressedSize), bigSize ? Saturated32 : (uint)size);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(Central.UncompressedSize), bigSize ? Saturated32 : (uint)size);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Central.NameLength), (ushort)nameBytes.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Central.ExtraLength), (ushort)extraLen);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(Central.ExternalAttributes), UnixRwRR);
+        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(Central.LocalOffset), bigOffset ? Saturated32 : (uint)offset);
+        nameBytes.CopyTo(h, Central.Size);
         if (extraLen > 0)
         {
-            int x = 46 + nameBytes.Length;
-            BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(x), 1);
+            int x = Central.Size + nameBytes.Length;
+            BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(x), Zip64ExtraId);
             BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(x + 2), (ushort)(extraLen - 4));
             x += 4;
             if (bigSize)
