@@ -41,25 +41,17 @@ public static class Hf2Jax
     private static void WriteNpz(Hf2JaxOptions o, List<InverseTensor> plan, string path, string comment,
         IProgress<(string, double)>? progress)
     {
-        long total = plan.Sum(t => t.Slices.Sum(s => Shape.Elements(s.Shape))), done = 0;
-        var gather = new ViewGather();
-        using var readAhead = new ReadAhead(plan.SelectMany(t => t.Slices).ToList());
-        int at = 0;
+        DType TypeOf(InverseTensor t) => o.DType.Fixed() ?? Widest(t.Slices.Select(s => s.Source.DType));
+        using var streamer = new WeightStreamer(plan.SelectMany(t => t.Slices.Select(s => (t.Name,
+            (IWeightData)new ViewData(s, TypeOf(t))))).ToList(), progress);
         using (var npz = new NpzWriter(path, o.Prefix) { Comment = comment })
         {
             foreach (var t in plan)
             {
-                var dtype = o.DType.Fixed() ?? Widest(t.Slices.Select(s => s.Source.DType));
-                npz.BeginTensor(t.Name, dtype, t.Shape);
+                npz.BeginTensor(t.Name, TypeOf(t), t.Shape);
                 var stream = npz.TensorStream(); // the zip writer writes behind
-                foreach (var slice in t.Slices)
-                {
-                    readAhead.From(at++);
-                    gather.Write(slice, dtype, stream);
-                }
+                foreach (var _ in t.Slices) streamer.WriteNext(stream);
                 npz.EndTensor();
-                done += t.Slices.Sum(s => Shape.Elements(s.Shape));
-                progress?.Report((t.Name, (double)done / total));
             }
             npz.Finish();
         }

@@ -5,6 +5,8 @@ public interface IWeightData
 {
     DType DType { get; }
     long[] Shape { get; }
+    /// <summary>The view the bytes come from: what is read ahead while earlier weights are written.</summary>
+    TensorView View { get; }
     long Bytes => Tensors.Shape.Bytes(Shape, DType);
 
     /// <summary>Streams the bytes in row-major order; <paramref name="gather"/> is shared so its buffers are reused.</summary>

@@ -46,25 +46,19 @@ public static class OnnxWriter
         IProgress<(string, double)>? progress = null, string? dataName = null)
     {
         dataName ??= modelName + ".data";
-        var gather = new ViewGather();
-        long total = g.External.Sum(e => e.data.Bytes), done = 0;
+        using (var streamer = new WeightStreamer(g.External.Select(e => (e.proto.Name, e.data)).ToList(), progress))
         using (var file = DirectFile.CreateNew(Path.Combine(folder, dataName), out bool direct))
         using (var data = new WriteBehindStream(file, direct: direct))
         {
-            foreach (var (proto, weight) in g.External)
+            foreach (var (proto, _) in g.External)
             {
                 long pad = (Alignment - data.Position % Alignment) % Alignment;
                 data.Write(new byte[pad]);
                 long offset = data.Position;
-                weight.Write(gather, data);
-                long length = data.Position - offset;
-                if (length != weight.Bytes)
-                    throw new InvalidOperationException($"tensor '{proto.Name}': {length} bytes written, {weight.Bytes} expected");
+                long length = streamer.WriteNext(data).bytes;
                 proto.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = dataName });
                 proto.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString() });
                 proto.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = length.ToString() });
-                done += length;
-                progress?.Report((proto.Name, (double)done / total));
             }
             data.Flush();
             file.Flush(flushToDisk: true);

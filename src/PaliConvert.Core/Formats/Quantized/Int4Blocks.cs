@@ -16,9 +16,10 @@ public sealed class Int4Blocks(TensorView view, int blockSize, bool symmetric, D
     public long K { get; } = view.OutputShape[1];
     public long Blocks => (K + blockSize - 1) / blockSize;
 
-    public QuantizedPart Codes => new(DType.U8, [N, Blocks, blockSize / 2], (g, s) => Rows(g, s, Kind.Codes));
-    public QuantizedPart Scales => new(scaleType, [N * Blocks], (g, s) => Rows(g, s, Kind.Scales));
-    public QuantizedPart? ZeroPoints => symmetric ? null : new(DType.U8, [N * ((Blocks + 1) / 2)], (g, s) => Rows(g, s, Kind.Zeros));
+    public QuantizedPart Codes => new(view, DType.U8, [N, Blocks, blockSize / 2], (g, s) => Rows(g, s, Kind.Codes));
+    public QuantizedPart Scales => new(view, scaleType, [N * Blocks], (g, s) => Rows(g, s, Kind.Scales));
+    public QuantizedPart? ZeroPoints => symmetric ? null
+        : new(view, DType.U8, [N * ((Blocks + 1) / 2)], (g, s) => Rows(g, s, Kind.Zeros));
 
     private enum Kind { Codes, Scales, Zeros }
 

@@ -21,9 +21,9 @@ public sealed class Int8Channels(TensorView view, bool symmetric)
 
     private (float[] scales, float[] zeros, float[]? mean)? _channels;
 
-    public QuantizedPart Codes => new(CodeType, [K, N], WriteCodes);
-    public QuantizedPart Scales => new(DType.F32, [N], (g, s) => s.Write(MemoryMarshal.AsBytes(Channels(g).scales.AsSpan())));
-    public QuantizedPart ZeroPoints => new(CodeType, [N], (g, s) =>
+    public QuantizedPart Codes => new(view, CodeType, [K, N], WriteCodes);
+    public QuantizedPart Scales => new(view, DType.F32, [N], (g, s) => s.Write(MemoryMarshal.AsBytes(Channels(g).scales.AsSpan())));
+    public QuantizedPart ZeroPoints => new(view, CodeType, [N], (g, s) =>
     {
         var zeros = Channels(g).zeros;
         s.Write(zeros.Select(z => symmetric ? (byte)(sbyte)z : (byte)z).ToArray());

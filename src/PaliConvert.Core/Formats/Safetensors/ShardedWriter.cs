@@ -30,12 +30,11 @@ public static class ShardedWriter
         IReadOnlyDictionary<string, string>? metadata = null)
     {
         var header = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["format"] = "pt" };
-        long total = shards.Sum(s => s.Sum(t => t.Bytes)), done = 0;
-        var gather = new ViewGather();
+        long total = shards.Sum(s => s.Sum(t => t.Bytes));
         var pinned = new PinnedBuffers(); // one set of write buffers for every shard
         var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        using var readAhead = new ReadAhead(shards.SelectMany(s => s).Select(t => t.View).ToList());
-        int at = 0;
+        using var streamer = new WeightStreamer(shards.SelectMany(s => s)
+            .Select(t => (t.View.Name, (IWeightData)new ViewData(t.View, t.DType))).ToList(), progress);
         var written = new List<string>();
         for (int i = 0; i < shards.Count; i++)
         {
@@ -44,17 +43,7 @@ public static class ShardedWriter
             using var file = DirectFile.CreateNew(written[^1], out bool direct);
             using var fs = new WriteBehindStream(file, direct: direct, pinned: pinned);
             fs.Write(SafetensorsFile.BuildHeader(shards[i].Select(t => (t.View.Name, t.DType, t.View.OutputShape)), header));
-            foreach (var t in shards[i])
-            {
-                long before = fs.Position;
-                readAhead.From(at++);
-                gather.Write(t.View, t.DType, fs);
-                if (fs.Position - before != t.Bytes)
-                    throw new InvalidOperationException($"'{t.View.Name}': wrote {fs.Position - before} bytes, planned {t.Bytes}");
-                weightMap[t.View.Name] = name;
-                done += t.Bytes;
-                progress?.Report((t.View.Name, (double)done / total));
-            }
+            foreach (var _ in shards[i]) weightMap[streamer.WriteNext(fs).name] = name;
             fs.Flush();
         }
         DirectFile.FlushToDisk(written);
