@@ -1,8 +1,4 @@
 using System.CommandLine;
-using PaliConvert.Formats.Npz;
-using PaliConvert.IO;
-using PaliConvert.Inference;
-using PaliConvert.Validation;
 
 namespace PaliConvert.Cli.Commands;
 
@@ -27,14 +23,11 @@ public static class LogitsCommand
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            var input = InputsFile.Load(r.GetValue(inputs)!, r.GetValue(allPrefix) ? null : r.GetValue(maskKey)!);
-            using var claimed = AtomicOutput.ForFile(Run.Scope, r.GetValue(output)!, r.GetValue(force), r.GetValue(model)!,
-                r.GetValue(inputs)!);
-            var (logits, vocab) = ModelLogits.Run(r.GetValue(model)!, input, new Progress(), facts.Read(r), dtype.Read(r),
-                Run.Scope);
+            var written = Pipeline.Logits.Run(new Pipeline.LogitsOptions(r.GetValue(model)!, r.GetValue(inputs)!,
+                r.GetValue(allPrefix) ? null : r.GetValue(maskKey)!, r.GetValue(output)!, r.GetValue(force), facts.Read(r),
+                dtype.Read(r)), new Progress(), Run.Scope);
             Progress.Clear();
-            NpyFile.WriteF32(claimed, [input.Batch, input.TextLength, vocab], logits);
-            Console.Out.WriteLine(r.GetValue(output));
+            Console.Out.WriteLine(written);
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using PaliConvert.IO;
 using PaliConvert.Synth;
 
 namespace PaliConvert.Cli.Commands;
@@ -21,12 +20,10 @@ public static class SynthCommand
         };
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            using var outFile = AtomicOutput.ForFile(Run.Scope, r.GetValue(output)!, r.GetValue(force));
-            outFile.Writing(() => SynthWriter.Write(r.GetValue(variant)!, r.GetValue(dtype)!, r.GetValue(seed), outFile.TempPath,
-                new Progress()));
-            outFile.Commit();
+            var written = Pipeline.SynthCheckpoint.Run(r.GetValue(output)!, r.GetValue(variant)!, r.GetValue(dtype)!, r.GetValue(seed),
+                r.GetValue(force), new Progress(), Run.Scope);
             Progress.Clear();
-            Console.Out.WriteLine(outFile.Target);
+            Console.Out.WriteLine(written);
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -1,13 +1,10 @@
 using System.CommandLine;
-using PaliConvert.IO;
 using PaliConvert.Pipeline;
 
 namespace PaliConvert.Cli.Commands;
 
 public static class VerifyCommand
 {
-    /// <summary>Where the reports go; existing files are replaced only with <paramref name="Force"/>.</summary>
-    public sealed record ReportPaths(string? Json, string? JUnit, string? Parquet, bool Force = false);
 
     /// <summary>The options verify shares with jax2hf --verify: inputs, tolerance and reports.</summary>
     public sealed class VerifyOptionSet
@@ -81,36 +78,9 @@ public static class VerifyCommand
 
     public static int Execute(VerifyOptions o, ReportPaths paths)
     {
-        string[] inputs = [o.Source, o.Target, .. o.Inputs != null ? new[] { o.Inputs } : []];
-        // the reports are claimed before the models run, so a refusal costs nothing
-        var claimed = new AtomicOutput?[3];
-        try
-        {
-            string?[] wanted = [paths.Json, paths.JUnit, paths.Parquet];
-            for (int i = 0; i < 3; i++) claimed[i] = wanted[i] is { } p ? AtomicOutput.ForFile(Run.Scope, p, paths.Force, inputs)
-                : null;
-            var report = Verify.Run(o, new Progress(), Run.Scope);
-            Progress.Clear();
-            Console.Out.Write(report.ToText());
-            Write(claimed[0], s => { using var w = new StreamWriter(s); w.Write(report.ToJson()); });
-            Write(claimed[1], s => { using var w = new StreamWriter(s); w.Write(report.ToJUnit()); });
-            Write(claimed[2], s => report.WriteParquet(s).GetAwaiter().GetResult());
-            return report.Passed ? ExitCodes.Ok : ExitCodes.Different;
-        }
-        finally
-        {
-            foreach (var c in claimed) c?.Dispose();
-        }
-    }
-
-    private static void Write(AtomicOutput? output, Action<Stream> write)
-    {
-        if (output == null) return;
-        output.Writing(() =>
-        {
-            using var fs = new FileStream(output.TempPath, FileMode.CreateNew, FileAccess.Write);
-            write(fs);
-        });
-        output.Commit();
+        var report = VerifyReports.Run(o, paths, new Progress(), Run.Scope);
+        Progress.Clear();
+        Console.Out.Write(report.ToText());
+        return report.Passed ? ExitCodes.Ok : ExitCodes.Different;
     }
 }

@@ -1,0 +1,26 @@
+using PaliConvert.Export;
+using PaliConvert.Formats.Npz;
+using PaliConvert.Inference;
+using PaliConvert.IO;
+using PaliConvert.Models;
+using PaliConvert.Validation;
+
+namespace PaliConvert.Pipeline;
+
+/// <summary>What logits runs: a model, its inputs (with the mask to use, or every text token as prefix), the output .npy.</summary>
+public sealed record LogitsOptions(string Model, string Inputs, string? MaskKey, string Output, bool Force = false,
+    StatedFacts? Stated = null, OnnxDType? DType = null);
+
+/// <summary>Runs a model on an inputs file and writes its text logits [B, T, V] as float32 .npy.</summary>
+public static class Logits
+{
+    public static string Run(LogitsOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null)
+    {
+        scope ??= new RunScope();
+        var input = InputsFile.Load(o.Inputs, o.MaskKey);
+        using var claimed = AtomicOutput.ForFile(scope, o.Output, o.Force, o.Model, o.Inputs); // before the work: a refusal is free
+        var (logits, vocab) = ModelLogits.Run(o.Model, input, progress, o.Stated, o.DType, scope);
+        NpyFile.WriteF32(claimed, [input.Batch, input.TextLength, vocab], logits);
+        return claimed.Target;
+    }
+}
