@@ -56,6 +56,41 @@ public static class BigVisionNames
         _ => new(Plain[kind]),
     };
 
+    /// <summary>
+    /// Every tensor a stacked (nn.scan) big_vision checkpoint of <paramref name="a"/> holds, with its shape, in the
+    /// table's order: what big_vision's model code creates.
+    /// </summary>
+    public static List<(string name, long[] shape)> Stacked(PaliGemmaArch a)
+    {
+        var (v, d) = (a.Vision, a.Decoder);
+        long D = v.Width, VL = v.Layers, VH = v.Heads, VHD = v.HeadDim, VM = v.Mlp, P = v.Patch;
+        long W = d.Width, L = d.Layers, N = d.Heads, K = d.KvHeads, H = d.HeadDim, F = d.Mlp;
+        long[] Shape(TensorKind k) => k switch
+        {
+            TensorKind.PatchKernel => [P, P, 3, D],
+            TensorKind.PositionEmbedding => [1, v.Tokens, D],
+            TensorKind.PatchBias or TensorKind.VisionFinalNormScale or TensorKind.VisionFinalNormBias => [D],
+            TensorKind.VisionQKernel or TensorKind.VisionKKernel or TensorKind.VisionVKernel => [VL, D, VH, VHD],
+            TensorKind.VisionQBias or TensorKind.VisionKBias or TensorKind.VisionVBias => [VL, VH, VHD],
+            TensorKind.VisionOutKernel => [VL, VH, VHD, D],
+            TensorKind.VisionFc1Kernel => [VL, D, VM],
+            TensorKind.VisionFc1Bias => [VL, VM],
+            TensorKind.VisionFc2Kernel => [VL, VM, D],
+            TensorKind.VisionOutBias or TensorKind.VisionFc2Bias or TensorKind.VisionLn1Scale or TensorKind.VisionLn1Bias
+                or TensorKind.VisionLn2Scale or TensorKind.VisionLn2Bias => [VL, D],
+            TensorKind.ProjectionKernel => [D, W],
+            TensorKind.ProjectionBias or TensorKind.FinalNorm => [W],
+            TensorKind.Embedding => [d.Vocab, W],
+            TensorKind.Q => d.FusedQkv ? [L, 3, N, W, H] : [L, N, W, H],
+            TensorKind.K or TensorKind.V => d.FusedQkv ? [L, 3, N, W, H] : [L, 2, K, W, H],
+            TensorKind.O => [L, N, H, W],
+            TensorKind.Gate or TensorKind.Up => [L, 2, W, F],
+            TensorKind.Down => [L, F, W],
+            _ => [L, W], // the decoder's norms
+        };
+        return HfNames.Kinds(a.Family).Select(k => (Of(k, d.FusedQkv).Name, Shape(k))).DistinctBy(t => t.Item1).ToList();
+    }
+
     /// <summary>Whether the checkpoint holds big_vision's names (an .npz always does), else Hugging Face's.</summary>
     public static bool Holds(Checkpoint ck) => ck.Format == "npz" || ck.Find(Embedding) != null || ck.Find(PatchKernel) != null;
 

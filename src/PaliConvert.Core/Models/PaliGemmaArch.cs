@@ -6,7 +6,13 @@ namespace PaliConvert.Models;
 public sealed record VisionArch(int Width, int Layers, int Heads, int Mlp, int Patch, int ImageSize, int Tokens)
 {
     public int HeadDim => Heads > 0 ? Width / Heads : 0;
-    public bool IsSo400m => Width == 1152 && Layers == 27 && Mlp == 4304 && Patch == 14;
+    public bool IsSo400m => Width == So400m.Width && Layers == So400m.Layers && Mlp == So400m.Mlp && Patch == So400m.Patch;
+
+    /// <summary>The released tower, SigLIP So400m/14, at <paramref name="imageSize"/> px.</summary>
+    public static VisionArch So400mAt(int imageSize) =>
+        So400m with { ImageSize = imageSize, Tokens = imageSize / 14 * (imageSize / 14) };
+
+    private static readonly VisionArch So400m = new(1152, 27, 16, 4304, 14, 224, 256);
     public double NormEps { get; init; } = ModelDefaults.NormEps;
     public string Activation { get; init; } = ModelDefaults.Activation;
 }

@@ -6,19 +6,26 @@ namespace PaliConvert.Models;
 /// </summary>
 public static class ReleaseTable
 {
-    private sealed record Release(string Name, int Family, int Width, int Layers, int Mlp, int Heads, int KvHeads, int HeadDim,
-        double QueryScalar);
+    /// <summary>A released decoder: its key ('pg2-10b'), name, family and shapes, and the query scaling it uses.</summary>
+    public sealed record Release(string Key, string Name, int Family, int Width, int Layers, int Mlp, int Heads, int KvHeads,
+        int HeadDim, double QueryScalar)
+    {
+        /// <summary>The released checkpoint's shapes at <paramref name="imageSize"/> px (any multiple of the patch).</summary>
+        public PaliGemmaArch At(int imageSize) => new(Family, VisionArch.So400mAt(imageSize),
+            new DecoderArch(Width, Layers, Heads, KvHeads, HeadDim, Mlp, ReleaseVocab) { FusedQkv = Heads == KvHeads }, "release");
+    }
 
-    private static readonly Release[] Releases =
+    /// <summary>Every release, the one table the detector, synth and the docs read (the tests keep their own as the oracle).</summary>
+    public static IReadOnlyList<Release> Releases { get; } =
     [
-        new("PaliGemma 3B", 1, 2048, 18, 16384, 8, 1, 256, 256),
-        new("PaliGemma 2 3B", 2, 2304, 26, 9216, 8, 4, 256, 256),
-        new("PaliGemma 2 10B", 2, 3584, 42, 14336, 16, 8, 256, 256),
-        new("PaliGemma 2 28B", 2, 4608, 46, 36864, 32, 16, 128, 4608.0 / 32), // query_pre_attn_norm: rsqrt_emb_per_head
+        new("pg1-3b", "PaliGemma 3B", 1, 2048, 18, 16384, 8, 1, 256, 256),
+        new("pg2-3b", "PaliGemma 2 3B", 2, 2304, 26, 9216, 8, 4, 256, 256),
+        new("pg2-10b", "PaliGemma 2 10B", 2, 3584, 42, 14336, 16, 8, 256, 256),
+        new("pg2-28b", "PaliGemma 2 28B", 2, 4608, 46, 36864, 32, 16, 128, 4608.0 / 32), // query_pre_attn_norm: rsqrt_emb_per_head
     ];
 
     public const int ReleaseVocab = 257152;
-    private static readonly int[] ReleaseSizes = [224, 448, 896];
+    public static IReadOnlyList<int> ReleaseSizes { get; } = [224, 448, 896];
 
     /// <summary>The arch with every non-shape fact set, and <see cref="PaliGemmaArch.Assumed"/> naming those guessed.</summary>
     public static PaliGemmaArch Complete(PaliGemmaArch shapes, StatedFacts stated)
