@@ -132,4 +132,28 @@ public class WeightsProofTests
         Patch(folder, a, _ => bb);
         Patch(folder, b, _ => ba);
     }
+
+    /// <summary>
+    /// A target named as no rule names the source's tensors (an export by another tool) proves nothing either way:
+    /// the report says so, and verify judges it by the logits alone.
+    /// </summary>
+    [Fact]
+    public void ATargetNamedOtherwiseIsReportedAsNotProved()
+    {
+        using var dir = new TempDir();
+        string other = dir.File("other");
+        Directory.CreateDirectory(other);
+        using (var src = KeySpelling.OpenHf(TestPaths.Golden("pg2-tiny/hf")))
+        using (var fs = File.Create(Path.Combine(other, "model.safetensors")))
+        {
+            var renamed = src.Tensors.Select(t => ("onnx::" + t.Name.Replace('.', '_'), t.DType, t.Shape)).ToList();
+            fs.Write(PaliConvert.Formats.Safetensors.SafetensorsFile.BuildHeader(renamed, null));
+            foreach (var t in src.Tensors) fs.Write(t.Data.Span(0, (int)t.ByteLength));
+        }
+        var r = Prove(TestPaths.Golden("pg2-tiny/params.f32.npz"), other);
+        Assert.False(r.Applicable);
+        Assert.False(r.Passed);
+        Assert.All(r.Checks.Where(c => c.Target.StartsWith("onnx::")), c => Assert.Equal("not in the source: no rule makes it",
+            c.Problem));
+    }
 }
