@@ -26,9 +26,11 @@ public sealed unsafe class MappedFile : IDisposable
         byte* p = null;
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
         _base = p + _view.PointerOffset;
+        _pageAligned = (long)p % Environment.SystemPageSize == 0; // known here: Advise must not touch the view, which may close
     }
 
     private bool _disposed;
+    private readonly bool _pageAligned;
 
     public ReadOnlySpan<byte> Span(long offset, int length)
     {
@@ -57,10 +59,9 @@ public sealed unsafe class MappedFile : IDisposable
     private void Advise(long offset, long length, long align, Advice advice)
     {
         if (_disposed) return; // advice only: a read-ahead thread may still be advising as the checkpoint closes
-        if (_view == null || length <= 0 || !OperatingSystem.IsLinux()) return;
+        if (!_pageAligned || length <= 0 || !OperatingSystem.IsLinux()) return;
         long start = Math.Max(0, offset) / align * align, end = Math.Min(Length, offset + length);
-        long mapStart = (long)(_base - _view.PointerOffset) % Environment.SystemPageSize; // the view's base is page aligned
-        if (end <= start || mapStart != 0) return;
+        if (end <= start) return;
         _ = Native.Advise((IntPtr)(_base + start), (UIntPtr)(ulong)(end - start), advice);
     }
 

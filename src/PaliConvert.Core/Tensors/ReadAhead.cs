@@ -22,7 +22,14 @@ public sealed class ReadAhead : IDisposable
         _views = views;
         _window = windowBytes;
         prefetch ??= ViewGather.Prefetch;
-        _thread = new Thread(() => { foreach (var v in _requests.GetConsumingEnumerable()) prefetch(v); })
+        _thread = new Thread(() =>
+        {
+            foreach (var v in _requests.GetConsumingEnumerable())
+            {
+                try { prefetch(v); }
+                catch (ObjectDisposedException) { } // advice only: the checkpoint closed while its read-ahead was queued
+            }
+        })
         { IsBackground = true, Name = "read-ahead" };
         _thread.Start();
     }
