@@ -35,4 +35,24 @@ public sealed record Rule(string File, string From, string To, IReadOnlyList<Rul
         new(File, $"{File}: {Where}: {message}", From, operation);
 
     public long[]? ExpectedShape(IReadOnlyDictionary<string, long> sizes) => Shape?.Select(x => x.Eval(sizes)).ToArray();
+
+    /// <summary>
+    /// The targets the leading unstack/split operations make of a source of <paramref name="shape"/>, in big_vision
+    /// order (layer-major, then part), each with its indices along the sliced axes ("3, 1"), and the slices' shape.
+    /// </summary>
+    public (List<(string name, string index)> targets, long[] sliceShape, int sliceOps) Slices(long[] shape)
+    {
+        var targets = new List<(string name, string index)> { (To, "") };
+        var s = shape;
+        int k = 0;
+        for (; k < Steps.Count && Steps[k] is SliceOp slice; k++)
+        {
+            if (s.Length == 0) throw Error($"{slice.Label} of a scalar", slice.Label);
+            long n = s[0];
+            targets = targets.SelectMany(t => slice.Names(t.name, n, this).Select((x, i) =>
+                (x, t.index.Length == 0 ? $"{i}" : $"{t.index}, {i}"))).ToList();
+            s = s[1..];
+        }
+        return (targets, s, k);
+    }
 }

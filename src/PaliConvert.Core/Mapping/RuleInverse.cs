@@ -74,20 +74,11 @@ public static class RuleInverse
     /// </summary>
     private static (List<string> names, long[] sliceShape, List<ViewOp> rest) Slices(Rule rule, long[] shape)
     {
-        var names = new List<string> { rule.To };
-        var s = shape;
-        int k = 0;
-        for (; k < rule.Steps.Count && rule.Steps[k] is SliceOp slice; k++)
-        {
-            if (s.Length == 0) throw rule.Error($"{slice.Label} of a scalar", slice.Label);
-            long n = s[0];
-            names = names.SelectMany(x => slice.Names(x, n, rule)).ToList();
-            s = s[1..];
-        }
+        var (targets, s, k) = rule.Slices(shape);
         var rest = rule.Steps.Skip(k).ToList();
         if (rest.Any(o => o is SliceOp))
             throw rule.Error("unstack and split must come first for the rule to run backwards");
-        return (names, s, rest.Cast<ViewOp>().ToList());
+        return (targets.Select(t => t.name).ToList(), s, rest.Cast<ViewOp>().ToList());
     }
 
     private static List<long[]> ShapesBefore(List<ViewOp> ops, long[] start, IReadOnlyDictionary<string, long> symbols, Rule rule)

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace PaliConvert.Mapping;
 
 /// <summary>
@@ -15,16 +13,11 @@ public static class RuleNames
         {
             if (rule.When != null && !rule.When.Holds(symbols)) continue;
             var shape = rule.ExpectedShape(symbols);
-            var names = new List<(string name, string index)> { (rule.To, "") };
-            for (int k = 0; k < rule.Steps.Count && rule.Steps[k] is SliceOp slice && shape != null && k < shape.Length; k++)
-                names = names.SelectMany(n => slice.Names(n.name, shape[k], rule).Select((x, i) =>
-                    (x, n.index.Length == 0 ? I(i) : $"{n.index}, {I(i)}"))).ToList();
+            var names = shape == null ? [(rule.To, "")] : rule.Slices(shape).targets;
             foreach (var (name, index) in names) map.TryAdd(name, index.Length == 0 ? rule.From : $"{rule.From}[{index}]");
         }
         foreach (var (tied, partner) in rules.Ties)
             if (map.TryGetValue(partner, out var from)) map.TryAdd(tied, from);
         return map;
     }
-
-    private static string I(int i) => i.ToString(CultureInfo.InvariantCulture);
 }

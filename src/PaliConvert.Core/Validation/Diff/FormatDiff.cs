@@ -80,8 +80,9 @@ public static class FormatDiff
     {
         double max = 0, delta2 = 0, norm2 = 0;
         long cols = a.OutputShape.Length > 1 ? a.OutputShape[^1] : 1;
-        var rows = new SortedSet<long>();
-        var colSet = new SortedSet<long>();
+        // marks, not set insertions: every element of a fine-tuned tensor may differ
+        var rows = new bool[Math.Max(1, Shape.Elements(a.OutputShape) / cols)];
+        var colSet = new bool[cols];
         bool nan = false;
         ViewPairs.Read(a, b, (at, x, y) =>
         {
@@ -93,20 +94,22 @@ public static class FormatDiff
                 if (double.IsNaN(d)) { nan = true; continue; }
                 delta2 += d * d;
                 max = Math.Max(max, Math.Abs(d));
-                rows.Add((at + i) / cols);
-                colSet.Add((at + i) % cols);
+                rows[(at + i) / cols] = true;
+                colSet[(at + i) % cols] = true;
             }
         });
-        bool changed = rows.Count > 0 || nan;
+        bool changed = rows.Contains(true) || nan;
         return new TensorDiff(name, changed ? DiffStatus.Changed : DiffStatus.Equal, a.Source.DType.Label(), b.Source.DType.Label(),
             nan ? double.NaN : max, [])
         {
             RelativeChange = norm2 > 0 ? Math.Sqrt(delta2 / norm2) : delta2 > 0 ? double.PositiveInfinity : 0,
-            Where = changed ? Heads(name, rows, colSet, arch) : null,
+            Where = changed ? Heads(name, Marked(rows), Marked(colSet), arch) : null,
         };
     }
 
-    private static string? Heads(string name, SortedSet<long> rows, SortedSet<long> cols, PaliGemmaArch arch)
+    private static List<long> Marked(bool[] marks) => Enumerable.Range(0, marks.Length).Where(i => marks[i]).Select(i => (long)i).ToList();
+
+    private static string? Heads(string name, List<long> rows, List<long> cols, PaliGemmaArch arch)
     {
         int h = name.StartsWith(HfNames.Vision, StringComparison.Ordinal) ? arch.Vision.HeadDim : arch.Decoder.HeadDim;
         bool byRows = name.Contains(".q_proj.") || name.Contains(".k_proj.") || name.Contains(".v_proj.");

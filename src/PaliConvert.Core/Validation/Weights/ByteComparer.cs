@@ -11,7 +11,8 @@ public sealed class ByteComparer(TensorInfo stored) : Stream
 {
     private readonly int _size = stored.DType.Size();
     private readonly long[] _shape = stored.Shape;
-    private readonly SortedSet<long>[] _axes = stored.Shape.Select(_ => new SortedSet<long>()).ToArray();
+    // one mark per index of each axis: a wholly different tensor costs a store per element, not a set insertion
+    private readonly bool[][] _axes = stored.Shape.Select(d => new bool[Math.Max(1, d)]).ToArray();
     private readonly byte[] _carry = new byte[8];
     private int _carried;
     private long _at; // bytes compared
@@ -30,7 +31,8 @@ public sealed class ByteComparer(TensorInfo stored) : Stream
     public long MeanFrom { get; init; } = long.MaxValue;
 
     /// <summary>The indices along <paramref name="axis"/> of the stored shape at which some element differs.</summary>
-    public IReadOnlyCollection<long> Indices(int axis) => _axes[axis];
+    public IReadOnlyCollection<long> Indices(int axis) =>
+        Enumerable.Range(0, _axes[axis].Length).Where(i => _axes[axis][i]).Select(i => (long)i).ToList();
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -75,7 +77,7 @@ public sealed class ByteComparer(TensorInfo stored) : Stream
         for (int axis = _shape.Length - 1; axis >= 0; axis--)
         {
             long dim = Math.Max(1, _shape[axis]);
-            _axes[axis].Add(element % dim);
+            _axes[axis][element % dim] = true;
             element /= dim;
         }
     }

@@ -32,6 +32,9 @@ public static class StoredWeights
                 var codes = parts.First(p => p.suffix == Q4Encoding.Codes).t;
                 var scales = parts.FirstOrDefault(p => p.suffix == Q4Encoding.Scales).t;
                 int block = (int)ck.BlockSizes.GetValueOrDefault(codes.Name);
+                if (block is not (16 or 32 or 64 or 128 or 256))
+                    throw new BadInputException(ck.Path, $"{ck.Path}: '{codes.Name}' is 4-bit codes, but no MatMulNBits node gives it a " +
+                        $"block size of 16, 32, 64, 128 or 256 (found {block})", codes.Name);
                 enc = new Q4Encoding(block, !suffixes.Contains(Q4Encoding.Zeros), scales?.DType ?? DType.F32);
             }
             else if (parts.Count == 1 && parts[0].suffix == "") enc = new FloatEncoding(parts[0].t.DType);
