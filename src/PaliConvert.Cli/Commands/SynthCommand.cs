@@ -10,17 +10,17 @@ public static class SynthCommand
         var output = new Argument<string>("out") { Description = "The .npz to write" };
         var variant = new Option<string>("--variant") { Description = $"Model and resolution: {string.Join(", ", SynthVariant.Known)}",
             Required = true };
-        var dtype = new Option<string>("--dtype") { Description = "mixed (attention f32, rest f16), f32, f16 or bf16",
-            DefaultValueFactory = _ => "mixed" };
+        var dtype = new ChoiceOption<SynthDType>("--dtype", "mixed (attention f32, rest f16), f32, f16 or bf16", "mixed",
+            ("mixed", SynthDType.Mixed), ("f32", SynthDType.F32), ("f16", SynthDType.F16), ("bf16", SynthDType.BF16));
         var seed = new Option<ulong>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0UL };
         var force = new Option<bool>("--force") { Description = "Replace an existing output file" };
         var cmd = new Command("synth", "Write a random full-size big_vision checkpoint with the real names and shapes, in bounded memory")
         {
-            output, variant, dtype, seed, force,
+            output, variant, dtype.Option, seed, force,
         };
         cmd.SetAction(r => Run.Guarded(() =>
         {
-            var written = Pipeline.SynthCheckpoint.Run(r.GetValue(output)!, r.GetValue(variant)!, r.GetValue(dtype)!, r.GetValue(seed),
+            var written = Pipeline.SynthCheckpoint.Run(r.GetValue(output)!, r.GetValue(variant)!, dtype.Read(r), r.GetValue(seed),
                 r.GetValue(force), new Progress(), Run.Scope);
             Progress.Clear();
             Console.Out.WriteLine(written);

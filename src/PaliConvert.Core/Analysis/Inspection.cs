@@ -39,7 +39,8 @@ public sealed record Inspection(
         return new Inspection(ck.Path, ck.Format, ck is SafetensorsCheckpoint s ? Models.KeySpelling.Of(s) : null,
             (ck as NpzCheckpoint)?.HadParamsPrefix,
             ck.DTypes.Select(d => d.Label()).ToArray(), ck.Tensors.Sum(t => t.Elements), ck.Tensors.Sum(t => t.ByteLength),
-            arch.Family, arch.Size, arch.Vision.ImageSize, arch.Vision.Layers, arch.Decoder.Layers, arch.Layout, arch.Summary(),
+            (int)arch.Family, arch.Size, arch.Vision.ImageSize, arch.Vision.Layers, arch.Decoder.Layers, arch.Layout.Label(),
+            arch.Summary(),
             arch, modules, rows.ToArray());
     }
 

@@ -81,12 +81,8 @@ public sealed partial class PaliGemmaGraph
             Float("epsilon", (float)a.Vision.NormEps));
 
     /// <summary>HF's gelu_pytorch_tanh and gelu_new are ONNX's tanh approximation; "gelu" is the exact one.</summary>
-    private string Gelu(string x, string activation) => activation switch
-    {
-        "gelu_pytorch_tanh" or "gelu_new" => g.Node("Gelu", [x], String("approximate", "tanh")),
-        "gelu" => g.Node("Gelu", [x], String("approximate", "none")),
-        _ => throw new BadInputException("activation", $"activation '{activation}' cannot be exported"),
-    };
+    private string Gelu(string x, Activation activation) =>
+        g.Node("Gelu", [x], String("approximate", activation.IsTanh() ? "tanh" : "none"));
 
     /// <summary>Gemma's RMSNorm: x * 1/sqrt(mean(x^2) + eps) * (1 + scale).</summary>
     private string RmsNorm(string x, TensorKind kind, int layer = -1)

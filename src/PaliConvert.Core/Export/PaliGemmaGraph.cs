@@ -115,7 +115,7 @@ public sealed partial class PaliGemmaGraph(GraphBuilder g, PaliGemmaArch a, IRea
     {
         var d = a.Decoder;
         int h = d.HeadDim, n = d.Heads, k = d.KvHeads;
-        bool gemma2 = a.Family == 2;
+        bool gemma2 = a.Family == GemmaFamily.Gemma2;
         var bs = g.Node("Slice", [g.Node("Shape", [x]), g.IntsVector(0), g.IntsVector(2)]);
         var present = new List<(string, string)>();
         for (int l = 0; l < d.Layers; l++)

@@ -1,3 +1,4 @@
+using PaliConvert.Models;
 using System.Numerics.Tensors;
 
 namespace PaliConvert.Inference;
@@ -59,20 +60,12 @@ public static class Ops
     /// <summary>0.5 x (1 + erf(x / sqrt(2))): HF's "gelu".</summary>
     public static float GeluErf(float x) => (float)(0.5 * x * (1 + Erf(x / Math.Sqrt(2))));
 
-    /// <summary>The activation transformers names <paramref name="name"/>, in place.</summary>
-    public static void Activate(Span<float> x, string name)
+    /// <summary>The activation <paramref name="a"/>, in place.</summary>
+    public static void Activate(Span<float> x, Activation a)
     {
-        switch (name) // one loop per activation: no delegate call per element on the forward pass's hot path
-        {
-            case "gelu_pytorch_tanh" or "gelu_new":
-                GeluTanh(x);
-                break;
-            case "gelu":
-                for (int i = 0; i < x.Length; i++) x[i] = GeluErf(x[i]);
-                break;
-            default:
-                throw new BadInputException("activation", $"activation '{name}' is not implemented");
-        }
+        // one loop per activation: no delegate call per element on the forward pass's hot path
+        if (a.IsTanh()) GeluTanh(x);
+        else for (int i = 0; i < x.Length; i++) x[i] = GeluErf(x[i]);
     }
 
     /// <summary>

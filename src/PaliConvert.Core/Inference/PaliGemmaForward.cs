@@ -110,7 +110,7 @@ public sealed class PaliGemmaForward(IModelWeights w, IProgress<(string, double)
         var group = new int[s];
         for (int i = 0, c = 0; i < s; i++) group[i] = c += i < tokens ? 0 : maskAr[i - tokens];
 
-        bool gemma2 = a.Family == 2;
+        bool gemma2 = a.Family == GemmaFamily.Gemma2;
         float qScale = (float)(1.0 / Math.Sqrt(dec.QueryPreAttnScalar)), eps = (float)dec.NormEps, theta = (float)dec.RopeTheta;
         var hbuf = new float[s * width];
         var q = new float[s * dec.Heads * h];

@@ -1,3 +1,4 @@
+using PaliConvert.Models;
 namespace PaliConvert.Mapping;
 
 /// <summary>
@@ -8,7 +9,7 @@ public sealed class RuleFile
 {
     public required string Name { get; init; }
     /// <summary>The PaliGemma family (1: Gemma, 2: Gemma 2) whose checkpoints this file converts; 0 for an included part.</summary>
-    public required int Family { get; init; }
+    public required GemmaFamily? Family { get; init; }
     public required string Path { get; init; }
     public required IReadOnlyList<Rule> Rules { get; init; }
     public required IReadOnlySet<string> Skip { get; init; }

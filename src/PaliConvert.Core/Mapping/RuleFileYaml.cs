@@ -1,3 +1,4 @@
+using PaliConvert.Models;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -55,9 +56,17 @@ internal sealed class RuleFileYaml
         including.Remove(path);
         return new RuleFile
         {
-            Name = f.Name, Family = f.Family, Path = path, Rules = rules, Skip = skip, Ties = ties, Sizes = sizes,
+            Name = f.Name, Family = FamilyOf(path, f.Family), Path = path, Rules = rules, Skip = skip, Ties = ties, Sizes = sizes,
         };
     }
+
+    /// <summary>The declared family; none (0) for a file only included by others.</summary>
+    private static GemmaFamily? FamilyOf(string path, int family) => family switch
+    {
+        0 => null,
+        1 or 2 => (GemmaFamily)family,
+        _ => throw new RuleException(path, $"{path}: family {family} is not 1 (Gemma) or 2 (Gemma 2)"),
+    };
 
     private static RuleFileYaml Parse(string path)
     {

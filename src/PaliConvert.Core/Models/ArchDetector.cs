@@ -34,28 +34,19 @@ public static class ArchDetector
     private static PaliGemmaArch CrossChecked(HfConfigFile cfg, PaliGemmaArch shapes)
     {
         var c = cfg.Arch;
-        var (cv, sv, cd, sd) = (c.Vision, shapes.Vision, c.Decoder, shapes.Decoder);
-        (string key, long config, long tensors)[] pairs =
-        [
-            ("vision_config.hidden_size", cv.Width, sv.Width), ("vision_config.num_hidden_layers", cv.Layers, sv.Layers),
-            ("vision_config.intermediate_size", cv.Mlp, sv.Mlp), ("vision_config.patch_size", cv.Patch, sv.Patch),
-            ("vision_config.image_size", cv.Tokens, sv.Tokens), ("text_config.hidden_size", cd.Width, sd.Width),
-            ("text_config.num_hidden_layers", cd.Layers, sd.Layers), ("text_config.num_attention_heads", cd.Heads, sd.Heads),
-            ("text_config.num_key_value_heads", cd.KvHeads, sd.KvHeads), ("text_config.intermediate_size", cd.Mlp, sd.Mlp),
-            ("text_config.vocab_size", cd.Vocab, sd.Vocab), ("text_config.model_type", c.Family, shapes.Family),
-        ];
-        foreach (var (key, config, tensors) in pairs)
+        foreach (var fact in FactTable.Shown)
+        {
+            long config = fact.Shown!(c), tensors = fact.Shown(shapes);
             if (config != tensors)
-                throw new BadInputException(cfg.Path, $"{cfg.Path} contradicts the tensors: {key} {Describe(key, config, c, false)} " +
-                    $"against " +
-                    $"{Describe(key, tensors, shapes, true)} in the tensors");
-        return c with { Decoder = cd with { FusedQkv = sd.FusedQkv } };
+                throw new BadInputException(cfg.Path, $"{cfg.Path} contradicts the tensors: {fact.Key} " +
+                    $"{Describe(fact.Key, config, c, false)} against {Describe(fact.Key, tensors, shapes, true)} in the tensors", fact.Key);
+        }
+        return c with { Decoder = c.Decoder with { FusedQkv = shapes.Decoder.FusedQkv } };
     }
 
     private static string Describe(string key, long value, PaliGemmaArch a, bool tensors) => key switch
     {
-        "text_config.model_type" => (value == 2 ? "'gemma2'" : "'gemma'")
-            + (tensors ? $" ({(value == 2 ? "Gemma 2" : "Gemma")} norms)" : ""),
+        "text_config.model_type" => $"'{((GemmaFamily)value).ModelType()}'" + (tensors ? $" ({((GemmaFamily)value).Label()} norms)" : ""),
         "vision_config.image_size" => tensors ? $"{value} position embeddings" : $"{a.Vision.ImageSize} px ({value} image tokens)",
         "text_config.vocab_size" => tensors ? $"{value} rows of embed_tokens" : value.ToString(),
         _ => value.ToString(),
@@ -89,12 +80,13 @@ public static class ArchDetector
             (layers, heads, kvHeads, headDim) = (l, Dim(qe, 0), Dim(kv, 1), Dim(qe, 2));
         }
         var (_, gating) = Layered(ck, BigVisionNames.GatingEinsum, 3);
-        int family = HasLayered(ck, Bv(K.PostAttentionNorm)) ? 2 : 1;
+        var family = HasLayered(ck, Bv(K.PostAttentionNorm)) ? GemmaFamily.Gemma2 : GemmaFamily.Gemma;
         var decoder = new DecoderArch(width, layers, heads, kvHeads, headDim, Dim(gating, 2), vocab) { FusedQkv = fused };
         int projected = Dim(Need(ck, Bv(K.ProjectionKernel), 2), 1);
         if (projected != width) throw Bad(ck, Bv(K.ProjectionKernel), $"projects to {projected} but the text embedding width is {width}");
         bool stacked = ck.Find(Bv(K.PreAttentionNorm)) != null;
-        return new PaliGemmaArch(family, vision, decoder, stacked ? "big_vision stacked (nn.scan)" : "big_vision unstacked");
+        var format = stacked ? CheckpointFormat.BigVisionStacked : CheckpointFormat.BigVisionUnstacked;
+        return new PaliGemmaArch(family, vision, decoder, format);
     }
 
     private static PaliGemmaArch FromHf(Checkpoint ck, PaliGemmaArch? cfg)
@@ -110,7 +102,7 @@ public static class ArchDetector
         int qRows = Dim(Need(ck, Hf(K.Q, 0), 2), 0);
         int kRows = Dim(Need(ck, Hf(K.K, 0), 2), 0);
         int mlp = Dim(Need(ck, Hf(K.Gate, 0), 2), 0);
-        int family = ck.Find(HfNames.Of(K.PreFeedForwardNorm, 2, 0)) != null ? 2 : 1;
+        var family = ck.Find(HfNames.Of(K.PreFeedForwardNorm, GemmaFamily.Gemma2, 0)) != null ? GemmaFamily.Gemma2 : GemmaFamily.Gemma;
 
         int headDim = cfg?.Decoder.HeadDim ?? 256;
         int vHeads = cfg?.Vision.Heads ?? (vWidth % 72 == 0 ? vWidth / 72 : 0);
@@ -119,7 +111,8 @@ public static class ArchDetector
         int heads = qRows / headDim, kv = kRows / headDim;
         int side = (int)Math.Round(Math.Sqrt(tokens));
         var vision = new VisionArch(vWidth, vLayers, vHeads, vMlp, patch, side * patch, tokens);
-        return new PaliGemmaArch(family, vision, new DecoderArch(width, layers, heads, kv, headDim, mlp, vocab), "Hugging Face");
+        return new PaliGemmaArch(family, vision, new DecoderArch(width, layers, heads, kv, headDim, mlp, vocab),
+            CheckpointFormat.HuggingFace);
     }
 
     private static int CountLayers(Checkpoint ck, string prefix)
@@ -135,7 +128,7 @@ public static class ArchDetector
     private static string Bv(K kind) => BigVisionNames.Of(kind).Name;
 
     /// <summary>A name both families share (the decoder's Gemma table: the kinds read here are named alike in Gemma 2).</summary>
-    private static string Hf(K kind, int layer = -1) => HfNames.Of(kind, 1, layer);
+    private static string Hf(K kind, int layer = -1) => HfNames.Of(kind, GemmaFamily.Gemma, layer);
 
     private static bool HasLayered(Checkpoint ck, string stacked) =>
         ck.Find(stacked) != null || ck.Find(LayerNames.Unstacked(stacked, 0)) != null;

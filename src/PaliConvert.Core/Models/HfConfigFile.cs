@@ -30,9 +30,8 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
         var t = root.Section("text_config");
         var v = root.Section("vision_config");
         string type = t.String("model_type", "gemma");
-        if (type is not ("gemma" or "gemma2"))
-            throw new BadInputException(path, $"{path}: {t.Name("model_type")} is '{type}'; PaliGemma's decoder is gemma or gemma2");
-        int family = type == "gemma2" ? 2 : 1;
+        var family = GemmaFamilyNames.FromModelType(type) ?? throw new BadInputException(path,
+            $"{path}: {t.Name("model_type")} is '{type}'; PaliGemma's decoder is gemma or gemma2");
 
         int vWidth = v.Int("hidden_size", 768), vHeads = v.Int("num_attention_heads", 12);
         if (vWidth % vHeads != 0)
@@ -45,11 +44,11 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
             px / patch * (px / patch))
         {
             NormEps = v.Number("layer_norm_eps", ModelDefaults.NormEps),
-            Activation = Activation(path, v, "hidden_act", null),
+            Activation = ReadActivation(path, v, "hidden_act", null),
         };
 
         // GemmaConfig's and Gemma2Config's class defaults
-        bool g2 = family == 2;
+        bool g2 = family == GemmaFamily.Gemma2;
         int layers = t.Int("num_hidden_layers", g2 ? 26 : 28), heads = t.Int("num_attention_heads", g2 ? 8 : 16);
         int kv = t.Int("num_key_value_heads", g2 ? 4 : 16), headDim = t.Int("head_dim", 256);
         if (heads % kv != 0)
@@ -60,7 +59,7 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
         {
             NormEps = t.Number("rms_norm_eps", ModelDefaults.NormEps),
             RopeTheta = RopeTheta(path, t),
-            Activation = Activation(path, t, "hidden_activation", "hidden_act"),
+            Activation = ReadActivation(path, t, "hidden_activation", "hidden_act"),
             QueryPreAttnScalar = g2 ? t.Number("query_pre_attn_scalar", 256) : headDim,
             AttnSoftcap = g2 ? Softcap(t, "attn_logit_softcapping", ModelDefaults.AttnSoftcap) : 0,
             FinalSoftcap = g2 ? Softcap(t, "final_logit_softcapping", ModelDefaults.FinalSoftcap) : 0,
@@ -73,7 +72,7 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
         int image = root.Int("image_token_index", root.Int("image_token_id", 256000));
         if (image > decoder.Vocab)
             throw new BadInputException(path, $"{path}: image_token_index {image} lies beyond {t.Name("vocab_size")} {decoder.Vocab}");
-        return new PaliGemmaArch(family, vision, decoder, "Hugging Face") { ImageTokenIndex = image, FactsSource = path };
+        return new PaliGemmaArch(family, vision, decoder, CheckpointFormat.HuggingFace) { ImageTokenIndex = image, FactsSource = path };
     }
 
     private static double Softcap(JsonSection t, string key, double fallback) => t.IsNull(key) ? 0 : t.Number(key, fallback);
@@ -94,26 +93,23 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
     }
 
     /// <summary>The activation under its key or its other spelling; both present must agree; it must be implemented.</summary>
-    private static string Activation(string path, JsonSection s, string key, string? other)
+    private static Activation ReadActivation(string path, JsonSection s, string key, string? other)
     {
-        string a = s.String(key, other != null ? s.String(other, ModelDefaults.Activation) : ModelDefaults.Activation);
+        string fallback = ModelDefaults.Activation.Name();
+        string a = s.String(key, other != null ? s.String(other, fallback) : fallback);
         if (other != null && s.Has(key) && s.Has(other) && s.String(other, a) != a)
             throw new BadInputException(path, $"{path}: {s.Name(key)} '{a}' and {s.Name(other)} '{s.String(other, a)}' disagree");
-        if (!ModelDefaults.Activations.Contains(a))
-            throw new BadInputException(path, $"{path}: {s.Name(key)} '{a}' is not implemented (known: " +
-                $"{string.Join(", ", ModelDefaults.Activations)})");
-        return a;
+        return ActivationNames.Parse(a) ?? throw new BadInputException(path, $"{path}: {s.Name(key)} '{a}' is not implemented " +
+            $"(known: {string.Join(", ", EnumNames.All<Activation>())})");
     }
 
-    private static string[] LayerTypes(string path, JsonSection t, int layers)
+    private static LayerType[] LayerTypes(string path, JsonSection t, int layers)
     {
-        var types = t.Strings("layer_types") ?? ModelDefaults.AlternatingLayers(layers);
-        if (types.Length != layers)
-            throw new BadInputException(path, $"{path}: {t.Name("layer_types")} has {types.Length} entries for {layers} layers");
-        var bad = types.FirstOrDefault(x => x is not (ModelDefaults.Sliding or ModelDefaults.Full));
-        if (bad != null)
-            throw new BadInputException(path, $"{path}: {t.Name("layer_types")} has '{bad}' (expected {ModelDefaults.Sliding} or " +
-                $"{ModelDefaults.Full})");
-        return types;
+        var names = t.Strings("layer_types");
+        if (names == null) return LayerTypeNames.Alternating(layers);
+        if (names.Length != layers)
+            throw new BadInputException(path, $"{path}: {t.Name("layer_types")} has {names.Length} entries for {layers} layers");
+        return names.Select(x => LayerTypeNames.Parse(x) ?? throw new BadInputException(path, $"{path}: {t.Name("layer_types")} " +
+            $"has '{x}' (expected {LayerType.Sliding.Name()} or {LayerType.Full.Name()})")).ToArray();
     }
 }

@@ -29,10 +29,10 @@ public static class HfConfigWriter
         var v = a.Vision;
         var text = new Dictionary<string, object?>
         {
-            ["model_type"] = a.Family == 2 ? "gemma2" : "gemma",
+            ["model_type"] = a.Family.ModelType(),
             ["vocab_size"] = vocab, ["hidden_size"] = d.Width, ["intermediate_size"] = d.Mlp,
             ["num_hidden_layers"] = d.Layers, ["num_attention_heads"] = d.Heads, ["num_key_value_heads"] = d.KvHeads,
-            ["head_dim"] = d.HeadDim, ["hidden_activation"] = d.Activation, ["rms_norm_eps"] = Float(d.NormEps),
+            ["head_dim"] = d.HeadDim, ["hidden_activation"] = d.Activation.Name(), ["rms_norm_eps"] = Float(d.NormEps),
             ["num_image_tokens"] = v.Tokens, ["max_position_embeddings"] = 8192,
             ["bos_token_id"] = 2, ["eos_token_id"] = 1, ["pad_token_id"] = 0, ["tie_word_embeddings"] = true,
             ["attention_bias"] = false, ["attention_dropout"] = Float(0), ["initializer_range"] = Float(0.02), ["use_cache"] = true,
@@ -40,21 +40,21 @@ public static class HfConfigWriter
             ["use_bidirectional_attention"] = true, // the prefix is attended both ways (PaliGemma's prefix-LM)
             ["dtype"] = dtype,
         };
-        if (a.Family == 1) text["hidden_act"] = d.Activation; // transformers' Gemma reads both names
-        if (a.Family == 2)
+        if (a.Family == GemmaFamily.Gemma) text["hidden_act"] = d.Activation.Name(); // transformers' Gemma reads both names
+        if (a.Family == GemmaFamily.Gemma2)
         {
             text["query_pre_attn_scalar"] = Integer(d.QueryPreAttnScalar, "text_config.query_pre_attn_scalar");
             text["attn_logit_softcapping"] = d.AttnSoftcap > 0 ? Float(d.AttnSoftcap) : null;
             text["final_logit_softcapping"] = d.FinalSoftcap > 0 ? Float(d.FinalSoftcap) : null;
             text["sliding_window"] = d.SlidingWindow > 0 ? d.SlidingWindow : null;
-            text["layer_types"] = d.LayerTypes.ToArray();
+            text["layer_types"] = d.LayerTypes.Select(t => t.Name()).ToArray();
         }
         var vision = new Dictionary<string, object?>
         {
             ["model_type"] = "siglip_vision_model", ["hidden_size"] = v.Width, ["intermediate_size"] = v.Mlp,
             ["num_hidden_layers"] = v.Layers, ["num_attention_heads"] = v.Heads, ["patch_size"] = v.Patch,
             ["image_size"] = v.ImageSize, ["projection_dim"] = d.Width, ["num_image_tokens"] = v.Tokens,
-            ["hidden_act"] = v.Activation, ["layer_norm_eps"] = Float(v.NormEps), ["vision_use_head"] = false,
+            ["hidden_act"] = v.Activation.Name(), ["layer_norm_eps"] = Float(v.NormEps), ["vision_use_head"] = false,
             ["num_channels"] = 3, ["attention_dropout"] = Float(0), ["dtype"] = dtype,
         };
         var root = new Dictionary<string, object?>

@@ -52,20 +52,20 @@ public static class HfNames
     };
 
     /// <summary>The kinds a family's HF checkpoint holds, in the table's order.</summary>
-    public static IEnumerable<TensorKind> Kinds(int family) => (family == 2 ? Gemma2 : Gemma).Keys;
+    public static IEnumerable<TensorKind> Kinds(GemmaFamily family) => (family == GemmaFamily.Gemma2 ? Gemma2 : Gemma).Keys;
 
     /// <summary>The HF name of a kind (layer <paramref name="layer"/> for per-layer kinds).</summary>
-    public static string Of(TensorKind kind, int family, int layer = -1)
+    public static string Of(TensorKind kind, GemmaFamily family, int layer = -1)
     {
-        var table = family == 2 ? Gemma2 : Gemma;
+        var table = family == GemmaFamily.Gemma2 ? Gemma2 : Gemma;
         if (!table.TryGetValue(kind, out var template))
-            throw new InvalidOperationException($"a family {family} model has no {kind} tensor");
+            throw new InvalidOperationException($"a {family.Label()} model has no {kind} tensor");
         if (kind.PerLayer() != layer >= 0) throw new InvalidOperationException($"{kind}: layer {layer}");
         return layer < 0 ? template : template.Replace("{i}", layer.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>The tensor of a kind, its shape checked against <paramref name="shape"/>.</summary>
-    public static TensorInfo Get(Checkpoint ck, TensorKind kind, int family, int layer, params long[] shape)
+    public static TensorInfo Get(Checkpoint ck, TensorKind kind, GemmaFamily family, int layer, params long[] shape)
     {
         var t = ck.Get(Of(kind, family, layer));
         return Shape.Equal(t.Shape, shape) ? t : throw new TensorShapeException(ck.Path, t.Name, shape, t.Shape);

@@ -7,21 +7,23 @@ namespace PaliConvert.Models;
 public static class ReleaseTable
 {
     /// <summary>A released decoder: its key ('pg2-10b'), name, family and shapes, and the query scaling it uses.</summary>
-    public sealed record Release(string Key, string Name, int Family, int Width, int Layers, int Mlp, int Heads, int KvHeads,
+    public sealed record Release(string Key, string Name, GemmaFamily Family, int Width, int Layers, int Mlp, int Heads, int KvHeads,
         int HeadDim, double QueryScalar)
     {
         /// <summary>The released checkpoint's shapes at <paramref name="imageSize"/> px (any multiple of the patch).</summary>
         public PaliGemmaArch At(int imageSize) => new(Family, VisionArch.So400mAt(imageSize),
-            new DecoderArch(Width, Layers, Heads, KvHeads, HeadDim, Mlp, ReleaseVocab) { FusedQkv = Heads == KvHeads }, "release");
+            new DecoderArch(Width, Layers, Heads, KvHeads, HeadDim, Mlp, ReleaseVocab) { FusedQkv = Heads == KvHeads },
+            CheckpointFormat.Release);
     }
 
     /// <summary>Every release, the one table the detector, synth and the docs read (the tests keep their own as the oracle).</summary>
     public static IReadOnlyList<Release> Releases { get; } =
     [
-        new("pg1-3b", "PaliGemma 3B", 1, 2048, 18, 16384, 8, 1, 256, 256),
-        new("pg2-3b", "PaliGemma 2 3B", 2, 2304, 26, 9216, 8, 4, 256, 256),
-        new("pg2-10b", "PaliGemma 2 10B", 2, 3584, 42, 14336, 16, 8, 256, 256),
-        new("pg2-28b", "PaliGemma 2 28B", 2, 4608, 46, 36864, 32, 16, 128, 4608.0 / 32), // query_pre_attn_norm: rsqrt_emb_per_head
+        new("pg1-3b", "PaliGemma 3B", GemmaFamily.Gemma, 2048, 18, 16384, 8, 1, 256, 256),
+        new("pg2-3b", "PaliGemma 2 3B", GemmaFamily.Gemma2, 2304, 26, 9216, 8, 4, 256, 256),
+        new("pg2-10b", "PaliGemma 2 10B", GemmaFamily.Gemma2, 3584, 42, 14336, 16, 8, 256, 256),
+        // the 28B scales queries by query_pre_attn_norm rsqrt_emb_per_head
+        new("pg2-28b", "PaliGemma 2 28B", GemmaFamily.Gemma2, 4608, 46, 36864, 32, 16, 128, 4608.0 / 32),
     ];
 
     public const int ReleaseVocab = 257152;
@@ -34,7 +36,7 @@ public static class ReleaseTable
         var release = Releases.FirstOrDefault(r => r.Family == shapes.Family && r.Width == d.Width && r.Layers == d.Layers
             && r.Mlp == d.Mlp && r.Heads == d.Heads && r.KvHeads == d.KvHeads && r.HeadDim == d.HeadDim && d.Vocab == ReleaseVocab
             && shapes.Vision.IsSo400m && shapes.Vision.Heads == 16 && ReleaseSizes.Contains(shapes.Vision.ImageSize));
-        bool g2 = shapes.Family == 2;
+        bool g2 = shapes.Family == GemmaFamily.Gemma2;
         var arch = shapes with
         {
             Decoder = d with
@@ -43,12 +45,12 @@ public static class ReleaseTable
                 AttnSoftcap = g2 ? ModelDefaults.AttnSoftcap : 0,
                 FinalSoftcap = g2 ? ModelDefaults.FinalSoftcap : 0,
                 SlidingWindow = g2 ? ModelDefaults.SlidingWindow : 0,
-                LayerTypes = g2 ? ModelDefaults.AlternatingLayers(d.Layers) : [],
+                LayerTypes = g2 ? LayerTypeNames.Alternating(d.Layers) : [],
             },
             ImageTokenIndex = d.Vocab,
             FactsSource = release != null ? $"the release table ({release.Name} at {shapes.Vision.ImageSize} px)" : "big_vision's defaults",
         };
-        var assumed = release != null ? new List<string>() : Guessable(arch).Select(f => $"{f.key} {f.value}").ToList();
+        var assumed = release != null ? new List<string>() : FactTable.Guessed(arch).Select(f => $"{f.Key} {f.Text(arch)}").ToList();
         if (stated.ConfigFile != null) (arch, assumed) = (FromConfig(arch, stated.ConfigFile), []);
         var dec = arch.Decoder;
         if (stated.QueryPreAttnScalar is { } q) dec = dec with { QueryPreAttnScalar = Positive(q, "query_pre_attn_scalar") };
@@ -61,22 +63,14 @@ public static class ReleaseTable
         return arch with { Decoder = dec, Assumed = assumed, FactsSource = arch.FactsSource + (overridden ? " with stated options" : "") };
     }
 
-    /// <summary>The facts a big_vision checkpoint cannot show.</summary>
-    private static IEnumerable<(string key, string value)> Guessable(PaliGemmaArch a) => a.Facts().Where(f => f.key is
-        "vision_config.layer_norm_eps" or "vision_config.hidden_act" or "text_config.rms_norm_eps" or "text_config.rope_theta"
-        or "text_config.hidden_activation" || (a.Family == 2 && f.key is "text_config.query_pre_attn_scalar"
-        or "text_config.attn_logit_softcapping" or "text_config.final_logit_softcapping" or "text_config.sliding_window"
-        or "text_config.layer_types"));
-
     /// <summary>Non-shape facts from another model's config.json.</summary>
     private static PaliGemmaArch FromConfig(PaliGemmaArch a, string path)
     {
         if (!File.Exists(path)) throw new BadInputException(path, $"{path}: no such config file");
         var c = HfConfigFile.Read(path).Arch;
         if (c.Family != a.Family)
-            throw new BadInputException(path, $"{path}: describes a {(c.Family == 2 ? "Gemma 2" : "Gemma")} decoder, but the " +
-                $"checkpoint's " +
-                $"is {(a.Family == 2 ? "Gemma 2" : "Gemma")}");
+            throw new BadInputException(path, $"{path}: describes a {c.Family.Label()} decoder, but the checkpoint's is " +
+                a.Family.Label());
         var cd = c.Decoder;
         if (cd.LayerTypes.Count > 0 && cd.LayerTypes.Count != a.Decoder.Layers)
             throw new BadInputException(path, $"{path}: text_config.layer_types has {cd.LayerTypes.Count} entries but the checkpoint has " +

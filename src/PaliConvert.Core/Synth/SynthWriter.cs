@@ -11,16 +11,13 @@ public static class SynthWriter
 {
     private const int Slab = 1 << 22;
 
-    /// <summary>mode: mixed (llm/layers/attn/* f32, rest f16, as the fine-tuning notebook saves), f32, f16 or bf16.</summary>
-    public static void Write(string variant, string mode, ulong seed, string path,
+    public static void Write(string variant, SynthDType mode, ulong seed, string path,
         IProgress<(string name, double fraction)>? progress = null) =>
         Write(SynthVariant.Shapes(variant), mode, seed, path, progress);
 
-    internal static void Write(IReadOnlyList<(string name, long[] shape)> shapes, string mode, ulong seed, string path,
+    internal static void Write(IReadOnlyList<(string name, long[] shape)> shapes, SynthDType mode, ulong seed, string path,
         IProgress<(string name, double fraction)>? progress = null)
     {
-        if (mode is not ("mixed" or "f32" or "f16" or "bf16"))
-            throw new UsageException("dtype mode", $"unknown dtype mode '{mode}' (mixed, f32, f16, bf16)");
         long total = shapes.Sum(s => Shape.Elements(s.shape)), done = 0;
         var values = new float[Slab];
         var bytes = new byte[Slab * 4];
@@ -28,13 +25,7 @@ public static class SynthWriter
         for (int ti = 0; ti < shapes.Count; ti++)
         {
             var (name, shape) = shapes[ti];
-            var dtype = mode switch
-            {
-                "f32" => DType.F32,
-                "bf16" => DType.BF16,
-                "mixed" when name.StartsWith("llm/layers/attn/", StringComparison.Ordinal) => DType.F32,
-                _ => DType.F16,
-            };
+            var dtype = mode.For(name);
             npz.BeginTensor(name, dtype, shape);
             long count = Shape.Elements(shape);
             for (long start = 0, slab = 0; start < count; start += Slab, slab++)

@@ -112,7 +112,7 @@ public class FactsInForwardTests
     {
         var xs = Enumerable.Range(0, 5000).Select(i => (float)((i - 2500) * 0.004 + (i % 7) * 1e-4)).Append(-30f).Append(30f).ToArray();
         var y = xs.ToArray();
-        Ops.Activate(y, "gelu_pytorch_tanh");
+        Ops.Activate(y, Activation.GeluPytorchTanh);
         for (int i = 0; i < xs.Length; i++)
         {
             double x = xs[i], want = 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
@@ -131,6 +131,8 @@ public class FactsInForwardTests
         Assert.True(MaxAbs(exact, onnx) < Tolerance, $"exact GELU, reference against ONNX Runtime: {MaxAbs(exact, onnx)}");
         Assert.True(MaxAbs(exact, Reference(TestPaths.Golden("pg2-tiny/hf"), inputs)) > 1e-5,
             "the exact GELU must differ from the tanh one");
-        Assert.Throws<BadInputException>(() => Ops.Activate(new float[1], "relu"));
+        var relu = HfCopy.Write("pg2-tiny/hf", dir.File("relu"), c => HfCopy.Set(c, "text_config.hidden_activation", "relu"));
+        var e = Assert.Throws<BadInputException>(() => HfConfigFile.Read(Path.Combine(relu, "config.json")));
+        Assert.Contains("'relu' is not implemented", e.Message);
     }
 }

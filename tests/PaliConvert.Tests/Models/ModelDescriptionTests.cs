@@ -18,9 +18,9 @@ public class ModelDescriptionTests
     {
         var a = Describe(TestPaths.Golden("pg2-tiny/hf"));
         var d = a.Decoder;
-        Assert.Equal((1e-6, 10000.0, "gelu_pytorch_tanh", 16.0, 50.0, 30.0, 4096),
+        Assert.Equal((1e-6, 10000.0, Activation.GeluPytorchTanh, 16.0, 50.0, 30.0, 4096),
             (d.NormEps, d.RopeTheta, d.Activation, d.QueryPreAttnScalar, d.AttnSoftcap, d.FinalSoftcap, d.SlidingWindow));
-        Assert.Equal(["sliding_attention", "full_attention"], d.LayerTypes);
+        Assert.Equal([LayerType.Sliding, LayerType.Full], d.LayerTypes);
         Assert.Equal((300, 16, 1e-6, 4), (a.ImageTokenIndex, a.Vision.Tokens, a.Vision.NormEps, a.Vision.Heads));
         var g1 = Describe(TestPaths.Golden("pg1-tiny/hf")).Decoder;
         Assert.Equal((0.0, 0.0, 0, 16.0), (g1.AttnSoftcap, g1.FinalSoftcap, g1.SlidingWindow, g1.QueryPreAttnScalar));
@@ -63,13 +63,13 @@ public class ModelDescriptionTests
         switch (variant)
         {
             case "top-level rope_theta": Assert.Equal(500.0, d.RopeTheta); break;
-            case "hidden_act only": Assert.Equal("gelu", d.Activation); break;
+            case "hidden_act only": Assert.Equal(Activation.Gelu, d.Activation); break;
             case "image_token_id": Assert.Equal(299, a.ImageTokenIndex); break;
             default:
                 // Gemma2Config's defaults: query_pre_attn_scalar 256, softcaps 50, window 4096, alternating layers
-                Assert.Equal((1e-6, 10000.0, "gelu_pytorch_tanh", 256.0, 50.0, 4096),
+                Assert.Equal((1e-6, 10000.0, Activation.GeluPytorchTanh, 256.0, 50.0, 4096),
                     (d.NormEps, d.RopeTheta, d.Activation, d.QueryPreAttnScalar, d.AttnSoftcap, d.SlidingWindow));
-                Assert.Equal(["sliding_attention", "full_attention"], d.LayerTypes);
+                Assert.Equal([LayerType.Sliding, LayerType.Full], d.LayerTypes);
                 break;
         }
     }

@@ -13,8 +13,9 @@ public class NameTableTests
     [Theory]
     [InlineData("pg1-tiny", 1)]
     [InlineData("pg2-tiny", 2)]
-    public void TheHfTableNamesExactlyTheTensorsTransformersWrote(string model, int family)
+    public void TheHfTableNamesExactlyTheTensorsTransformersWrote(string model, int familyNumber)
     {
+        var family = (GemmaFamily)familyNumber;
         using var ck = KeySpelling.OpenHf(TestPaths.Golden($"{model}/hf"));
         var arch = ArchDetector.Detect(ck);
         var named = HfNames.Kinds(family).SelectMany(k => !k.PerLayer() ? [HfNames.Of(k, family)]

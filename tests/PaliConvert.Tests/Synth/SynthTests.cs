@@ -36,8 +36,8 @@ public class SynthTests
     ];
 
     [Theory]
-    [InlineData("mixed"), InlineData("bf16"), InlineData("f16"), InlineData("f32")]
-    public void OutputLoadsWithNumpyWithTheRequestedDTypes(string mode)
+    [InlineData(SynthDType.Mixed), InlineData(SynthDType.BF16), InlineData(SynthDType.F16), InlineData(SynthDType.F32)]
+    public void OutputLoadsWithNumpyWithTheRequestedDTypes(SynthDType mode)
     {
         using var dir = new TempDir();
         string path = dir.File("s.npz");
@@ -50,8 +50,8 @@ public class SynthTests
             Assert.Equal(shape, t.Shape);
             var expected = mode switch
             {
-                "mixed" => name.StartsWith("llm/layers/attn/") ? DType.F32 : DType.F16,
-                _ => DTypeInfo.ParseLabel(mode),
+                SynthDType.Mixed => name.StartsWith("llm/layers/attn/") ? DType.F32 : DType.F16,
+                _ => DTypeInfo.ParseLabel(mode.ToString().ToLowerInvariant()),
             };
             Assert.Equal(expected, t.DType);
             Assert.Equal(NpzCopy.Sha256(t), oracle.GetProperty(name)[2].GetString());
@@ -66,9 +66,9 @@ public class SynthTests
     public void SameSeedSameBytesOtherSeedOtherBytes()
     {
         using var dir = new TempDir();
-        SynthWriter.Write(Small, "f32", 5, dir.File("a.npz"));
-        SynthWriter.Write(Small, "f32", 5, dir.File("b.npz"));
-        SynthWriter.Write(Small, "f32", 6, dir.File("c.npz"));
+        SynthWriter.Write(Small, SynthDType.F32, 5, dir.File("a.npz"));
+        SynthWriter.Write(Small, SynthDType.F32, 5, dir.File("b.npz"));
+        SynthWriter.Write(Small, SynthDType.F32, 6, dir.File("c.npz"));
         Assert.Equal(File.ReadAllBytes(dir.File("a.npz")), File.ReadAllBytes(dir.File("b.npz")));
         Assert.NotEqual(File.ReadAllBytes(dir.File("a.npz")), File.ReadAllBytes(dir.File("c.npz")));
     }

@@ -65,7 +65,9 @@ internal sealed class Side : IDisposable
         var decoder = new DecoderArch(I("text_config.hidden_size"), I("text_config.num_hidden_layers"),
             I("text_config.num_attention_heads"),
             I("text_config.num_key_value_heads"), I("text_config.head_dim"), I("text_config.intermediate_size"), (int)emb.Shape[0]);
-        return new PaliGemmaArch(f.GetValueOrDefault("text_config.model_type") == "gemma2" ? 2 : 1, vision, decoder, path);
+        var family = GemmaFamilyNames.FromModelType(f.GetValueOrDefault("text_config.model_type", "")) ?? throw new BadInputException(path,
+            $"{path}: metadata 'text_config.model_type' is not gemma or gemma2", "text_config.model_type");
+        return new PaliGemmaArch(family, vision, decoder, CheckpointFormat.Onnx);
     }
 
     public Dictionary<string, TensorView> Views(RuleSet rules, long rows)
