@@ -6,14 +6,21 @@ namespace PaliConvert.Cli;
 /// <summary>Byte sizes as users write them: 2GB, 500MB, 123456.</summary>
 public static class Sizes
 {
-    public static long Parse(string s)
+    /// <summary>A size as transformers' max_shard_size takes it: bytes, or KB/MB/GB/TB (powers of 1000), KiB/MiB/GiB/TiB (1024).</summary>
+    public static long Parse(string text, string option = "--max-shard-size")
     {
-        s = s.Trim().ToUpperInvariant();
-        (string suffix, long mult)[] units = [("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1)];
-        foreach (var (suffix, mult) in units)
-            if (s.EndsWith(suffix) && long.TryParse(s[..^suffix.Length], out var n) && n > 0)
-                return n <= long.MaxValue / mult ? n * mult : throw new UsageException("size", $"size '{s}' is too large");
-        return long.TryParse(s, out var b) && b > 0 ? b : throw new UsageException("size", $"bad size '{s}' (e.g. 2GB, 500MB, 123456)");
+        string s = text.Trim().ToUpperInvariant();
+        (string suffix, long mult)[] units =
+        [
+            ("TIB", 1L << 40), ("GIB", 1L << 30), ("MIB", 1L << 20), ("KIB", 1L << 10),
+            ("TB", 1_000_000_000_000), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1),
+        ];
+        var (number, unit) = units.Where(u => s.EndsWith(u.suffix, StringComparison.Ordinal)).Select(u => (s[..^u.suffix.Length].Trim(),
+            u.mult)).FirstOrDefault((s, 1L));
+        if (!long.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            || n <= 0)
+            throw new UsageException(option, $"{option} '{text}' is not a size (e.g. 2GB, 2GiB, 500MB, 123456 for bytes)");
+        return n <= long.MaxValue / unit ? n * unit : throw new UsageException(option, $"{option} '{text}' is too large");
     }
 }
 

@@ -23,20 +23,43 @@ public static class Run
 
     public static int Execute(RootCommand root, string[] args)
     {
+        var (stdout, stderr) = (new PaliConvert.IO.GuardedWriter(Console.Out), new PaliConvert.IO.GuardedWriter(Console.Error));
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        int code = Parsed(root, args);
+        stdout.Flush();
+        if (stdout.Failure == null || code != ExitCodes.Ok) return code;
+        Console.Error.WriteLine($"error: standard output could not be written ({stdout.Failure}); the command's work is done, " +
+            "its printed result is lost");
+        return ExitCodes.BadInput;
+    }
+
+    private static int Parsed(RootCommand root, string[] args)
+    {
         Console.CancelKeyPress += (_, _) => Interrupted();
         using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
             _ => Interrupted());
         Scope.Warned += w => Console.Error.WriteLine(
             $"warning: {w.Message}{(w.Kind == PaliConvert.IO.WarningKind.AssumedFacts ? "; " + FactOptions.Hint : "")}");
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+        // no response files: '@name' is an argument like any other, and no file's text is read as arguments
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var errors = parsed.Errors.Select(e => e.Message).Concat(NonFinite(parsed)).ToList();
+        if (errors.Count > 0)
         {
-            foreach (var e in parsed.Errors) Console.Error.WriteLine($"error: {e.Message}");
+            foreach (var e in errors) Console.Error.WriteLine($"error: {e}");
             Console.Error.WriteLine("Run 'paliconvert --help' for usage.");
             return ExitCodes.BadInput;
         }
         return parsed.Invoke();
     }
+
+    /// <summary>The number policy where numbers enter: every number option takes a finite value (no NaN, no infinity).</summary>
+    private static IEnumerable<string> NonFinite(ParseResult parsed) =>
+        parsed.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
+            .Where(o => o.Option.ValueType == typeof(double) || o.Option.ValueType == typeof(double?))
+            .SelectMany(o => o.Tokens.Where(t => double.TryParse(t.Value, System.Globalization.NumberStyles.Float,
+                    System.Globalization.CultureInfo.InvariantCulture, out var d) && !double.IsFinite(d))
+                .Select(t => $"{o.Option.Name} takes a finite number, not '{t.Value}'"));
 
     private static void Interrupted()
     {

@@ -28,7 +28,7 @@ public sealed class AtomicOutput : IDisposable
     private (OutputLock, string) Claim(bool force, IEnumerable<string> inputs)
     {
         bool folder = IsFolder;
-        foreach (var input in inputs) RefuseOverlap(Path.GetFullPath(input.TrimEnd('/', '\\')));
+        OutputPlace.Check(Target, folder, inputs);
         var parent = Path.GetDirectoryName(Target) ?? ".";
         if (File.Exists(parent)) throw new OutputException(Target, $"{parent} is a file, so the output cannot go inside it");
         Directory.CreateDirectory(parent);
@@ -40,6 +40,7 @@ public sealed class AtomicOutput : IDisposable
             Leftovers.Clean(Target, _scope);
             bool exists = folder ? Directory.Exists(Target) && Directory.EnumerateFileSystemEntries(Target).Any() : File.Exists(Target);
             if (exists && !force) throw new OutputExistsException(Target, $"{Target} already exists{(folder ? " and is not empty" : "")}");
+            if (exists && folder) OutputPlace.RefuseForeignFolder(Target);
             string temp = Leftovers.NewPath(Target, Leftovers.Partial);
             if (folder) Directory.CreateDirectory(temp);
             return (held, temp);
@@ -49,13 +50,6 @@ public sealed class AtomicOutput : IDisposable
             held.Dispose();
             throw;
         }
-    }
-
-    private void RefuseOverlap(string input)
-    {
-        static bool Inside(string path, string folder) => path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
-        string? how = Target == input ? "is" : Inside(input, Target) ? "contains" : Inside(Target, input) ? "lies inside" : null;
-        if (how != null) throw new OutputException(Target, $"the output {Target} {how} the input {input}; choose another output");
     }
 
     /// <summary>A file output of <paramref name="scope"/>'s run (its signal handler removes it if the run is stopped).</summary>

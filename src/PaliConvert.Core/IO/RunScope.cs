@@ -5,8 +5,8 @@ public enum WarningKind
 {
     /// <summary>Facts no file states were assumed from big_vision's defaults.</summary>
     AssumedFacts,
-    /// <summary>An output a killed run had moved aside was put back.</summary>
-    RestoredOutput,
+    /// <summary>An output a killed run had moved aside was found where no output is, and left as it is.</summary>
+    OldOutputLeft,
     /// <summary>Partial outputs a killed run left were removed.</summary>
     RemovedPartials,
     /// <summary>Replacing a hub folder removes variants of other weights.</summary>

@@ -9,6 +9,9 @@ namespace PaliConvert.Inference;
 /// </summary>
 public static class InputsFile
 {
+    /// <summary>The most text tokens run (with up to 4,096 image tokens, within Gemma's 8,192 positions).</summary>
+    public const int MaxTextTokens = 2048;
+
     public static ModelInputs Load(string path, string? maskKey = "mask_ar")
     {
         using var ck = NpzCheckpoint.Open(path);
@@ -19,9 +22,16 @@ public static class InputsFile
                 $"[B, H, W, 3]");
         var pixels = new float[image.Elements];
         image.ReadF32(0, pixels);
+        int nonFinite = Array.FindIndex(pixels, p => !float.IsFinite(p));
+        if (nonFinite >= 0)
+            throw new BadInputException(path, $"{path}: 'image_nhwc' holds {pixels[nonFinite]} at element {nonFinite:N0}; pixels are " +
+                "finite numbers (in [-1, 1])", "image_nhwc");
         var text = ck.Find("text") ?? throw new BadInputException(path, $"{path}: no 'text' array (int [B, T])");
         if (text.Shape.Length != 2 || text.Shape[0] != image.Shape[0])
             throw new BadInputException(path, $"{path}: 'text' is {Shape.Format(text.Shape)}, expected [{image.Shape[0]}, T]");
+        if (text.Shape[1] > MaxTextTokens)
+            throw new BadInputException(path, $"{path}: 'text' has {text.Shape[1]:N0} tokens; at most {MaxTextTokens:N0} are run " +
+                "(PaliGemma is trained on far shorter prompts)", "text");
         if (Shape.Elements(image.Shape) == 0 || text.Shape[1] == 0)
             throw new BadInputException(path, $"{path}: empty inputs (image {Shape.Format(image.Shape)}, text {Shape.Format(text.Shape)})");
         var tokens = Ints(text, path);
@@ -47,13 +57,16 @@ public static class InputsFile
             v[i] = t.DType switch
             {
                 DType.I32 => BitConverter.ToInt32(bytes.Slice(4 * i, 4)),
-                DType.I64 => checked((int)BitConverter.ToInt64(bytes.Slice(8 * i, 8))),
+                DType.I64 => Narrow(BitConverter.ToInt64(bytes.Slice(8 * i, 8)), t, i, path),
                 DType.U8 or DType.Bool => bytes[i],
                 DType.I8 => (sbyte)bytes[i],
                 _ => throw new BadInputException(path, $"{path}: '{t.Name}' is {t.DType.Label()}, expected integers"),
             };
         return v;
     }
+
+    private static int Narrow(long v, TensorInfo t, int i, string path) => v is >= int.MinValue and <= int.MaxValue ? (int)v
+        : throw new BadInputException(path, $"{path}: '{t.Name}' holds {v} at element {i:N0}, beyond any token id or mask value", t.Name);
 
     /// <summary>
     /// A seeded random image and text: a prefix of <paramref name="prefix"/> tokens (first token 2, BOS) then a causal suffix.

@@ -43,7 +43,7 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
         var vision = new VisionArch(vWidth, v.Int("num_hidden_layers", 12), vHeads, v.Int("intermediate_size", 3072), patch, px,
             px / patch * (px / patch))
         {
-            NormEps = v.Number("layer_norm_eps", ModelDefaults.NormEps),
+            NormEps = v.Number("layer_norm_eps", ModelDefaults.NormEps, FactRange.Epsilon),
             Activation = ReadActivation(path, v, "hidden_act", null),
         };
 
@@ -57,15 +57,19 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
         var decoder = new DecoderArch(t.Int("hidden_size", g2 ? 2304 : 3072), layers, heads, kv, headDim,
             t.Int("intermediate_size", g2 ? 9216 : 24576), t.Int("vocab_size", 256000))
         {
-            NormEps = t.Number("rms_norm_eps", ModelDefaults.NormEps),
+            NormEps = t.Number("rms_norm_eps", ModelDefaults.NormEps, FactRange.Epsilon),
             RopeTheta = RopeTheta(path, t),
             Activation = ReadActivation(path, t, "hidden_activation", "hidden_act"),
-            QueryPreAttnScalar = g2 ? t.Number("query_pre_attn_scalar", 256) : headDim,
+            QueryPreAttnScalar = g2 ? t.Number("query_pre_attn_scalar", 256, FactRange.QueryScalar) : headDim,
             AttnSoftcap = g2 ? Softcap(t, "attn_logit_softcapping", ModelDefaults.AttnSoftcap) : 0,
             FinalSoftcap = g2 ? Softcap(t, "final_logit_softcapping", ModelDefaults.FinalSoftcap) : 0,
             SlidingWindow = g2 && !t.IsNull("sliding_window") ? t.Int("sliding_window", ModelDefaults.SlidingWindow) : 0,
             LayerTypes = g2 ? LayerTypes(path, t, layers) : [],
         };
+        Agree(path, decoder.Width, t.Name("hidden_size"), (root, "projection_dim"), (v, "projection_dim"), (root, "hidden_size"));
+        if (t.Has("attention_bias") && t.Bool("attention_bias"))
+            throw new BadInputException(path, $"{path}: {t.Name("attention_bias")} is true, but PaliGemma's attention has no biases " +
+                "(transformers would start them at random)", t.Name("attention_bias"));
         if (root.Has("image_token_index") && root.Has("image_token_id")
             && root.Int("image_token_index", 0) != root.Int("image_token_id", 0))
             throw new BadInputException(path, $"{path}: image_token_index and image_token_id disagree");
@@ -75,7 +79,17 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
         return new PaliGemmaArch(family, vision, decoder, CheckpointFormat.HuggingFace) { ImageTokenIndex = image, FactsSource = path };
     }
 
-    private static double Softcap(JsonSection t, string key, double fallback) => t.IsNull(key) ? 0 : t.Number(key, fallback);
+    /// <summary>Keys that restate the text width (the projector maps the image to it) must state it.</summary>
+    private static void Agree(string path, int width, string widthKey, params (JsonSection section, string key)[] keys)
+    {
+        foreach (var (section, key) in keys)
+            if (section.Has(key) && section.Int(key, width) != width)
+                throw new BadInputException(path, $"{path}: {section.Name(key)} is {section.Int(key, width)} but {widthKey} is {width}; " +
+                    "the projector maps the image to the text width, so they must agree", section.Name(key));
+    }
+
+    private static double Softcap(JsonSection t, string key, double fallback) =>
+        t.IsNull(key) ? 0 : t.Number(key, fallback, FactRange.Softcap);
 
     private static double RopeTheta(string path, JsonSection t)
     {
@@ -85,8 +99,8 @@ public sealed record HfConfigFile(string Path, PaliGemmaArch Arch)
             throw new BadInputException(path, $"{path}: {rp.Name("rope_type")} is '{kind}'; only default RoPE is implemented");
         if (t.Has("rope_scaling"))
             throw new BadInputException(path, $"{path}: {t.Name("rope_scaling")} is set; only default RoPE is implemented");
-        double top = t.Number("rope_theta", ModelDefaults.RopeTheta);
-        double theta = rp.Number("rope_theta", top);
+        double top = t.Number("rope_theta", ModelDefaults.RopeTheta, FactRange.RopeTheta);
+        double theta = rp.Number("rope_theta", top, FactRange.RopeTheta);
         if (rp.Has("rope_theta") && t.Has("rope_theta") && theta != top)
             throw new BadInputException(path, $"{path}: {rp.Name("rope_theta")} {theta} and {t.Name("rope_theta")} {top} disagree");
         return theta;

@@ -30,13 +30,27 @@ public sealed class JsonSection(string file, string prefix, JsonElement e)
         return (int)d;
     }
 
-    /// <summary>A finite number above <paramref name="above"/>; null (absent or JSON null) gives the fallback.</summary>
-    public double Number(string key, double fallback, double above = 0)
+    /// <summary>A number above <paramref name="above"/> and at most <paramref name="max"/>; absent or null gives the fallback.</summary>
+    public double Number(string key, double fallback, double above = 0, double max = double.MaxValue)
     {
         if (Get(key) is not { } v) return fallback;
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var d) || !double.IsFinite(d) || d <= above)
-            throw Bad(key, v, $"a finite number above {above}");
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var d) || !double.IsFinite(d) || d <= above || d > max)
+            throw Bad(key, v, max < double.MaxValue ? $"a number above {above:G} and at most {max:G}" : $"a finite number above {above:G}");
         return d;
+    }
+
+    /// <summary>A number in a fact's range (<see cref="FactRange"/>).</summary>
+    public double Number(string key, double fallback, FactRange range) => Number(key, fallback, range.Above, range.Max);
+
+    public bool Bool(string key, bool fallback = false)
+    {
+        if (Get(key) is not { } v) return fallback;
+        return v.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw Bad(key, v, "true or false"),
+        };
     }
 
     public string String(string key, string fallback)

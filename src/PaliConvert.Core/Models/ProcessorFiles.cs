@@ -32,7 +32,7 @@ public static class ProcessorFiles
             ["bos_token"] = Token(t.BosId, "bos"), ["eos_token"] = Token(t.EosId, "eos"), ["pad_token"] = Token(t.PadId, "pad"),
             ["unk_token"] = Token(t.UnkId, "unk"), ["additional_special_tokens"] = new JsonArray("<image>"),
         };
-        File.Copy(sentencePiece, Path.Combine(folder, TokenizerModel), overwrite: true);
+        File.WriteAllBytes(Path.Combine(folder, TokenizerModel), sp.Bytes.ToArray());
         File.WriteAllText(Path.Combine(folder, "tokenizer.json"), TokenizerJson.Build(sp, [("<image>", arch.ImageTokenIndex)]));
         var config = special.DeepClone().AsObject();
         config["add_bos_token"] = false; // PaliGemmaProcessor places <bos> after the image tokens itself
@@ -54,12 +54,32 @@ public static class ProcessorFiles
         });
     }
 
-    /// <summary>Copies the processor files an existing folder has (a converted folder carries them through).</summary>
+    /// <summary>
+    /// Copies the processor files an existing folder has (a converted folder carries them through), each read as what it
+    /// claims to be first (a SentencePiece model, JSON objects, tokenizer.json with a model), so that no other bytes are
+    /// carried into an output.
+    /// </summary>
     public static void CopyFrom(string? source, string folder)
     {
         if (source == null || !File.Exists(Path.Combine(source, "tokenizer.json"))) return;
         foreach (var name in Names)
-            if (File.Exists(Path.Combine(source, name))) File.Copy(Path.Combine(source, name), Path.Combine(folder, name), overwrite: true);
+        {
+            string from = Path.Combine(source, name);
+            if (!File.Exists(from)) continue;
+            File.WriteAllBytes(Path.Combine(folder, name), Checked(from).ToArray());
+        }
+    }
+
+    /// <summary>A processor file's bytes, once they parse as what its name says.</summary>
+    public static ReadOnlyMemory<byte> Checked(string path)
+    {
+        if (Path.GetFileName(path) == TokenizerModel) return SentencePieceModel.Read(path).Bytes;
+        var bytes = Tensors.RegularFile.ReadAllBytes(path);
+        using var doc = Formats.JsonText.Parse(bytes, path, maxDepth: 64);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new BadInputException(path, $"{path}: not a JSON object");
+        if (Path.GetFileName(path) == "tokenizer.json" && !doc.RootElement.TryGetProperty("model", out _))
+            throw new BadInputException(path, $"{path}: has no 'model', so it is not a Hugging Face tokenizer", "model");
+        return bytes;
     }
 
     private static void Json(string folder, string name, JsonNode node) =>

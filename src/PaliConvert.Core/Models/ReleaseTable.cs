@@ -53,9 +53,10 @@ public static class ReleaseTable
         var assumed = release != null ? new List<string>() : FactTable.Guessed(arch).Select(f => $"{f.Key} {f.Text(arch)}").ToList();
         if (stated.ConfigFile != null) (arch, assumed) = (FromConfig(arch, stated.ConfigFile), []);
         var dec = arch.Decoder;
-        if (stated.QueryPreAttnScalar is { } q) dec = dec with { QueryPreAttnScalar = Positive(q, "query_pre_attn_scalar") };
-        if (stated.AttnSoftcap is { } a) dec = dec with { AttnSoftcap = NonNegative(a, "attn_logit_softcapping") };
-        if (stated.FinalSoftcap is { } f) dec = dec with { FinalSoftcap = NonNegative(f, "final_logit_softcapping") };
+        if (stated.QueryPreAttnScalar is { } q)
+            dec = dec with { QueryPreAttnScalar = InRange(q, "query_pre_attn_scalar", FactRange.QueryScalar) };
+        if (stated.AttnSoftcap is { } a) dec = dec with { AttnSoftcap = Softcap(a, "attn_logit_softcapping") };
+        if (stated.FinalSoftcap is { } f) dec = dec with { FinalSoftcap = Softcap(f, "final_logit_softcapping") };
         assumed.RemoveAll(s => (stated.QueryPreAttnScalar != null && s.StartsWith("text_config.query_pre_attn_scalar"))
             || (stated.AttnSoftcap != null && s.StartsWith("text_config.attn_logit"))
             || (stated.FinalSoftcap != null && s.StartsWith("text_config.final_logit")));
@@ -87,10 +88,8 @@ public static class ReleaseTable
         };
     }
 
-    private static double Positive(double x, string name) =>
-        double.IsFinite(x) && x > 0 ? x : throw new UsageException(name, $"{name} must be a finite number above 0, not {x}");
+    private static double InRange(double x, string name, FactRange range) =>
+        range.Holds(x) ? x : throw new UsageException(name, $"{name} must be {range}, not {x}");
 
-    private static double NonNegative(double x, string name) =>
-        double.IsFinite(x) && x >= 0 ? x : throw new UsageException(name, $"{name} must be a finite number of at least 0 (0: none), not " +
-            $"{x}");
+    private static double Softcap(double x, string name) => x == 0 ? 0 : InRange(x, name + " (0: none)", FactRange.Softcap);
 }

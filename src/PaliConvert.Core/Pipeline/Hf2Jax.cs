@@ -13,9 +13,14 @@ public sealed record Hf2JaxOptions(
 /// <summary>Hugging Face folder -> big_vision .npz: the family's rules run backwards, streamed into a stored zip.</summary>
 public static class Hf2Jax
 {
+    /// <summary>The longest --prefix: a member's name (prefix and tensor name) must fit a zip record's 16-bit length.</summary>
+    public const int MaxPrefixBytes = 4096;
+
     public static string Run(Hf2JaxOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null)
     {
         scope ??= new RunScope();
+        if (System.Text.Encoding.UTF8.GetByteCount(o.Prefix) > MaxPrefixBytes || o.Prefix.Any(char.IsControl))
+            throw new UsageException("prefix", $"the member name prefix must be at most {MaxPrefixBytes} bytes of printable text");
         if (File.Exists(o.Input) && !o.Input.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             throw new BadInputException(o.Input, $"{o.Input} is not a Hugging Face folder: hf2jax takes a folder with config.json and " +
                 $"safetensors (for a big_vision .npz, use jax2hf)");
@@ -66,7 +71,7 @@ public static class Hf2Jax
         string? source = folder == null ? null : Path.Combine(folder, ProcessorFiles.TokenizerModel);
         if (source == null || !File.Exists(source)) return null;
         var copy = AtomicOutput.ForFile(scope, Path.ChangeExtension(npz, ".tokenizer.model"), force, folder!);
-        try { copy.Writing(() => File.Copy(source, copy.TempPath)); }
+        try { copy.Writing(() => File.WriteAllBytes(copy.TempPath, ProcessorFiles.Checked(source).ToArray())); }
         catch
         {
             copy.Dispose();

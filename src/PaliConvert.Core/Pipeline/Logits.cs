@@ -20,6 +20,13 @@ public static class Logits
         var input = InputsFile.Load(o.Inputs, o.MaskKey);
         using var claimed = AtomicOutput.ForFile(scope, o.Output, o.Force, o.Model, o.Inputs); // before the work: a refusal is free
         var (logits, vocab) = ModelLogits.Run(o.Model, input, progress, o.Stated, o.DType, scope);
+        int bad = Array.FindIndex(logits, x => !float.IsFinite(x));
+        if (bad >= 0)
+        {
+            int t = input.TextLength;
+            throw new BadInputException(o.Model, $"{o.Model}: the logits hold {logits[bad]} (batch {bad / vocab / t}, text position " +
+                $"{bad / vocab % t}, token {bad % vocab}): the weights or the stated facts overflow float32; nothing was written");
+        }
         NpyFile.WriteF32(claimed, [input.Batch, input.TextLength, vocab], logits);
         return claimed.Target;
     }

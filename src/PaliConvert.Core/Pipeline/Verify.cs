@@ -46,6 +46,9 @@ public static class Verify
             : InputsFile.Random(sa.Vision.ImageSize, Math.Min(source.TextVocab, target?.TextVocab ?? int.MaxValue), o.Seed);
         var a = new PaliGemmaForward(source.Weights, Scaled(progress, 0)).Run(inputs);
         var (logits, vocab, targetFacts) = target != null ? Reference(target) : OnnxLogits(o, inputs, scope);
+        if (Math.Min(vocab, a.Vocab) < source.TextVocab)
+            throw new ModelMismatchException(o.Source, o.Target, "vocabulary", $"{o.Target}'s logits cover {vocab} vocabulary entries " +
+                $"and {o.Source}'s {a.Vocab}, fewer than the source's {source.TextVocab} text tokens: not the same model");
         var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, logits, vocab, inputs.Batch, inputs.TextLength,
             tolerance);
         string engine = onnx ? "ONNX Runtime" : "reference forward pass";

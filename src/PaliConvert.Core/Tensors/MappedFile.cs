@@ -15,7 +15,6 @@ public sealed unsafe class MappedFile : IDisposable
     public MappedFile(string path)
     {
         Path = path;
-        RegularFile.Require(path);
         using var fs = RegularFile.OpenRead(path);
         Length = fs.Length;
         if (Length == 0) return; // an empty file cannot be mapped; every region of it is empty

@@ -7,7 +7,7 @@ namespace PaliConvert.Tensors;
 [Flags]
 public enum OpenFlags
 {
-    ReadOnly = 0, WriteOnly = 0x1, Create = 0x40, Exclusive = 0x80, NonBlocking = 0x800, CloseOnExec = 0x80000,
+    ReadOnly = 0, WriteOnly = 0x1, ReadWrite = 0x2, Create = 0x40, Exclusive = 0x80, NonBlocking = 0x800, CloseOnExec = 0x80000,
 }
 
 /// <summary>madvise(2) advice.</summary>
@@ -16,9 +16,10 @@ public enum Advice { WillNeed = 3, DontNeed = 4 }
 /// <summary>What statx(2) says a path or descriptor is: its type, and its identity (device and inode).</summary>
 public readonly record struct FileIdentity(uint Mode, ulong Size, ulong Inode, uint DeviceMajor, uint DeviceMinor)
 {
-    private const uint TypeMask = 0xF000, Regular = 0x8000, Folder = 0x4000;
+    private const uint TypeMask = 0xF000, Regular = 0x8000, Folder = 0x4000, Link = 0xA000;
     public bool IsRegular => (Mode & TypeMask) == Regular;
     public bool IsFolder => (Mode & TypeMask) == Folder;
+    public bool IsSymlink => (Mode & TypeMask) == Link;
     public bool SameFile(FileIdentity o) => Inode == o.Inode && DeviceMajor == o.DeviceMajor && DeviceMinor == o.DeviceMinor;
 }
 
@@ -29,7 +30,7 @@ public readonly record struct FileIdentity(uint Mode, ulong Size, ulong Inode, u
 /// </summary>
 public static partial class Native
 {
-    private const int AtCurrentDirectory = -100, AtEmptyPath = 0x1000, StatxBasicStats = 0x7FF, StatxSize = 256;
+    private const int AtCurrentDirectory = -100, AtEmptyPath = 0x1000, AtNoFollow = 0x100, StatxBasicStats = 0x7FF, StatxSize = 256;
 
     /// <summary>Opens <paramref name="path"/>; an invalid handle (check <see cref="SafeHandle.IsInvalid"/>) on failure.</summary>
     public static SafeFileHandle Open(string path, OpenFlags flags, int mode = 0) =>
@@ -38,6 +39,13 @@ public static partial class Native
     /// <summary>open with O_DIRECT added (0 where the architecture's value is not known).</summary>
     public static SafeFileHandle OpenDirect(string path, OpenFlags flags, int mode) =>
         new(OpenFd(path, (int)flags | DirectFlag(), mode), ownsHandle: true);
+
+    /// <summary>open with O_NOFOLLOW added: a symlink at <paramref name="path"/> fails (ELOOP) instead of being followed.</summary>
+    public static SafeFileHandle OpenNoFollow(string path, OpenFlags flags, int mode) =>
+        new(OpenFd(path, (int)flags | NoFollowFlag(), mode), ownsHandle: true);
+
+    private static int NoFollowFlag() =>
+        RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
 
     public static int DirectFlag() => !OperatingSystem.IsLinux() ? 0 : RuntimeInformation.ProcessArchitecture switch
     {
@@ -58,11 +66,11 @@ public static partial class Native
         return Read(buf);
     }
 
-    /// <summary>statx of a path, following symlinks (null where it does not exist or cannot be reached).</summary>
-    public static unsafe FileIdentity? Identify(string path)
+    /// <summary>statx of a path, following symlinks unless told not to (null where it does not exist or cannot be reached).</summary>
+    public static unsafe FileIdentity? Identify(string path, bool followLinks = true)
     {
         byte* buf = stackalloc byte[StatxSize];
-        if (StatxAt(AtCurrentDirectory, path, 0, StatxBasicStats, buf) != 0) return null;
+        if (StatxAt(AtCurrentDirectory, path, followLinks ? 0 : AtNoFollow, StatxBasicStats, buf) != 0) return null;
         return Read(buf);
     }
 
@@ -73,6 +81,9 @@ public static partial class Native
     public static int Advise(IntPtr address, UIntPtr length, Advice advice) => Madvise(address, length, (int)advice);
 
     public static int Link(string existing, string path) => LinkAt(existing, path);
+
+    /// <summary>flock(LOCK_EX | LOCK_NB): 0 when this descriptor now holds the file's exclusive lock.</summary>
+    public static int LockExclusive(SafeFileHandle fd) => Flock(fd, 2 | 4);
 
     /// <summary>renameat2(RENAME_EXCHANGE): the two paths swapped in one step.</summary>
     public static int Exchange(string a, string b) => RenameAt2(AtCurrentDirectory, a, AtCurrentDirectory, b, 2);
@@ -88,6 +99,9 @@ public static partial class Native
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int StatxAt(int dirFd, string path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(SafeFileHandle fd, int operation);
 
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int Madvise(IntPtr address, UIntPtr length, int advice);

@@ -26,6 +26,9 @@ public static class OnnxRunner
     private static (float[] logits, int vocab) RunSingle(string modelPath, ModelInputs input)
     {
         using var session = Session(modelPath);
+        SplitRunner.ImageSize(modelPath, session, input);
+        foreach (var name in new[] { "input_ids", "token_type_ids" }) SplitGraphs.Shape(modelPath, session.InputMetadata, name, 2, "input");
+        SplitGraphs.Shape(modelPath, session.OutputMetadata, "logits", 3, "output");
         int b = input.Batch, h = input.Height, w = input.Width, t = input.TextLength;
         using var pixels = OrtValue.CreateTensorValueFromMemory(Nchw(input), [b, 3, h, w]);
         using var ids = OrtValue.CreateTensorValueFromMemory(input.Text.Select(v => (long)v).ToArray(), [b, t]);

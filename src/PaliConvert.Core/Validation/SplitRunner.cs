@@ -18,6 +18,8 @@ internal static class SplitRunner
         using var vision = open(Path.Combine(folder, OnnxLayout.SplitFile(OnnxLayout.Vision, storage)));
         using var embed = open(Path.Combine(folder, OnnxLayout.SplitFile(OnnxLayout.Embed, storage)));
         using var decoder = open(Path.Combine(folder, OnnxLayout.SplitFile(OnnxLayout.Decoder, storage)));
+        SplitGraphs.Check(folder, storage, vision, embed, decoder);
+        ImageSize(Path.Combine(folder, OnnxLayout.SplitFile(OnnxLayout.Vision, storage)), vision, input);
         int t = input.TextLength, vocab = 0;
         float[] all = [];
         var pixels = OnnxRunner.Nchw(input);
@@ -26,12 +28,22 @@ internal static class SplitRunner
         {
             var image = Run(vision, "pixel_values", pixels.AsSpan(b * perImage, perImage).ToArray(), [1, 3, input.Height, input.Width],
                 "image_features");
+            SplitGraphs.ImageTokens(folder, decoder, image.shape);
             var text = Run(embed, "input_ids", input.Text.Skip(b * t).Take(t).Select(v => (long)v).ToArray(), [1, t], "inputs_embeds");
             var (logits, v) = Decode(decoder, image, text, input.MaskAr.AsSpan(b * t, t).ToArray());
             vocab = v;
             all = [.. all, .. logits];
         }
         return (all, vocab);
+    }
+
+    /// <summary>The inputs' image size against the one the graph's pixel_values input takes.</summary>
+    internal static void ImageSize(string file, InferenceSession s, ModelInputs input)
+    {
+        var dims = SplitGraphs.Shape(file, s.InputMetadata, "pixel_values", 4, "input");
+        if ((dims[2] > 0 && dims[2] != input.Height) || (dims[3] > 0 && dims[3] != input.Width))
+            throw new BadInputException(file, $"{file}: takes {dims[2]}x{dims[3]} px images (its pixel_values input) but the inputs hold " +
+                $"{input.Height}x{input.Width}; give inputs at the model's image size", "pixel_values");
     }
 
     private static (float[] data, long[] shape) Run<T>(InferenceSession s, string name, T[] data, long[] shape, string output)

@@ -127,7 +127,7 @@ public class CliTests
         Assert.Contains("--force", stderr);
         (code, _, stderr) = Run("jax2hf", TestPaths.Golden("pg2-tiny/params.bf16.npz"), dir.File("x"), "--max-shard-size", "lots");
         Assert.Equal(2, code);
-        Assert.Contains("bad size", stderr);
+        Assert.Contains("--max-shard-size 'lots' is not a size", stderr);
         (code, _, stderr) = Run("jax2hf", TestPaths.Golden("pg2-tiny/params.bf16.npz"), dir.File("x"), "--max-shard-size",
             "99999999999999999GB");
         Assert.Equal(2, code);

@@ -30,14 +30,17 @@ public class OutputSafetyTests
     }
 
     [Fact]
-    public void AnOldOutputMovedAsideIsRestoredWhenTheTargetIsMissing()
+    public void AnOldOutputMovedAsideIsLeftNamedWhenTheTargetIsMissingAndRemovedOnceItExists()
     {
         using var dir = new TempDir();
         Directory.CreateDirectory(dir.File(".hf.old-999999-deadbeef"));
         File.WriteAllText(dir.File(".hf.old-999999-deadbeef/config.json"), "{}");
-        var e = Assert.Throws<OutputExistsException>(() => AtomicOutput.ForFolder(dir.File("hf"), force: false));
-        Assert.Contains("already exists", e.Message);
-        Assert.Equal("{}", File.ReadAllText(dir.File("hf/config.json")));
+        var scope = new RunScope();
+        using (var o = AtomicOutput.ForFolder(scope, dir.File("hf"), force: false)) o.Commit();
+        Assert.Contains(scope.Warnings, w => w.Kind == WarningKind.OldOutputLeft && w.Message.Contains(".hf.old-999999-deadbeef"));
+        Assert.Equal("{}", File.ReadAllText(dir.File(".hf.old-999999-deadbeef/config.json"))); // not made the output
+        using (var o = AtomicOutput.ForFolder(scope, dir.File("hf"), force: true)) o.Commit();
+        Assert.False(Directory.Exists(dir.File(".hf.old-999999-deadbeef")));
     }
 
     [Theory]

@@ -26,14 +26,14 @@ public class OutputTests
     {
         using var dir = new TempDir();
         Directory.CreateDirectory(dir.File("out"));
-        File.WriteAllText(dir.File("out/stale.txt"), "stale");
+        File.WriteAllText(dir.File("out/model-00001-of-00002.safetensors"), "stale");
         using (var o = AtomicOutput.ForFolder(dir.File("out"), force: true))
         {
-            File.WriteAllText(o.Inside("new.txt"), "new");
-            Assert.True(File.Exists(dir.File("out/stale.txt"))); // untouched until commit
+            File.WriteAllText(o.Inside("model.safetensors"), "new");
+            Assert.True(File.Exists(dir.File("out/model-00001-of-00002.safetensors"))); // untouched until commit
             o.Commit();
         }
-        Assert.Equal(["new.txt"], Directory.GetFiles(dir.File("out")).Select(Path.GetFileName));
+        Assert.Equal(["model.safetensors"], Directory.GetFiles(dir.File("out")).Select(Path.GetFileName));
         Assert.Equal([dir.File("out")], Directory.GetFileSystemEntries(dir.Path));
     }
 
@@ -58,11 +58,11 @@ public class OutputTests
 
     [Theory]
     [InlineData("2GB", 2_000_000_000L), InlineData("500MB", 500_000_000L), InlineData("100kb", 100_000L), InlineData("123456", 123456L),
-        InlineData("7B", 7L)]
+        InlineData("7B", 7L), InlineData("2GiB", 2L << 30), InlineData("1TB", 1_000_000_000_000L), InlineData("3 MiB", 3L << 20)]
     public void SizesParseAsWritten(string text, long bytes) => Assert.Equal(bytes, Sizes.Parse(text));
 
     [Theory]
-    [InlineData("lots"), InlineData("-5MB"), InlineData("0"), InlineData("2TB")]
+    [InlineData("lots"), InlineData("-5MB"), InlineData("0"), InlineData("2XB"), InlineData("9999999TiB")]
     public void BadSizesAreRefused(string text) => Assert.Throws<UsageException>(() => Sizes.Parse(text));
 }
 

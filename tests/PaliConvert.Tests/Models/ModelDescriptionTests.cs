@@ -77,8 +77,14 @@ public class ModelDescriptionTests
     public static TheoryData<string, string, string> BadValues() => new()
     {
         { "text_config.rope_parameters.rope_theta", "\"abc\"",
-            "text_config.rope_parameters.rope_theta is \"abc\", expected a finite number above 0" },
-        { "text_config.rms_norm_eps", "-1", "text_config.rms_norm_eps is -1, expected a finite number above 0" },
+            "text_config.rope_parameters.rope_theta is \"abc\", expected a number above 0 and at most 1E+12" },
+        { "text_config.rms_norm_eps", "-1", "text_config.rms_norm_eps is -1, expected a number above 0 and at most 1" },
+        { "text_config.rope_theta", "1e300", "text_config.rope_theta is 1e300, expected a number above 0 and at most 1E+12" },
+        { "text_config.attn_logit_softcapping", "1e308", "text_config.attn_logit_softcapping is 1e308, expected a number above 0" },
+        { "text_config.query_pre_attn_scalar", "1e-300", "text_config.query_pre_attn_scalar is 1e-300, expected a number above 0.001" },
+        { "text_config.attention_bias", "true", "text_config.attention_bias is true, but PaliGemma's attention has no biases" },
+        { "projection_dim", "64", "projection_dim is 64 but text_config.hidden_size is 48" },
+        { "vision_config.projection_dim", "64", "vision_config.projection_dim is 64 but text_config.hidden_size is 48" },
         { "text_config.num_attention_heads", "0", "text_config.num_attention_heads is 0, expected a positive integer" },
         { "text_config.head_dim", "16.5", "text_config.head_dim is 16.5, expected a positive integer" },
         { "text_config.num_key_value_heads", "3", "text_config.num_key_value_heads 3 does not divide text_config.num_attention_heads 4" },
@@ -96,7 +102,7 @@ public class ModelDescriptionTests
             "text_config.rope_parameters.rope_type is 'linear'; only default RoPE is implemented" },
         { "text_config.model_type", "\"llama\"", "text_config.model_type is 'llama'" },
         { "text_config.sliding_window", "true", "text_config.sliding_window is true, expected a positive integer" },
-        { "text_config.query_pre_attn_scalar", "1e400", "text_config.query_pre_attn_scalar is 1e400, expected a finite number above 0" },
+        { "text_config.query_pre_attn_scalar", "1e400", "text_config.query_pre_attn_scalar is 1e400, expected a number above 0.001 and" },
     };
 
     [Theory, MemberData(nameof(BadValues))]

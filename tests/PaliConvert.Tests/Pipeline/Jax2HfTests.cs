@@ -143,15 +143,21 @@ public class Jax2HfTests
     }
 
     [Fact]
-    public void ExistingNonEmptyOutputIsRefusedUnlessForced()
+    public void ExistingNonEmptyOutputIsRefusedUnlessForcedAndForeignFilesNeverReplaced()
     {
         using var dir = new TempDir();
         Directory.CreateDirectory(dir.File("out"));
-        File.WriteAllText(dir.File("out/keep.txt"), "mine");
+        File.WriteAllText(dir.File("out/model-00001-of-00009.safetensors"), "old");
         Assert.Throws<OutputExistsException>(() => Convert(dir, "pg1-tiny", "f32"));
-        Assert.Equal("mine", File.ReadAllText(dir.File("out/keep.txt")));
+        Assert.Equal("old", File.ReadAllText(dir.File("out/model-00001-of-00009.safetensors")));
         Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("out"), Mappings, Force: true));
-        Assert.False(File.Exists(dir.File("out/keep.txt")));
+        Assert.False(File.Exists(dir.File("out/model-00001-of-00009.safetensors")));
         Assert.True(File.Exists(dir.File("out/model.safetensors")));
+        // a folder holding anything paliconvert does not write (a user's notes, a .git) is never replaced, even with force
+        File.WriteAllText(dir.File("out/notes.txt"), "mine");
+        var e = Assert.Throws<OutputException>(() =>
+            Jax2Hf.Run(new Jax2HfOptions(TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("out"), Mappings, Force: true)));
+        Assert.Contains("holds 'notes.txt', which paliconvert does not write", e.Message);
+        Assert.Equal("mine", File.ReadAllText(dir.File("out/notes.txt")));
     }
 }

@@ -2,7 +2,8 @@
   spm_oracle.py train CORPUS PREFIX VOCAB BYTE_FALLBACK(0|1) [NORMALIZER]   Gemma's settings: BPE, digits split, identity
                                                                           normalization, no dummy prefix, whitespace kept,
                                                                           <pad> 0, <eos> 1, <bos> 2, <unk> 3
-  spm_oracle.py encode MODEL STRINGS.json                                 [{"ids": [...], "decoded": "..."}, ...]"""
+  spm_oracle.py encode MODEL STRINGS.json                                 [{"ids": [...], "decoded": "..."}, ...]
+  spm_oracle.py load MODEL                                                "ok", or "refused: ..." as sentencepiece loads it"""
 import json
 import sys
 
@@ -16,6 +17,12 @@ if sys.argv[1] == "train":
         split_digits=True, normalization_rule_name=normalizer, add_dummy_prefix=False, remove_extra_whitespaces=False,
         pad_id=0, eos_id=1, bos_id=2, unk_id=3, pad_piece="<pad>", eos_piece="<eos>", bos_piece="<bos>", unk_piece="<unk>",
         allow_whitespace_only_pieces=True, character_coverage=0.999, max_sentence_length=100000, minloglevel=2)
+elif sys.argv[1] == "load":
+    try:
+        spm.SentencePieceProcessor(model_file=sys.argv[2])
+        print("ok")
+    except Exception as e:  # sentencepiece raises RuntimeError or OSError with its own message
+        print("refused: " + str(e).splitlines()[0])
 else:
     sp = spm.SentencePieceProcessor(model_file=sys.argv[2])
     strings = json.load(open(sys.argv[3], encoding="utf-8"))

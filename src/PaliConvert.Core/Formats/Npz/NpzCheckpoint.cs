@@ -60,14 +60,49 @@ public sealed class NpzCheckpoint : Checkpoint
         }
     }
 
-    /// <summary>Inflates every deflated member, checking its CRC, into one unlinked temporary file.</summary>
+    private void CheckHeaderFirst(MappedFile file, ZipEntry e)
+    {
+        string where = $"{Path}: member '{e.Name}'";
+        var head = new byte[NpyHeader.MaxHeader + 12];
+        int got = 0;
+        try
+        {
+            using var inflater = new DeflateStream(file.Region(e.DataOffset, e.CompressedSize).OpenStream(), CompressionMode.Decompress);
+            for (int n; got < head.Length && (n = inflater.Read(head, got, head.Length - got)) > 0;) got += n;
+        }
+        catch (InvalidDataException ex) { throw new BadInputException(Path, $"{where} does not inflate: {ex.Message}", e.Name); }
+        var header = NpyHeader.Parse(head.AsSpan(0, got), where);
+        long declared = header.DataOffset + Shape.Bytes(header.Shape, header.DType);
+        if (declared != e.UncompressedSize)
+            throw new BadInputException(Path, $"{where}: its header declares {header.DType.Label()} {Shape.Format(header.Shape)} " +
+                $"({declared:N0} bytes with the header) but the zip says it inflates to {e.UncompressedSize:N0}; refused before " +
+                "inflating", e.Name);
+    }
+
+    /// <summary>The spill file, or an error that names the temporary folder and what to do.</summary>
+    private FileStream Spill(string tmp, string dir)
+    {
+        try { return new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw TempFailed(dir, ex); }
+    }
+
+    private OutputException TempFailed(string dir, Exception ex) => new(dir, $"{Path} holds deflated members, which are inflated " +
+        $"into the temporary folder {dir}, but it cannot be written ({ex.Message}); set TMPDIR to a writable folder with room, or " +
+        "store the .npz uncompressed", ex);
+
+    /// <summary>
+    /// Inflates every deflated member, checking its CRC, into one unlinked temporary file; each member's npy header is
+    /// inflated and checked first, and the member may inflate to exactly what its shape declares, no more.
+    /// </summary>
     private Dictionary<string, Region> Inflate(MappedFile file, List<ZipEntry> members)
     {
-        string tmp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"paliconvert-inflate-{Guid.NewGuid():N}.bin");
+        foreach (var e in members) CheckHeaderFirst(file, e);
+        string dir = System.IO.Path.GetTempPath();
+        string tmp = System.IO.Path.Combine(dir, $"paliconvert-inflate-{Guid.NewGuid():N}.bin");
         var offsets = new List<(string name, long offset, long length)>();
         try
         {
-            using (var outStream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var outStream = Spill(tmp, dir))
             {
                 var buf = new byte[1 << 20];
                 foreach (var e in members)
@@ -101,9 +136,11 @@ public sealed class NpzCheckpoint : Checkpoint
             var spill = Own(new MappedFile(tmp));
             return offsets.ToDictionary(o => o.name, o => spill.Region(o.offset, o.length));
         }
+        catch (IOException ex) { throw TempFailed(dir, ex); }
         finally
         {
-            File.Delete(tmp); // the mapping keeps the data alive; the name goes now so nothing is left behind
+            try { File.Delete(tmp); } // the mapping keeps the data alive; the name goes now so nothing is left behind
+            catch (IOException) { /* never created: TMPDIR is missing */ }
         }
     }
 }

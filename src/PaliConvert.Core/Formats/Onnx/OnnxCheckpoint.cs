@@ -22,7 +22,7 @@ public sealed class OnnxCheckpoint : Checkpoint
     {
         var check = OnnxChecker.Check(Path);
         if (!check.Ok) throw new BadInputException(Path, $"{Path}: fails its structural check: {string.Join("; ", check.Problems)}");
-        var model = ModelProto.Parser.ParseFrom(RegularFile.ReadAllBytes(Path));
+        var model = ModelProto.Parser.ParseFrom(RegularFile.ReadAllBytes(Path, int.MaxValue));
         Metadata = model.MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
         var files = new Dictionary<string, MappedFile>(StringComparer.Ordinal);

@@ -35,7 +35,7 @@ public static class OnnxWriter
     public static Dictionary<string, string> ReadMetadata(string path)
     {
         ModelProto m;
-        try { m = ModelProto.Parser.ParseFrom(RegularFile.ReadAllBytes(path)); }
+        try { m = ModelProto.Parser.ParseFrom(RegularFile.ReadAllBytes(path, int.MaxValue)); }
         catch (InvalidProtocolBufferException e) { throw new BadInputException(path, $"{path}: not an ONNX model: {e.Message}"); }
         var d = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in m.MetadataProps) d[p.Key] = p.Value;

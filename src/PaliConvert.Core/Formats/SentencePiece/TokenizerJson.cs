@@ -19,6 +19,13 @@ public static class TokenizerJson
     public static string Build(SentencePieceModel m, IReadOnlyList<(string text, int id)> added)
     {
         Refuse(m);
+        foreach (var (text, id) in added)
+        {
+            int at = m.Pieces.ToList().FindIndex(p => p.Text == text);
+            if (at >= 0)
+                throw new BadInputException(m.Path, $"{m.Path}: piece {at} is '{text}', the token the model adds at id {id}; a " +
+                    "tokenizer.json cannot hold both", text);
+        }
         var vocab = new JsonObject();
         for (int i = 0; i < m.Pieces.Count; i++) vocab[m.Pieces[i].Text] = i;
         foreach (var (text, id) in added) vocab[text] = id;

@@ -34,7 +34,12 @@ public static class ZipDirectory
             long csize = U32(h, Central.CompressedSize), usize = U32(h, Central.UncompressedSize);
             int nameLen = U16(h, Central.NameLength), extraLen = U16(h, Central.ExtraLength), commentLen = U16(h, Central.CommentLength);
             long localOffset = U32(h, Central.LocalOffset);
-            var name = Encoding.UTF8.GetString(Need(f, pos + Central.Size, nameLen, "member name"));
+            var rawName = Need(f, pos + Central.Size, nameLen, "member name");
+            if (!System.Text.Unicode.Utf8.IsValid(rawName)) throw Bad(f, "a member name is not valid UTF-8");
+            if ((flags & Utf8Flag) == 0 && !System.Text.Ascii.IsValid(rawName))
+                throw Bad(f, $"a member name holds non-ASCII bytes without the zip's UTF-8 flag, so readers decode it differently " +
+                    $"(numpy as cp437): '{Encoding.Latin1.GetString(rawName)}'");
+            var name = Encoding.UTF8.GetString(rawName);
             var extra = Need(f, pos + Central.Size + nameLen, extraLen, "extra field");
             ReadZip64Extra(f, name, extra, ref usize, ref csize, ref localOffset);
             pos += Central.Size + nameLen + extraLen + commentLen;

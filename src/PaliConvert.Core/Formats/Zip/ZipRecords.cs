@@ -10,7 +10,7 @@ internal static class ZipRecords
     public const uint End64Sig = 0x06064b50, End64LocatorSig = 0x07064b50;
     /// <summary>A 32-bit size or offset that the zip64 extra field holds instead.</summary>
     public const uint Saturated32 = 0xFFFFFFFF;
-    public const ushort Saturated16 = 0xFFFF, Zip64ExtraId = 1, EncryptedFlag = 1, DataDescriptorFlag = 8;
+    public const ushort Saturated16 = 0xFFFF, Zip64ExtraId = 1, EncryptedFlag = 1, DataDescriptorFlag = 8, Utf8Flag = 0x800;
     public const ushort ZipVersion = 45; // zip64
     public const ushort DosDate1980 = 0x21; // 1980-01-01: reproducible output
     public const uint UnixRwRR = 0x01A40000; // external attributes: -rw-r--r--
@@ -49,4 +49,17 @@ internal static class ZipRecords
     {
         public const int Size = 20, Offset = 8, Disks = 16;
     }
+
+    /// <summary>The longest member name a zip record holds (its length is 16 bits).</summary>
+    public const int MaxNameBytes = 0xFFFF;
+
+    /// <summary>A member name as the records carry it: UTF-8, at most <see cref="MaxNameBytes"/>.</summary>
+    public static byte[] NameBytes(string name)
+    {
+        var b = System.Text.Encoding.UTF8.GetBytes(name);
+        return b.Length <= MaxNameBytes ? b : throw new InvalidOperationException($"a member name of {b.Length} bytes (at most 65,535)");
+    }
+
+    /// <summary>Bit 11 where the name is not ASCII: readers then decode it as UTF-8 (numpy's zipfile otherwise takes cp437).</summary>
+    public static ushort NameFlags(byte[] name) => System.Text.Ascii.IsValid(name) ? (ushort)0 : Utf8Flag;
 }

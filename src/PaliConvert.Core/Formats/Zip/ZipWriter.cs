@@ -46,11 +46,12 @@ public sealed class ZipWriter : IDisposable
     {
         if (_open != null || _finished) throw new InvalidOperationException("a member is still open or the archive is finished");
         if (!_names.Add(name)) throw new InvalidOperationException($"member '{name}' written twice");
-        var nameBytes = Encoding.UTF8.GetBytes(name);
+        var nameBytes = NameBytes(name);
         long headerOffset = _fs.Position;
         var h = new byte[Local.Size + nameBytes.Length + 20];
         BinaryPrimitives.WriteUInt32LittleEndian(h, LocalSig);
         BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Local.Version), ZipVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Local.Flags), NameFlags(nameBytes));
         BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Local.Method), (ushort)ZipMethod.Stored);
         BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Local.Date), DosDate1980);
         BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(Local.CompressedSize), Saturated32);
@@ -168,13 +169,14 @@ public sealed class ZipWriter : IDisposable
 
     private static void WriteCentral(Stream s, string name, long offset, long size, uint crc, bool force)
     {
-        var nameBytes = Encoding.UTF8.GetBytes(name);
+        var nameBytes = NameBytes(name);
         bool bigSize = force || size >= Saturated32, bigOffset = force || offset >= Saturated32;
         int extraLen = (bigSize || bigOffset) ? 4 + (bigSize ? 16 : 0) + (bigOffset ? 8 : 0) : 0;
         var h = new byte[Central.Size + nameBytes.Length + extraLen];
         BinaryPrimitives.WriteUInt32LittleEndian(h, CentralSig);
         BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Central.VersionMadeBy), ZipVersion);
         BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Central.VersionNeeded), ZipVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Central.Flags), NameFlags(nameBytes));
         BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(Central.Date), DosDate1980);
         BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(Central.Crc), crc);
         BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(Central.CompressedSize), bigSize ? Saturated32 : (uint)size);
