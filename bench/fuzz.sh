@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # A bounded afl++ campaign (SharpFuzz-instrumented PaliConvert.Core) on each parser entry point, seeded from golden/.
 # Crashing or hanging inputs are kept in tests/PaliConvert.Tests/Formats/fuzz-regressions/TARGET/, which a test replays.
-# usage: bench/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (targets: npz inputs safetensors index config onnx)
+# usage: bench/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (targets: npz inputs safetensors index config onnx tokenizer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}; shift || true
-targets=${*:-npz inputs safetensors index config onnx}
+targets=${*:-npz inputs safetensors index config onnx tokenizer}
 if ! command -v afl-fuzz >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq afl++ >/dev/null
 fi
@@ -18,6 +18,15 @@ sharpfuzz "$work/bin/PaliConvert.Core.dll" >/dev/null
 cli="dotnet run --project src/PaliConvert.Cli -c Release --"
 $cli jax2hf golden/pg1-tiny/params.f32.npz "$work/index" --max-shard-size 150KB >/dev/null 2>&1
 $cli export-onnx golden/pg1-tiny/params.f32.npz "$work/onnx" >/dev/null 2>&1
+# the tokenizer seed: a small BPE model with Gemma's settings, trained by sentencepiece itself
+/usr/bin/python3 -c "import sentencepiece" 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-sentencepiece >/dev/null; }
+/usr/bin/python3 - "$work/spm" <<'PY'
+import random, sys
+random.seed(1)
+words = "the quick brown fox jumps over lazy dog image caption answer 日本語 😀 42".split()
+open(sys.argv[1] + ".txt", "w").write("\n".join(" ".join(random.choice(words) for _ in range(8)) for _ in range(2000)))
+PY
+/usr/bin/python3 tests/PaliConvert.Tests/oracle/spm_oracle.py train "$work/spm.txt" "$work/spm" 400 1 >/dev/null
 seed() { case $1 in
   npz) echo golden/pg1-tiny/params.mixed.npz ;;
   inputs) echo golden/pg1-tiny/inputs.npz ;;
@@ -25,6 +34,7 @@ seed() { case $1 in
   index) echo "$work/index/model.safetensors.index.json" ;;
   config) echo golden/pg2-tiny/hf/config.json ;;
   onnx) echo "$work/onnx/model.onnx" ;;
+  tokenizer) echo "$work/spm.model" ;;
 esac; }
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 printf '%-12s %10s %8s %7s %6s\n' target executions paths crashes hangs

@@ -16,6 +16,15 @@ public static class JsonText
         catch (JsonException e) { throw new BadInputException(where, $"{where}: not valid JSON: {e.Message}"); }
     }
 
+    /// <summary>A JSON object file's bytes, read as a regular file and checked to parse as an object.</summary>
+    public static byte[] Checked(string path)
+    {
+        var bytes = Tensors.RegularFile.ReadAllBytes(path);
+        using var doc = Parse(bytes, path, maxDepth: 64);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new BadInputException(path, $"{path}: not a JSON object");
+        return bytes;
+    }
+
     /// <summary>A string value, or bad data naming <paramref name="where"/>.</summary>
     public static string String(JsonElement e, string where)
     {

@@ -15,6 +15,8 @@ public sealed class AtomicOutput : IDisposable
     private readonly OutputLock _lock;
     private bool _committed;
     private readonly RunScope _scope;
+    /// <summary>Held while committing: a signal's dispose waits for the swap and the old version's removal to end.</summary>
+    private readonly object _gate = new();
 
     private AtomicOutput(RunScope scope, string target, bool folder, bool force, IEnumerable<string> inputs)
     {
@@ -96,11 +98,17 @@ public sealed class AtomicOutput : IDisposable
         try { return write(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new OutputException(target, $"{target}: writing failed: {e.Message}", e);
+            const string failed = "writing failed: "; // a write-behind failure says so already
+            string why = e.Message.StartsWith(failed, StringComparison.Ordinal) ? e.Message[failed.Length..] : e.Message;
+            throw new OutputException(target, $"{target}: writing failed: {why}; the partial output is removed", e);
         }
     }
 
-    public void Commit() => Guard(Target, () => { CommitNow(); return 0; });
+    public void Commit() => Guard(Target, () =>
+    {
+        lock (_gate) CommitNow();
+        return 0;
+    });
 
     private void CommitNow()
     {
@@ -122,6 +130,11 @@ public sealed class AtomicOutput : IDisposable
     }
 
     public void Dispose()
+    {
+        lock (_gate) DisposeNow();
+    }
+
+    private void DisposeNow()
     {
         _scope.Untrack(this);
         if (!_committed)

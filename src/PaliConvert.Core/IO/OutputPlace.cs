@@ -18,8 +18,8 @@ public static partial class OutputPlace
         var here = Native.Identify(target, followLinks: false);
         if (here == null) return;
         if (here.Value.IsSymlink)
-            throw new OutputException(target, $"{target} is a symbolic link; paliconvert replaces only what it could have written: remove " +
-                "the link or choose another output");
+            throw new OutputException(target, $"{target} is a symbolic link; paliconvert replaces only what it could have written: " +
+                "remove the link or choose another output");
         if (!here.Value.IsRegular && !here.Value.IsFolder)
             throw new OutputException(target, $"{target} is not a regular file (a device, pipe or socket); choose another output");
     }

@@ -74,9 +74,8 @@ public static class ProcessorFiles
     public static ReadOnlyMemory<byte> Checked(string path)
     {
         if (Path.GetFileName(path) == TokenizerModel) return SentencePieceModel.Read(path).Bytes;
-        var bytes = Tensors.RegularFile.ReadAllBytes(path);
-        using var doc = Formats.JsonText.Parse(bytes, path, maxDepth: 64);
-        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new BadInputException(path, $"{path}: not a JSON object");
+        var bytes = Formats.JsonText.Checked(path);
+        using var doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
         if (Path.GetFileName(path) == "tokenizer.json" && !doc.RootElement.TryGetProperty("model", out _))
             throw new BadInputException(path, $"{path}: has no 'model', so it is not a Hugging Face tokenizer", "model");
         return bytes;

@@ -53,7 +53,7 @@ public static class ExportOnnx
             if (o.Tokenizer != null) ProcessorFiles.Write(output.TempPath, o.Tokenizer, arch);
             else ProcessorFiles.CopyFrom(ck.Folder, output.TempPath); // an HF folder's tokenizer and processor files travel along
             if (addVariant) output.KeepFromTarget(HubFolder.Kept);
-            if (o.Layout == OnnxLayoutKind.Split) HubFolder.WriteConfig(output, arch, views);
+            if (o.Layout == OnnxLayoutKind.Split) HubFolder.WriteConfig(output, arch, views, addVariant ? output.Target : null);
         });
         output.Commit();
         return output.Target;

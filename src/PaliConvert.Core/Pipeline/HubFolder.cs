@@ -74,19 +74,31 @@ public static class HubFolder
 
     public const string GenerationConfig = "generation_config.json";
 
-    /// <summary>config.json with transformers.js_config naming every graph in onnx/ whose weights are external data.</summary>
-    public static void WriteConfig(AtomicOutput output, PaliGemmaArch arch, Dictionary<string, TensorView> views)
+    /// <summary>
+    /// config.json with transformers.js_config naming every graph in onnx/ whose weights are external data. A variant
+    /// added to an existing folder (<paramref name="existing"/>) keeps its config.json and generation_config.json as they
+    /// are, hand edits included, with only the graphs' list brought up to date.
+    /// </summary>
+    public static void WriteConfig(AtomicOutput output, PaliGemmaArch arch, Dictionary<string, TensorView> views, string? existing)
     {
         long rows = views[HfNames.Embedding].OutputShape[0];
-        var config = JsonNode.Parse(HfConfigWriter.Build(arch, rows, "float32"))!.AsObject();
+        string? kept = existing == null ? null : Path.Combine(existing, HfConfigFile.FileName);
+        string text = kept != null ? System.Text.Encoding.UTF8.GetString(Formats.JsonText.Checked(kept))
+            : HfConfigWriter.Build(arch, rows, "float32");
+        var config = JsonNode.Parse(text)!.AsObject();
         var present = OnnxLayout.SplitDTypes(output.TempPath);
         var external = new JsonObject();
         foreach (var d in present)
             foreach (var g in new[] { OnnxLayout.Vision, OnnxLayout.Embed, OnnxLayout.Decoder })
                 external[Path.GetFileName(OnnxLayout.SplitFile(g, d))] = 1;
-        config["transformers.js_config"] = new JsonObject { ["dtype"] = present[0].Name(), ["use_external_data_format"] = external };
+        var js = config["transformers.js_config"] as JsonObject ?? new JsonObject { ["dtype"] = present[0].Name() };
+        js["use_external_data_format"] = external;
+        config["transformers.js_config"] = js;
         var indented = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
         File.WriteAllText(output.Inside(HfConfigFile.FileName), config.ToJsonString(indented) + "\n");
-        File.WriteAllText(output.Inside(GenerationConfig), HfConfigWriter.GenerationConfig);
+        string generation = existing != null && File.Exists(Path.Combine(existing, GenerationConfig))
+            ? System.Text.Encoding.UTF8.GetString(Formats.JsonText.Checked(Path.Combine(existing, GenerationConfig)))
+            : HfConfigWriter.GenerationConfig;
+        File.WriteAllText(output.Inside(GenerationConfig), generation);
     }
 }

@@ -57,11 +57,12 @@ internal static class SplitGraphs
         string? wrong = storage == OnnxDType.Fp32 && (quantized || half) ? "f16 or quantized"
             : storage == OnnxDType.Fp16 && quantized ? "quantized" : null;
         if (wrong != null)
-            throw new BadInputException(file, $"{file}: is named as the {storage.Name()} variant but holds {wrong} weights; it is another " +
-                "variant's graph");
+            throw new BadInputException(file, $"{file}: is named as the {storage.Name()} variant but holds {wrong} weights; it is " +
+                "another variant's graph");
     }
 
-    private static int[] Output(string file, InferenceSession s, string name, int rank) => Shape(file, s.OutputMetadata, name, rank, "output");
+    private static int[] Output(string file, InferenceSession s, string name, int rank) =>
+        Shape(file, s.OutputMetadata, name, rank, "output");
 
     private static int[] Input(string file, InferenceSession s, string name, int rank) => Shape(file, s.InputMetadata, name, rank, "input");
 

@@ -102,6 +102,40 @@ public class MutationTests
     }
 
     [Fact]
+    public void SafetensorsHeaderJson()
+    {
+        using var dir = new TempDir();
+        var bytes = File.ReadAllBytes(TestPaths.Golden("pg1-tiny/hf/model.safetensors"));
+        int n = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        string header = System.Text.Encoding.UTF8.GetString(bytes, 8, n);
+        var data = bytes[(8 + n)..];
+        Campaign("safetensors header JSON", 2000, 9, [], [], dir.File("model.safetensors"), p => Readers.Read("safetensors", p),
+            m =>
+            {
+                var h = m.Json(header);
+                return [.. BitConverter.GetBytes((ulong)h.Length), .. h, .. data];
+            });
+    }
+
+    [Fact]
+    public void InputsWithInt64Extremes()
+    {
+        using var dir = new TempDir();
+        var image = NpzBytes.Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 56, 56, 3), }", new byte[56 * 56 * 3 * 4]);
+        Campaign("inputs int64 extremes", 500, 10, [], [], dir.File("in.npz"), p => Readers.Read("inputs", p), m =>
+        {
+            var ids = Enumerable.Range(0, 6).Select(i => i == 0 ? 2 : m.Extreme()).SelectMany(BitConverter.GetBytes).ToArray();
+            var mask = Enumerable.Range(0, 6).Select(i => i < 3 ? 0L : m.Extreme() % 3).SelectMany(BitConverter.GetBytes).ToArray();
+            string seed = NpzBytes.Stored(dir.File($"seed-{Guid.NewGuid():N}.npz"), false, ("image_nhwc.npy", image),
+                ("text.npy", NpzBytes.Npy("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 6), }", ids)),
+                ("mask_ar_prefixlm.npy", NpzBytes.Npy("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 6), }", mask)));
+            var bytes = File.ReadAllBytes(seed);
+            File.Delete(seed);
+            return bytes;
+        });
+    }
+
+    [Fact]
     public void ShardIndex()
     {
         using var dir = new TempDir();

@@ -75,7 +75,8 @@ public class OutputPlaceTests
         Directory.CreateDirectory(dir.File("snapshot"));
         File.CreateSymbolicLink(dir.File("snapshot/model.safetensors"), Path.Combine(hf, "model.safetensors"));
         File.CreateSymbolicLink(dir.File("snapshot/config.json"), Path.Combine(hf, "config.json"));
-        var e = Assert.Throws<OutputException>(() => AtomicOutput.ForFile(Path.Combine(hf, "model.safetensors"), true, dir.File("snapshot")));
+        string blob = Path.Combine(hf, "model.safetensors");
+        var e = Assert.Throws<OutputException>(() => AtomicOutput.ForFile(blob, true, dir.File("snapshot")));
         Assert.Contains("model.safetensors of the input", e.Message);
     }
 

@@ -51,6 +51,9 @@ public class FactTableTests
             {
                 HfCopy.Set(c, key, Contradiction(key, At(c, key)!));
                 if (key == "text_config.num_hidden_layers") HfCopy.Set(c, "text_config.layer_types", null); // the default fits any count
+                if (key == "text_config.hidden_size") // keys that restate the width move with it, as in a consistent config
+                    foreach (var k in new[] { "projection_dim", "hidden_size", "vision_config.projection_dim" })
+                        if (At(c, k) != null) HfCopy.Set(c, k, At(c, key)!.DeepClone());
             });
             using var ck = KeySpelling.Open(folder);
             var e = Assert.Throws<BadInputException>(() => ArchDetector.Detect(ck));

@@ -77,9 +77,9 @@ public class ModelDescriptionTests
     public static TheoryData<string, string, string> BadValues() => new()
     {
         { "text_config.rope_parameters.rope_theta", "\"abc\"",
-            "text_config.rope_parameters.rope_theta is \"abc\", expected a number above 0 and at most 1E+12" },
+            "text_config.rope_parameters.rope_theta is \"abc\", expected a number above 0 and at most 1000000000000" },
         { "text_config.rms_norm_eps", "-1", "text_config.rms_norm_eps is -1, expected a number above 0 and at most 1" },
-        { "text_config.rope_theta", "1e300", "text_config.rope_theta is 1e300, expected a number above 0 and at most 1E+12" },
+        { "text_config.rope_theta", "1e300", "text_config.rope_theta is 1e300, expected a number above 0 and at most 1000000000000" },
         { "text_config.attn_logit_softcapping", "1e308", "text_config.attn_logit_softcapping is 1e308, expected a number above 0" },
         { "text_config.query_pre_attn_scalar", "1e-300", "text_config.query_pre_attn_scalar is 1e-300, expected a number above 0.001" },
         { "text_config.attention_bias", "true", "text_config.attention_bias is true, but PaliGemma's attention has no biases" },

@@ -105,4 +105,23 @@ public class HubFolderTests
         Assert.Equal("48", j.GetProperty("facts").GetProperty("text_config.hidden_size").GetString());
         Assert.Equal(0, CliRunner.Run("check-onnx", web).code);
     }
+
+    [Fact]
+    public void AddingAVariantKeepsTheUsersEditsToTheConfigs()
+    {
+        using var dir = new TempDir();
+        string npz = TestPaths.Golden("pg2-tiny/params.f32.npz");
+        string web = Export(npz, dir.File("web"), OnnxDType.Fp32);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(web, "config.json")))!.AsObject();
+        config["my_note"] = "tuned for receipts";
+        File.WriteAllText(Path.Combine(web, "config.json"), config.ToJsonString());
+        File.WriteAllText(Path.Combine(web, "generation_config.json"), "{\"eos_token_id\": [1, 107], \"max_new_tokens\": 64}");
+        Export(npz, web, OnnxDType.Q8);
+        var after = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(web, "config.json")))!;
+        Assert.Equal("tuned for receipts", after["my_note"]!.GetValue<string>());
+        var external = after["transformers.js_config"]!["use_external_data_format"]!.AsObject();
+        Assert.Contains("decoder_model_merged_quantized.onnx", external.Select(kv => kv.Key));
+        Assert.Contains("decoder_model_merged.onnx", external.Select(kv => kv.Key));
+        Assert.Contains("107", File.ReadAllText(Path.Combine(web, "generation_config.json")));
+    }
 }

@@ -18,6 +18,10 @@ public sealed class Mutator(int seed)
         0x7FFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF, 0x4000_0000_0000_0000, 0x0010_0000_0000_0000,
     ];
 
+    /// <summary>An integer at or beyond a boundary (either sign), or a random one.</summary>
+    public long Extreme() => _rng.Next(4) == 0 ? _rng.NextInt64(long.MinValue, long.MaxValue)
+        : (long)Extremes[_rng.Next(Extremes.Length)] * (_rng.Next(2) == 0 ? 1 : -1);
+
     public byte[] Bytes(byte[] seedBytes, IReadOnlyList<(long start, long length)> hot)
     {
         var b = seedBytes.ToArray();

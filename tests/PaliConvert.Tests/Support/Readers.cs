@@ -14,7 +14,7 @@ namespace PaliConvert.Tests;
 /// </summary>
 public static partial class Readers
 {
-    public static readonly string[] Targets = ["npz", "inputs", "safetensors", "index", "config", "onnx"];
+    public static readonly string[] Targets = ["npz", "inputs", "safetensors", "index", "config", "onnx", "tokenizer"];
 
     public static string FileName(string target) => target switch
     {
@@ -22,6 +22,7 @@ public static partial class Readers
         "config" => "config.json",
         "onnx" => OnnxLayout.ModelFile,
         "safetensors" => "model.safetensors",
+        "tokenizer" => "tokenizer.model",
         _ => "input.npz",
     };
 
@@ -48,6 +49,10 @@ public static partial class Readers
             case "onnx":
                 OnnxChecker.Check(file);
                 OnnxWriter.ReadMetadata(file);
+                break;
+            case "tokenizer":
+                var sp = PaliConvert.Formats.SentencePiece.SentencePieceModel.Read(file);
+                PaliConvert.Formats.SentencePiece.TokenizerJson.Build(sp, [("<image>", sp.Pieces.Count)]);
                 break;
             default:
                 throw new ArgumentException($"unknown target '{target}'");

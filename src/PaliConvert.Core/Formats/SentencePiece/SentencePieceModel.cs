@@ -51,6 +51,8 @@ public sealed record SentencePieceModel(string Path, IReadOnlyList<Piece> Pieces
             if (!seen.Add(p.Text)) throw new BadInputException(path, $"{path}: piece '{p.Text}' is listed twice", p.Text);
             if (p.Type == PieceType.Unknown && ++unknowns > 1) throw Bad(path, i, "is a second unknown piece (sentencepiece wants one)");
             if (p.Type == PieceType.Byte && !IsBytePiece(p.Text)) throw Bad(path, i, $"'{p.Text}' is a byte piece not spelt <0xXX>");
+            if (p.Type == PieceType.Byte && !byteFallback)
+                throw Bad(path, i, $"'{p.Text}' is a byte piece, but byte_fallback is off (sentencepiece refuses that)");
             if (p.Type == PieceType.Byte) bytePieces.Add(p.Text.ToUpperInvariant().Replace("<0X", "<0x"));
         }
         if (unknowns == 0) throw new BadInputException(path, $"{path}: has no unknown piece (sentencepiece wants exactly one)");

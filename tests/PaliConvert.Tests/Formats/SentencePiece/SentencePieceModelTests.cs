@@ -14,7 +14,8 @@ public class SentencePieceModelTests
     private static (TempDir dir, ModelProto proto) Base(bool byteFallback = false)
     {
         var dir = new TempDir();
-        string model = TokenizerJsonTests.Train(dir, TokenizerJsonTests.Corpus(dir, asciiOnly: true), "base", byteFallback ? 400 : 120, byteFallback);
+        string corpus = TokenizerJsonTests.Corpus(dir, asciiOnly: true);
+        string model = TokenizerJsonTests.Train(dir, corpus, "base", byteFallback ? 400 : 120, byteFallback);
         return (dir, ModelProto.Parser.ParseFrom(File.ReadAllBytes(model)));
     }
 
