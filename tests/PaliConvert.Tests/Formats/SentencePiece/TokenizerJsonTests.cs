@@ -28,14 +28,16 @@ public class TokenizerJsonTests
         return path;
     }
 
-    internal static string Train(TempDir dir, string corpus, string name, int vocab, bool byteFallback, string normalizer = "identity")
+    internal static string Train(TempDir dir, string corpus, string name, int vocab, bool byteFallback, string normalizer = "identity",
+        string userSymbols = "")
     {
-        TestPaths.Python("spm_oracle.py", "train", corpus, dir.File(name), vocab.ToString(), byteFallback ? "1" : "0", normalizer);
+        TestPaths.Python("spm_oracle.py", "train", corpus, dir.File(name), vocab.ToString(), byteFallback ? "1" : "0", normalizer,
+            userSymbols);
         return dir.File(name + ".model");
     }
 
     /// <summary>A few hundred strings: ASCII, CJK, emoji, newlines, whitespace runs, digits, bytes no piece covers.</summary>
-    private static List<string> Strings()
+    internal static List<string> Strings()
     {
         var rng = new Random(7);
         string[] fragments =
