@@ -10,6 +10,7 @@ root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(Jax2HfCommand.Create());
 root.Subcommands.Add(Hf2JaxCommand.Create());
 root.Subcommands.Add(LogitsCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(ExportOnnxCommand.Create());
 root.Subcommands.Add(CheckOnnxCommand.Create());

@@ -22,10 +22,11 @@ public sealed record Generation(int[] PromptIds, int[] GeneratedIds, IReadOnlyLi
 /// </summary>
 public static class GreedyDecoder
 {
+    /// <summary>Gemma's &lt;eos&gt;.</summary>
     public const int Eos = 1;
 
     public static Generation Run(IModelWeights w, float[] image, int height, int widthPx, int[] prompt, int maxNewTokens,
-        IProgress<(string, double)>? progress = null)
+        IProgress<(string, double)>? progress = null, int eos = Eos)
     {
         if (maxNewTokens < 1) throw new UsageException("max-new-tokens", $"at least one new token must be asked for, not {maxNewTokens}");
         var forward = new PaliGemmaForward(w, progress);
@@ -43,7 +44,7 @@ public static class GreedyDecoder
             int next = TensorPrimitives.IndexOfMax(logits);
             generated.Add(next);
             steps.Add(logits);
-            if (next == Eos || generated.Count == maxNewTokens) break;
+            if (next == eos || generated.Count == maxNewTokens) break;
             pre = forward.Advance(forward.Embed([], 0, [next]), 1, [group], cache);
             logits = forward.Logits(pre, 1);
         }

@@ -90,9 +90,12 @@ public sealed class SentencePieceText
         }
     }
 
-    /// <summary>The text of <paramref name="ids"/> as sentencepiece decodes it: control pieces left out, '▁' as a space,
-    /// byte pieces joined into UTF-8, an unknown piece as " ⁇ ".</summary>
-    public string Decode(IEnumerable<int> ids)
+    /// <summary>
+    /// The text of <paramref name="ids"/> as sentencepiece decodes it: control pieces left out, '▁' as a space, byte
+    /// pieces joined into UTF-8, an unknown piece as " ⁇ ", or, with <paramref name="skipSpecial"/>, left out as
+    /// transformers' decode(skip_special_tokens=True) leaves out every special token (user-defined pieces are kept).
+    /// </summary>
+    public string Decode(IEnumerable<int> ids, bool skipSpecial = false)
     {
         var text = new StringBuilder();
         var pending = new List<byte>();
@@ -102,6 +105,7 @@ public sealed class SentencePieceText
             if (id < 0 || id >= Model.Pieces.Count) continue;
             var p = Model.Pieces[id];
             if (p.Type == PieceType.Byte) { pending.Add(Convert.ToByte(p.Text[3..5], 16)); continue; }
+            if (skipSpecial && p.Type == PieceType.Unknown) continue;
             Flush();
             text.Append(p.Type switch
             {

@@ -1,0 +1,90 @@
+using PaliConvert.Formats.Images;
+using PaliConvert.Formats.Npz;
+using PaliConvert.Formats.SentencePiece;
+using PaliConvert.Inference;
+using PaliConvert.IO;
+using PaliConvert.Models;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Pipeline;
+
+/// <summary>What generate runs: a model, an image and a prompt, how many tokens at most, and where the tokenizer is.</summary>
+public sealed record GenerateOptions(string Model, string Image, string Prompt, int MaxNewTokens = 32, string? Tokenizer = null,
+    StatedFacts? Stated = null, string? SaveInputs = null, bool Force = false);
+
+/// <summary>The prompt as fed (after the image tokens), the new tokens, their text, and the timings.</summary>
+public sealed record GenerateResult(string Model, int[] PromptIds, int[] GeneratedIds, string Text, double PrefillSeconds,
+    double DecodeTokensPerSecond, string? SavedInputs);
+
+/// <summary>
+/// Image + prompt -> text, as transformers' PaliGemmaProcessor and generate() do it: the image through
+/// SiglipImageProcessor's steps, the prompt as image tokens, &lt;bos&gt;, the prompt and "\n" (token_type_ids 0 for all),
+/// then greedy decoding to EOS or the limit, decoded with special tokens skipped.
+/// </summary>
+public static class Generate
+{
+    /// <summary>The longest prompt taken, in characters (the tokenizer's merges grow with the square of a stretch's length).</summary>
+    public const int MaxPromptChars = 8192;
+
+    public static GenerateResult Run(GenerateOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null)
+    {
+        scope ??= new RunScope();
+        if (o.Prompt.Length > MaxPromptChars)
+            throw new UsageException("prompt", $"the prompt has {o.Prompt.Length:N0} characters; at most {MaxPromptChars:N0} are taken");
+        if (o.MaxNewTokens is < 1 or > InputsFile.MaxTextTokens)
+            throw new UsageException("max-new-tokens", $"max new tokens must be 1 to {InputsFile.MaxTextTokens}, not {o.MaxNewTokens}");
+        var tokenizer = SentencePieceText.Read(TokenizerFor(o.Model, o.Tokenizer));
+        using var model = LoadedModel.Open(o.Model, o.Stated, scope);
+        if (tokenizer.Model.Pieces.Count != model.TextVocab)
+            throw new ModelMismatchException(tokenizer.Model.Path, o.Model, "vocabulary", $"{tokenizer.Model.Path} has " +
+                $"{tokenizer.Model.Pieces.Count} pieces but {o.Model}'s text vocabulary is {model.TextVocab}: another model's tokenizer");
+        int px = model.Weights.Arch.Vision.ImageSize;
+        var pixels = SiglipImage.Pixels(ImageFile.Read(o.Image), px);
+        var trainer = tokenizer.Model.Trainer;
+        int[] prompt = [tokenizer.Model.Id(trainer.BosId, "bos"), .. tokenizer.Encode(o.Prompt + "\n")];
+        if (prompt.Length + o.MaxNewTokens > InputsFile.MaxTextTokens)
+            throw new UsageException("prompt", $"the prompt is {prompt.Length} tokens; with {o.MaxNewTokens} new ones that is more than " +
+                $"the {InputsFile.MaxTextTokens} text tokens run");
+        string? saved = o.SaveInputs == null ? null : SaveInputs(o, scope, pixels, px, prompt);
+        var g = GreedyDecoder.Run(model.Weights, pixels, px, px, prompt, o.MaxNewTokens, progress,
+            tokenizer.Model.Id(trainer.EosId, "eos"));
+        return new GenerateResult(o.Model, prompt, g.GeneratedIds, tokenizer.Decode(g.GeneratedIds, skipSpecial: true), g.PrefillSeconds,
+            g.DecodeTokensPerSecond, saved);
+    }
+
+    /// <summary>
+    /// The tokenizer given, else the model's own: tokenizer.model in an HF folder or beside a split export, or
+    /// NAME.tokenizer.model beside NAME.npz (where hf2jax writes it).
+    /// </summary>
+    public static string TokenizerFor(string model, string? given)
+    {
+        if (given != null) return given;
+        string beside = Directory.Exists(model) ? Path.Combine(model, ProcessorFiles.TokenizerModel)
+            : Path.ChangeExtension(model, ".tokenizer.model");
+        return File.Exists(beside) ? beside : throw new UsageException("tokenizer", $"{model}: no tokenizer found ({beside}); give " +
+            "one with --tokenizer T.model (big_vision's paligemma_tokenizer.model)");
+    }
+
+    /// <summary>The exact inputs, in the inputs.npz format logits and verify take: image_nhwc, text, mask_ar (all prefix).</summary>
+    private static string SaveInputs(GenerateOptions o, RunScope scope, float[] pixels, int px, int[] prompt)
+    {
+        using var file = AtomicOutput.ForFile(scope, o.SaveInputs!, o.Force, o.Model, o.Image);
+        file.Writing(() =>
+        {
+            using var npz = new NpzWriter(file.TempPath);
+            Member(npz, "image_nhwc", DType.F32, [1, px, px, 3], System.Runtime.InteropServices.MemoryMarshal.AsBytes(pixels.AsSpan()));
+            Member(npz, "text", DType.I32, [1, prompt.Length], System.Runtime.InteropServices.MemoryMarshal.AsBytes(prompt.AsSpan()));
+            Member(npz, "mask_ar", DType.I32, [1, prompt.Length], new byte[4 * prompt.Length]);
+            npz.Finish();
+        });
+        file.Commit();
+        return file.Target;
+    }
+
+    private static void Member(NpzWriter npz, string name, DType dtype, long[] shape, ReadOnlySpan<byte> data)
+    {
+        npz.BeginTensor(name, dtype, shape);
+        npz.Write(data);
+        npz.EndTensor();
+    }
+}
