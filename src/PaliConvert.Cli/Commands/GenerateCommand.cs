@@ -7,7 +7,10 @@ public static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "A big_vision .npz or a Hugging Face folder (the reference forward pass)" };
+        var model = new Argument<string>("model")
+        {
+            Description = "A big_vision .npz or a Hugging Face folder (the reference forward pass)",
+        };
         var image = new Option<string>("--image") { Description = "The image (PNG, JPEG, BMP, GIF), processed as SiglipImageProcessor " +
             "does", Required = true };
         var prompt = new Option<string>("--prompt") { Description = "The prompt, e.g. 'caption en' or 'detect cat'", Required = true };
