@@ -9,7 +9,8 @@ public static class GenerateCommand
     {
         var model = new Argument<string>("model")
         {
-            Description = "A big_vision .npz or a Hugging Face folder (the reference forward pass)",
+            Description = "A big_vision .npz or a Hugging Face folder (the reference forward pass), or an exported model.onnx or " +
+                "split hub folder (ONNX Runtime, the cache fed as transformers.js feeds it)",
         };
         var image = new Option<string>("--image") { Description = "The image (PNG, JPEG, BMP, GIF), processed as SiglipImageProcessor " +
             "does", Required = true };
@@ -22,13 +23,14 @@ public static class GenerateCommand
         var save = new Option<string?>("--save-inputs") { Description = "Write the exact inputs as an inputs.npz logits and verify take" };
         var force = new Option<bool>("--force") { Description = "Replace an existing --save-inputs file" };
         var facts = new FactOptions();
+        var dtype = OnnxDTypeOption.ForRun("ONNX");
         var cmd = new Command("generate", "Image + prompt -> text: greedy generation as transformers' PaliGemmaProcessor and " +
-            "generate() do it") { model, image, prompt, maxNew, tokenizer, json, save, force };
+            "generate() do it") { model, image, prompt, maxNew, tokenizer, json, save, force, dtype.Option };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new GenerateOptions(r.GetValue(model)!, r.GetValue(image)!, r.GetValue(prompt)!, r.GetValue(maxNew),
-                r.GetValue(tokenizer), facts.Read(r), r.GetValue(save), r.GetValue(force));
+                r.GetValue(tokenizer), facts.Read(r), r.GetValue(save), r.GetValue(force), dtype.Read(r));
             var result = Generate.Run(o, new Progress(), Run.Scope);
             Progress.Clear();
             Console.Out.WriteLine(r.GetValue(json) ? Json.Serialize(result) : result.Text);

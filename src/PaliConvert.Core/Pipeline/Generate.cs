@@ -10,7 +10,7 @@ namespace PaliConvert.Pipeline;
 
 /// <summary>What generate runs: a model, an image and a prompt, how many tokens at most, and where the tokenizer is.</summary>
 public sealed record GenerateOptions(string Model, string Image, string Prompt, int MaxNewTokens = 32, string? Tokenizer = null,
-    StatedFacts? Stated = null, string? SaveInputs = null, bool Force = false);
+    StatedFacts? Stated = null, string? SaveInputs = null, bool Force = false, Export.OnnxDType? DType = null);
 
 /// <summary>The prompt as fed (after the image tokens), the new tokens, their text, and the timings.</summary>
 public sealed record GenerateResult(string Model, int[] PromptIds, int[] GeneratedIds, string Text, double PrefillSeconds,
@@ -34,11 +34,14 @@ public static class Generate
         if (o.MaxNewTokens is < 1 or > InputsFile.MaxTextTokens)
             throw new UsageException("max-new-tokens", $"max new tokens must be 1 to {InputsFile.MaxTextTokens}, not {o.MaxNewTokens}");
         var tokenizer = SentencePieceText.Read(TokenizerFor(o.Model, o.Tokenizer));
-        using var model = LoadedModel.Open(o.Model, o.Stated, scope);
-        if (tokenizer.Model.Pieces.Count != model.TextVocab)
+        bool onnx = Validation.ModelLogits.IsOnnx(o.Model);
+        using var model = onnx ? null : LoadedModel.Open(o.Model, o.Stated, scope);
+        var facts = onnx ? Validation.OnnxGenerator.Facts(o.Model, o.DType) : null;
+        int textVocab = model?.TextVocab ?? Fact(o.Model, facts!, "image_token_index");
+        int px = model?.Weights.Arch.Vision.ImageSize ?? Fact(o.Model, facts!, "vision_config.image_size");
+        if (tokenizer.Model.Pieces.Count != textVocab)
             throw new ModelMismatchException(tokenizer.Model.Path, o.Model, "vocabulary", $"{tokenizer.Model.Path} has " +
-                $"{tokenizer.Model.Pieces.Count} pieces but {o.Model}'s text vocabulary is {model.TextVocab}: another model's tokenizer");
-        int px = model.Weights.Arch.Vision.ImageSize;
+                $"{tokenizer.Model.Pieces.Count} pieces but {o.Model}'s text vocabulary is {textVocab}: another model's tokenizer");
         var pixels = SiglipImage.Pixels(ImageFile.Read(o.Image), px);
         var trainer = tokenizer.Model.Trainer;
         int[] prompt = [tokenizer.Model.Id(trainer.BosId, "bos"), .. tokenizer.Encode(o.Prompt + "\n")];
@@ -46,8 +49,9 @@ public static class Generate
             throw new UsageException("prompt", $"the prompt is {prompt.Length} tokens; with {o.MaxNewTokens} new ones that is more than " +
                 $"the {InputsFile.MaxTextTokens} text tokens run");
         string? saved = o.SaveInputs == null ? null : SaveInputs(o, scope, pixels, px, prompt);
-        var g = GreedyDecoder.Run(model.Weights, pixels, px, px, prompt, o.MaxNewTokens, progress,
-            tokenizer.Model.Id(trainer.EosId, "eos"));
+        int eos = tokenizer.Model.Id(trainer.EosId, "eos");
+        var g = model != null ? GreedyDecoder.Run(model.Weights, pixels, px, px, prompt, o.MaxNewTokens, progress, eos)
+            : Validation.OnnxGenerator.Run(o.Model, o.DType, pixels, px, prompt, o.MaxNewTokens, eos);
         return new GenerateResult(o.Model, prompt, g.GeneratedIds, tokenizer.Decode(g.GeneratedIds, skipSpecial: true), g.PrefillSeconds,
             g.DecodeTokensPerSecond, saved);
     }
@@ -60,10 +64,16 @@ public static class Generate
     {
         if (given != null) return given;
         string beside = Directory.Exists(model) ? Path.Combine(model, ProcessorFiles.TokenizerModel)
-            : Path.ChangeExtension(model, ".tokenizer.model");
-        return File.Exists(beside) ? beside : throw new UsageException("tokenizer", $"{model}: no tokenizer found ({beside}); give " +
-            "one with --tokenizer T.model (big_vision's paligemma_tokenizer.model)");
+            : model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
+                ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(model))!, ProcessorFiles.TokenizerModel)
+                : Path.ChangeExtension(model, ".tokenizer.model");
+        return File.Exists(beside) ? beside : throw new UsageException("tokenizer", $"{model}: no tokenizer found ({beside}); state " +
+            "the SentencePiece model to use (big_vision's is paligemma_tokenizer.model)");
     }
+
+    private static int Fact(string model, IReadOnlyDictionary<string, string> facts, string key) =>
+        int.TryParse(facts.GetValueOrDefault(key), out var v) && v > 0 ? v
+            : throw new BadInputException(model, $"{model}: its metadata '{key}' is missing or not a positive number", key);
 
     /// <summary>The exact inputs, in the inputs.npz format logits and verify take: image_nhwc, text, mask_ar (all prefix).</summary>
     private static string SaveInputs(GenerateOptions o, RunScope scope, float[] pixels, int px, int[] prompt)

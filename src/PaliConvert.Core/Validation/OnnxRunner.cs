@@ -17,7 +17,7 @@ public static class OnnxRunner
     /// <summary>
     /// ONNX Runtime's own failures (a damaged graph, a missing data file, inputs it rejects) as bad input naming the model.
     /// </summary>
-    private static T Refused<T>(string model, Func<T> run)
+    internal static T Refused<T>(string model, Func<T> run)
     {
         try { return run(); }
         catch (OnnxRuntimeException e) { throw new BadInputException(model, $"{model}: ONNX Runtime cannot run it: {e.Message}"); }

@@ -46,7 +46,7 @@ internal static class SplitRunner
                 $"{input.Height}x{input.Width}; give inputs at the model's image size", "pixel_values");
     }
 
-    private static (float[] data, long[] shape) Run<T>(InferenceSession s, string name, T[] data, long[] shape, string output)
+    internal static (float[] data, long[] shape) Run<T>(InferenceSession s, string name, T[] data, long[] shape, string output)
         where T : unmanaged
     {
         using var value = OrtValue.CreateTensorValueFromMemory(data, shape);
@@ -61,40 +61,17 @@ internal static class SplitRunner
     {
         int tokens = (int)image.shape[1], w = (int)image.shape[2], t = maskAr.Length;
         float[] sequence = [.. image.data, .. text.data];
-        var kv = decoder.InputMetadata.Keys.Where(k => k.StartsWith("past_key_values.", StringComparison.Ordinal)).ToList();
-        var kvDims = decoder.InputMetadata[kv[0]].Dimensions; // [batch, K, past, H]
-        var past = kv.ToDictionary(k => k, _ => Array.Empty<float>());
+        var chain = new SplitDecoder(decoder);
         var logits = new List<float>();
         int vocab = 0;
         for (int start = 0; start < tokens + t;)
         {
             int end = start == 0 ? tokens : start + 1; // a group: up to the next 1 in mask_ar
             while (end < tokens + t && maskAr[end - tokens] == 0) end++;
-            int n = end - start;
-            var names = new List<string> { "inputs_embeds", "attention_mask", "position_ids" };
-            var values = new List<OrtValue>
-            {
-                OrtValue.CreateTensorValueFromMemory(sequence.AsSpan(start * w, n * w).ToArray(), [1, n, w]),
-                OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, end).ToArray(), [1, end]),
-                OrtValue.CreateTensorValueFromMemory(Enumerable.Range(start, n).Select(p => (long)p).ToArray(), [1, n]),
-            };
-            foreach (var k in kv)
-            {
-                names.Add(k);
-                values.Add(OrtValue.CreateTensorValueFromMemory(past[k], [1, kvDims[1], start, kvDims[3]]));
-            }
-            var outputs = new List<string> { "logits" };
-            outputs.AddRange(kv.Select(k => k.Replace("past_key_values.", "present.")));
-            using (var run = new RunOptions())
-            using (var o = decoder.Run(run, names, values, outputs))
-            {
-                vocab = (int)o[0].GetTensorTypeAndShape().Shape[2];
-                var l = o[0].GetTensorDataAsSpan<float>();
-                int first = Math.Max(start, tokens); // keep the text positions only
-                logits.AddRange(l[((first - start) * vocab)..].ToArray());
-                for (int i = 0; i < kv.Count; i++) past[kv[i]] = o[i + 1].GetTensorDataAsSpan<float>().ToArray();
-            }
-            foreach (var v in values) v.Dispose();
+            var (l, v) = chain.Call(sequence.AsSpan(start * w, (end - start) * w).ToArray(), end - start, w);
+            vocab = v;
+            int first = Math.Max(start, tokens); // keep the text positions only
+            logits.AddRange(l.AsSpan((first - start) * vocab).ToArray());
             start = end;
         }
         return ([.. logits], vocab);

@@ -21,6 +21,7 @@ public class GenerateTests
         string hf = Jax2Hf.Run(new Jax2HfOptions(npz, dir.File("hf"), TestPaths.Mappings, Tokenizer: tokenizer));
         string web = ExportOnnx.Run(new ExportOnnxOptions(hf, dir.File("web"), TestPaths.Mappings,
             Layout: PaliConvert.Export.OnnxLayoutKind.Split));
+        string single = Path.Combine(ExportOnnx.Run(new ExportOnnxOptions(hf, dir.File("single"), TestPaths.Mappings)), "model.onnx");
         var rng = new Random(5);
         string png = Png.Write(dir.File("image.png"), 56, 56, (_, _) => ((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
         const string prompt = "caption the red dog";
@@ -28,7 +29,7 @@ public class GenerateTests
         var js = JsonNode.Parse(File.ReadAllText(dir.File("js.json")))!;
         var sequence = js["sequences"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
         int tokens = sequence.TakeWhile(id => id == 300).Count();
-        foreach (var source in new[] { npz, hf })
+        foreach (var source in new[] { npz, hf, web, single })
         {
             var r = Generate.Run(new GenerateOptions(source, png, prompt, 8, source == npz ? tokenizer : null));
             Assert.Equal(sequence[tokens..(tokens + r.PromptIds.Length)], r.PromptIds);

@@ -44,7 +44,8 @@ public static class ExifOrientation
         bool le = t[0] == 'I' && t[1] == 'I';
         if (!le && !(t[0] == 'M' && t[1] == 'M')) return 1;
         uint U32(int at) => le ? BinaryPrimitives.ReadUInt32LittleEndian(t.AsSpan(at)) : BinaryPrimitives.ReadUInt32BigEndian(t.AsSpan(at));
-        ushort U16(int at) => le ? BinaryPrimitives.ReadUInt16LittleEndian(t.AsSpan(at)) : BinaryPrimitives.ReadUInt16BigEndian(t.AsSpan(at));
+        ushort U16(int at) =>
+            le ? BinaryPrimitives.ReadUInt16LittleEndian(t.AsSpan(at)) : BinaryPrimitives.ReadUInt16BigEndian(t.AsSpan(at));
         long ifd = U32(4);
         if (ifd + 2 > t.Length) return 1;
         int count = U16((int)ifd);

@@ -44,7 +44,8 @@ public class SentencePieceTextTests
         {
             var want = expected[i]!["ids"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
             var got = text.Encode(strings[i]);
-            Assert.True(want.SequenceEqual(got), $"'{strings[i]}': sentencepiece [{string.Join(",", want)}], ours [{string.Join(",", got)}]");
+            Assert.True(want.SequenceEqual(got),
+                $"'{strings[i]}': sentencepiece [{string.Join(",", want)}], ours [{string.Join(",", got)}]");
             if (strings[i].Contains("<loc0003>")) withLoc++;
             if (want.Contains(3)) continue; // sentencepiece decodes <unk> as ' ⁇ '
             Assert.Equal(expected[i]!["decoded"]!.GetValue<string>(), text.Decode(want));
