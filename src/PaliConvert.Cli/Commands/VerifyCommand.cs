@@ -57,6 +57,11 @@ public static class VerifyCommand
         var dtype = OnnxDTypeOption.ForRun("With --engine onnx, the target's weights (a checkpoint is exported so)");
         var facts = new FactOptions();
         var force = new Option<bool>("--force") { Description = "Replace existing report files" };
+        var image = new Option<string?>("--image") { Description = "With --prompt: both models generate from this image, and must " +
+            "say the same (exact target) or predict each of the source's tokens within tolerance (rounded target)" };
+        var prompt = new Option<string?>("--prompt") { Description = "The prompt for --image, e.g. 'caption en'" };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "New tokens generated for --image", DefaultValueFactory = _ => 16 };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "SentencePiece model for --prompt (default: either side's own)" };
         var weightsOnly = new Option<bool>("--weights-only") { Description = "Compare the descriptions and prove the weights, without " +
             "running the models (seconds, where the logits take minutes on a large model)" };
         var cmd = new Command("verify",
@@ -64,17 +69,25 @@ public static class VerifyCommand
                 "mapping rules and the target's encoding (bit for bit), then run both on the same inputs and compare their logits " +
                 "(atol for an exact target; for a rounded one, the bound its encoding implies). " +
             "Exit 0 when both agree, 1 on a mismatch, 2 on unusable input") { source, target, engine.Option, dtype.Option, mappings,
-                force, weightsOnly };
+                force, weightsOnly, image, prompt, maxNew, tokenizer };
         foreach (var option in set.All.Concat(facts.All)) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(set.Inputs), r.GetValue(set.MaskKey)!,
                 set.Tolerance(r), r.GetValue(set.Seed), engine.Read(r), r.GetValue(mappings), facts.Read(r), dtype.Read(r),
-                CompareLogits: !r.GetValue(weightsOnly));
+                CompareLogits: !r.GetValue(weightsOnly), Generation: Generation(r.GetValue(image), r.GetValue(prompt), r.GetValue(maxNew),
+                    r.GetValue(tokenizer)));
             return Execute(o, set.Paths(r, r.GetValue(force)));
         }));
         return cmd;
     }
+
+    private static GenerationInput? Generation(string? image, string? prompt, int maxNew, string? tokenizer) => (image, prompt) switch
+    {
+        (null, null) => null,
+        ({ } i, { } p) => new GenerationInput(i, p, maxNew, tokenizer),
+        _ => throw new UsageException("--image", "--image and --prompt go together: the models generate from the image and the prompt"),
+    };
 
     public static int Execute(VerifyOptions o, ReportPaths paths)
     {

@@ -29,8 +29,6 @@ public static class Generate
     public static GenerateResult Run(GenerateOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null)
     {
         scope ??= new RunScope();
-        if (o.Prompt.Length > MaxPromptChars)
-            throw new UsageException("prompt", $"the prompt has {o.Prompt.Length:N0} characters; at most {MaxPromptChars:N0} are taken");
         if (o.MaxNewTokens is < 1 or > InputsFile.MaxTextTokens)
             throw new UsageException("max-new-tokens", $"max new tokens must be 1 to {InputsFile.MaxTextTokens}, not {o.MaxNewTokens}");
         var tokenizer = SentencePieceText.Read(TokenizerFor(o.Model, o.Tokenizer));
@@ -43,18 +41,28 @@ public static class Generate
             throw new ModelMismatchException(tokenizer.Model.Path, o.Model, "vocabulary", $"{tokenizer.Model.Path} has " +
                 $"{tokenizer.Model.Pieces.Count} pieces but {o.Model}'s text vocabulary is {textVocab}: another model's tokenizer");
         var pixels = SiglipImage.Pixels(ImageFile.Read(o.Image), px);
-        var trainer = tokenizer.Model.Trainer;
-        int[] prompt = [tokenizer.Model.Id(trainer.BosId, "bos"), .. tokenizer.Encode(o.Prompt + "\n")];
-        if (prompt.Length + o.MaxNewTokens > InputsFile.MaxTextTokens)
-            throw new UsageException("prompt", $"the prompt is {prompt.Length} tokens; with {o.MaxNewTokens} new ones that is more than " +
-                $"the {InputsFile.MaxTextTokens} text tokens run");
+        int[] prompt = PromptIds(tokenizer, o.Prompt, o.MaxNewTokens);
         string? saved = o.SaveInputs == null ? null : SaveInputs(o, scope, pixels, px, prompt);
-        int eos = tokenizer.Model.Id(trainer.EosId, "eos");
+        int eos = Eos(tokenizer);
         var g = model != null ? GreedyDecoder.Run(model.Weights, pixels, px, px, prompt, o.MaxNewTokens, progress, eos)
             : Validation.OnnxGenerator.Run(o.Model, o.DType, pixels, px, prompt, o.MaxNewTokens, eos);
         return new GenerateResult(o.Model, prompt, g.GeneratedIds, tokenizer.Decode(g.GeneratedIds, skipSpecial: true), g.PrefillSeconds,
             g.DecodeTokensPerSecond, saved);
     }
+
+    /// <summary>PaliGemmaProcessor's text after the image tokens: &lt;bos&gt;, the prompt and "\n".</summary>
+    public static int[] PromptIds(SentencePieceText tokenizer, string prompt, int maxNewTokens)
+    {
+        if (prompt.Length > MaxPromptChars)
+            throw new UsageException("prompt", $"the prompt has {prompt.Length:N0} characters; at most {MaxPromptChars:N0} are taken");
+        int[] ids = [tokenizer.Model.Id(tokenizer.Model.Trainer.BosId, "bos"), .. tokenizer.Encode(prompt + "\n")];
+        if (ids.Length + maxNewTokens > InputsFile.MaxTextTokens)
+            throw new UsageException("prompt", $"the prompt is {ids.Length} tokens; with {maxNewTokens} new ones that is more than " +
+                $"the {InputsFile.MaxTextTokens} text tokens run");
+        return ids;
+    }
+
+    public static int Eos(SentencePieceText tokenizer) => tokenizer.Model.Id(tokenizer.Model.Trainer.EosId, "eos");
 
     /// <summary>
     /// The tokenizer given, else the model's own: tokenizer.model in an HF folder or beside a split export, or

@@ -20,7 +20,9 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
     public bool WeightsProved => Weights is { Applicable: true, Passed: true };
     public bool WeightsFailed => Weights is { Applicable: true, Passed: false };
     /// <summary>The verdict: the descriptions agree, the weights are the source's, and the logits are within tolerance.</summary>
-    public bool Passed => FactsAgree && !WeightsFailed && Summary.Passed;
+    public bool Passed => FactsAgree && !WeightsFailed && Summary.Passed && (Generation?.Passed ?? true);
+    /// <summary>verify by generation (null when no image and prompt were given).</summary>
+    public GenerationCheck? Generation { get; init; }
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -50,7 +52,7 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
                     $"cosine {p.Cosine:G6}, top-1 {p.Top1Source} vs {p.Top1Target}, top-5 overlap {p.Top5Overlap:P0}, " +
                         $"KL {p.KlDivergence:G4}"));
             return tc;
-        }).Concat(factCases).Concat(WeightCases()).Concat(Aggregates()).ToList();
+        }).Concat(factCases).Concat(WeightCases()).Concat(Aggregates()).Concat(GenerationCases()).ToList();
         var suite = new XElement("testsuite",
             new XAttribute("name", $"verify {Target} against {Source}"), new XAttribute("tests", cases.Count),
             new XAttribute("failures", cases.Count(c => c.Element("failure") != null)),
@@ -95,6 +97,16 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
         return Weights.Summary + "\n" + string.Join("", lines.Select(l => l + "\n")) + (more > 0 ? $"  ... and {more} more\n" : "");
     }
 
+    private IEnumerable<XElement> GenerationCases()
+    {
+        if (Generation is not { } g) yield break;
+        var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify.generation"), new XAttribute("name", g.Prompt));
+        if (!g.Passed) tc.Add(new XElement("failure", new XAttribute("message", "the target does not say what the source says"),
+            g.ToText()));
+        else tc.Add(new XElement("system-out", g.ToText()));
+        yield return tc;
+    }
+
     /// <summary>A test case for each quantization bound stated (top-1 agreement, mean KL).</summary>
     private IEnumerable<XElement> Aggregates()
     {
@@ -120,6 +132,9 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
             meta["weights.summary"] = Weights.Applicable ? Weights.Summary : WeightsNotProved;
             meta["weights.passed"] = WeightsProved ? "true" : "false";
         }
+        if (Generation is { } g)
+            (meta["generation.prompt"], meta["generation.source_text"], meta["generation.target_text"], meta["generation.passed"]) =
+                (g.Prompt, g.SourceText, g.TargetText, g.Passed ? "true" : "false");
         await ParquetSerializer.SerializeAsync(Positions, output, null, meta);
     }
 
@@ -136,6 +151,7 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
         string verdict = !FactsAgree ? "FAIL: the two models are described differently, so their consumers compute different things"
             : WeightsFailed ? "FAIL: the target's weights are not the source's as the rules and the target's encoding make them"
             : !s.Passed ? "FAIL: the target's logits differ from the source's"
+            : Generation is { Passed: false } ? "FAIL: the target does not say what the source says"
             : !LogitsCompared && WeightsProved ? $"PASS: the weights are the source's{Rounded} (logits not compared)"
             : !LogitsCompared ? "PASS: the descriptions agree (weights not proved, logits not compared)"
             : WeightsProved ? $"PASS: the weights are the source's{Rounded} and the target computes what the source does"
@@ -153,7 +169,7 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
             mean top-5 overlap     {s.MeanTop5Overlap:P1}
             KL(source || target)   mean {s.MeanKl:G4}, max {s.MaxKl:G4} nats
             tolerance              {s.Tolerance}
-            {verdict}
+            {Generation?.ToText()}{verdict}
 
             """;
     }
