@@ -60,8 +60,14 @@ public static class VerifyCommand
         var image = new Option<string?>("--image") { Description = "With --prompt: both models generate from this image, and must " +
             "say the same (exact target) or predict each of the source's tokens within tolerance (rounded target)" };
         var prompt = new Option<string?>("--prompt") { Description = "The prompt for --image, e.g. 'caption en'" };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "New tokens generated for --image", DefaultValueFactory = _ => 16 };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "SentencePiece model for --prompt (default: either side's own)" };
+        var maxNew = new Option<int>("--max-new-tokens")
+        {
+            Description = "New tokens generated for --image", DefaultValueFactory = _ => 16,
+        };
+        var tokenizer = new Option<string?>("--tokenizer")
+        {
+            Description = "SentencePiece model for --prompt (default: either side's own)",
+        };
         var weightsOnly = new Option<bool>("--weights-only") { Description = "Compare the descriptions and prove the weights, without " +
             "running the models (seconds, where the logits take minutes on a large model)" };
         var cmd = new Command("verify",

@@ -20,14 +20,14 @@ public sealed record GenerationCheck(string Image, string Prompt, int[] PromptId
 
     public bool Passed => Steps.Passed && (!MustMatch || FirstDivergence < 0);
 
-    public string ToText() =>
-        $"""
-        generation: '{Prompt}' on {Image}
-          source: {Quote(SourceText)}  [{string.Join(" ", SourceIds)}]
-          target: {Quote(TargetText)}  [{string.Join(" ", TargetIds)}]
-          {(FirstDivergence < 0 ? "the same tokens" : $"they part at new token {FirstDivergence}")}; teacher-forced steps: max |diff| {Steps.MaxAbsDiff:G4}, top-1 {Steps.Top1Agreement:P0}, mean KL {Steps.MeanKl:G4} ({(Steps.Passed ? "within" : "beyond")} {Steps.Tolerance})
-
-        """;
+    public string ToText()
+    {
+        string parted = FirstDivergence < 0 ? "the same tokens" : $"they part at new token {FirstDivergence}";
+        string steps = $"max |diff| {Steps.MaxAbsDiff:G4}, top-1 {Steps.Top1Agreement:P0}, mean KL {Steps.MeanKl:G4} " +
+            $"({(Steps.Passed ? "within" : "beyond")} {Steps.Tolerance})";
+        return $"generation: '{Prompt}' on {Image}\n  source: {Quote(SourceText)}  [{string.Join(" ", SourceIds)}]\n" +
+            $"  target: {Quote(TargetText)}  [{string.Join(" ", TargetIds)}]\n  {parted}; teacher-forced steps: {steps}\n";
+    }
 
     private static string Quote(string s) => "\"" + s.Replace("\n", "\\n") + "\"";
 }
