@@ -21,16 +21,18 @@ public static class GenerateCommand
             "tokenizer.model, or NAME.tokenizer.model beside NAME.npz)" };
         var json = new Option<bool>("--json") { Description = "Print prompt_ids, generated_ids, text and timings as JSON" };
         var save = new Option<string?>("--save-inputs") { Description = "Write the exact inputs as an inputs.npz logits and verify take" };
-        var force = new Option<bool>("--force") { Description = "Replace an existing --save-inputs file" };
+        var force = new Option<bool>("--force") { Description = "Replace an existing --save-inputs or --draw file" };
+        var draw = new Option<string?>("--draw") { Description = "Write the image as a PNG with the boxes and labels of the <loc> " +
+            "detections in the text drawn (for 'detect ...' prompts)" };
         var facts = new FactOptions();
         var dtype = OnnxDTypeOption.ForRun("ONNX");
         var cmd = new Command("generate", "Image + prompt -> text: greedy generation as transformers' PaliGemmaProcessor and " +
-            "generate() do it") { model, image, prompt, maxNew, tokenizer, json, save, force, dtype.Option };
+            "generate() do it") { model, image, prompt, maxNew, tokenizer, json, save, draw, force, dtype.Option };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new GenerateOptions(r.GetValue(model)!, r.GetValue(image)!, r.GetValue(prompt)!, r.GetValue(maxNew),
-                r.GetValue(tokenizer), facts.Read(r), r.GetValue(save), r.GetValue(force), dtype.Read(r));
+                r.GetValue(tokenizer), facts.Read(r), r.GetValue(save), r.GetValue(force), dtype.Read(r), r.GetValue(draw));
             var result = Generate.Run(o, new Progress(), Run.Scope);
             Progress.Clear();
             Console.Out.WriteLine(r.GetValue(json) ? Json.Serialize(result) : result.Text);

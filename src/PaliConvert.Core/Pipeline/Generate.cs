@@ -10,11 +10,19 @@ namespace PaliConvert.Pipeline;
 
 /// <summary>What generate runs: a model, an image and a prompt, how many tokens at most, and where the tokenizer is.</summary>
 public sealed record GenerateOptions(string Model, string Image, string Prompt, int MaxNewTokens = 32, string? Tokenizer = null,
-    StatedFacts? Stated = null, string? SaveInputs = null, bool Force = false, Export.OnnxDType? DType = null);
+    StatedFacts? Stated = null, string? SaveInputs = null, bool Force = false, Export.OnnxDType? DType = null, string? Draw = null);
 
-/// <summary>The prompt as fed (after the image tokens), the new tokens, their text, and the timings.</summary>
+/// <summary>
+/// The prompt as fed (after the image tokens), the new tokens, their text, the timings, and what the text locates: boxes
+/// in the original image's pixels, and the &lt;seg###&gt; codes.
+/// </summary>
 public sealed record GenerateResult(string Model, int[] PromptIds, int[] GeneratedIds, string Text, double PrefillSeconds,
-    double DecodeTokensPerSecond, string? SavedInputs);
+    double DecodeTokensPerSecond, string? SavedInputs)
+{
+    public List<Detection> Detections { get; init; } = [];
+    public List<int> Segments { get; init; } = [];
+    public string? Drawn { get; init; }
+}
 
 /// <summary>
 /// Image + prompt -> text, as transformers' PaliGemmaProcessor and generate() do it: the image through
@@ -40,14 +48,19 @@ public static class Generate
         if (tokenizer.Model.Pieces.Count != textVocab)
             throw new ModelMismatchException(tokenizer.Model.Path, o.Model, "vocabulary", $"{tokenizer.Model.Path} has " +
                 $"{tokenizer.Model.Pieces.Count} pieces but {o.Model}'s text vocabulary is {textVocab}: another model's tokenizer");
-        var pixels = SiglipImage.Pixels(ImageFile.Read(o.Image), px);
+        var original = ImageFile.Read(o.Image);
+        var pixels = SiglipImage.Pixels(original, px);
         int[] prompt = PromptIds(tokenizer, o.Prompt, o.MaxNewTokens);
         string? saved = o.SaveInputs == null ? null : SaveInputs(o, scope, pixels, px, prompt);
         int eos = Eos(tokenizer);
         var g = model != null ? GreedyDecoder.Run(model.Weights, pixels, px, px, prompt, o.MaxNewTokens, progress, eos)
             : Validation.OnnxGenerator.Run(o.Model, o.DType, pixels, px, prompt, o.MaxNewTokens, eos);
-        return new GenerateResult(o.Model, prompt, g.GeneratedIds, tokenizer.Decode(g.GeneratedIds, skipSpecial: true), g.PrefillSeconds,
-            g.DecodeTokensPerSecond, saved);
+        string text = tokenizer.Decode(g.GeneratedIds, skipSpecial: true);
+        var found = Detection.Parse(text, original.Width, original.Height);
+        return new GenerateResult(o.Model, prompt, g.GeneratedIds, text, g.PrefillSeconds, g.DecodeTokensPerSecond, saved)
+        {
+            Detections = found, Segments = Detection.Segments(text), Drawn = o.Draw == null ? null : DrawBoxes(o, scope, original, found),
+        };
     }
 
     /// <summary>PaliGemmaProcessor's text after the image tokens: &lt;bos&gt;, the prompt and "\n".</summary>
@@ -77,6 +90,19 @@ public static class Generate
                 : Path.ChangeExtension(model, ".tokenizer.model");
         return File.Exists(beside) ? beside : throw new UsageException("tokenizer", $"{model}: no tokenizer found ({beside}); state " +
             "the SentencePiece model to use (big_vision's is paligemma_tokenizer.model)");
+    }
+
+    /// <summary>The original image with the boxes and labels drawn, as a PNG.</summary>
+    private static string DrawBoxes(GenerateOptions o, RunScope scope, RgbImage original, List<Detection> found)
+    {
+        using var file = AtomicOutput.ForFile(scope, o.Draw!, o.Force, o.Model, o.Image);
+        file.Writing(() =>
+        {
+            using var fs = new FileStream(file.TempPath, FileMode.CreateNew, FileAccess.Write);
+            PngWriter.Write(fs, BoxDrawing.Draw(original, found));
+        });
+        file.Commit();
+        return file.Target;
     }
 
     private static int Fact(string model, IReadOnlyDictionary<string, string> facts, string key) =>

@@ -71,7 +71,7 @@ public class CliTests
     }
 
     private static readonly string[] Commands = ["inspect", "diff", "synth", "jax2hf", "hf2jax", "logits", "verify", "export-onnx",
-        "check-onnx"];
+        "check-onnx", "generate"];
 
     [Fact]
     public void HelpListsEveryCommand()
@@ -92,7 +92,8 @@ public class CliTests
         { "hf2jax", ["--dtype", "--prefix", "--force", "--mappings"] },
         { "logits", ["--inputs", "--mask-key", "--out", "--query-pre-attn-scalar", "--config", "--dtype"] },
         { "verify", ["<source>", "<target>", "--inputs", "--atol", "--min-top1", "--max-kl", "--seed", "--engine", "--dtype", "--report",
-            "--junit", "--parquet", "--config"] },
+            "--junit", "--parquet", "--config", "--image", "--prompt", "--max-new-tokens", "--tokenizer"] },
+        { "generate", ["<model>", "--image", "--prompt", "--max-new-tokens", "--tokenizer", "--json", "--save-inputs", "--dtype"] },
         { "export-onnx", ["--dtype", "--block-size", "--asymmetric", "--layout", "--force", "--mappings", "--config",
             "--query-pre-attn-scalar"] },
         { "check-onnx", ["<model>"] },

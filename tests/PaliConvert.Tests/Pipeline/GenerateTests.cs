@@ -57,8 +57,13 @@ public class GenerateTests
         Assert.True(o["prefill_seconds"]!.GetValue<double>() > 0);
         (code, _, stderr) = CliRunner.Run("logits", npz, "--inputs", dir.File("in.npz"), "--out", dir.File("l.npy"));
         Assert.True(code == 0, stderr);
-        (code, var text, stderr) = CliRunner.Run("generate", npz, "--image", png, "--prompt", "detect dog", "--max-new-tokens", "5");
+        (code, var text, stderr) = CliRunner.Run("generate", npz, "--image", png, "--prompt", "detect dog", "--max-new-tokens", "5",
+            "--draw", dir.File("boxes.png"));
         Assert.True(code == 0, stderr);
+        var drawn = PaliConvert.Formats.Images.ImageFile.Read(dir.File("boxes.png")); // the original image, boxes drawn (none here)
+        Assert.Equal((90, 70), (drawn.Width, drawn.Height));
+        Assert.Equal(PaliConvert.Formats.Images.ImageFile.Read(png).Pixels, drawn.Pixels);
+        Assert.Empty(o["detections"]!.AsArray());
         Assert.Equal(o["text"]!.GetValue<string>(), text.TrimEnd('\n'));
         (code, _, stderr) = CliRunner.Run("generate", npz, "--image", dir.File("talk.npz"), "--prompt", "x");
         Assert.Equal(2, code);
