@@ -10,7 +10,8 @@ namespace PaliConvert.Pipeline;
 
 /// <summary>What generate runs: a model, an image and a prompt, how many tokens at most, and where the tokenizer is.</summary>
 public sealed record GenerateOptions(string Model, string Image, string Prompt, int MaxNewTokens = 32, string? Tokenizer = null,
-    StatedFacts? Stated = null, string? SaveInputs = null, bool Force = false, Export.OnnxDType? DType = null, string? Draw = null);
+    StatedFacts? Stated = null, string? SaveInputs = null, bool Force = false, Export.OnnxDType? DType = null, string? Draw = null,
+    ImagePreprocess Preprocess = ImagePreprocess.Hf);
 
 /// <summary>
 /// The prompt as fed (after the image tokens), the new tokens, their text, the timings, and what the text locates: boxes
@@ -48,8 +49,7 @@ public static class Generate
         if (tokenizer.Model.Pieces.Count != textVocab)
             throw new ModelMismatchException(tokenizer.Model.Path, o.Model, "vocabulary", $"{tokenizer.Model.Path} has " +
                 $"{tokenizer.Model.Pieces.Count} pieces but {o.Model}'s text vocabulary is {textVocab}: another model's tokenizer");
-        var original = ImageFile.Read(o.Image);
-        var pixels = SiglipImage.Pixels(original, px);
+        var (pixels, original) = ImagePreprocessing.Load(o.Image, px, o.Preprocess);
         int[] prompt = PromptIds(tokenizer, o.Prompt, o.MaxNewTokens);
         string? saved = o.SaveInputs == null ? null : SaveInputs(o, scope, pixels, px, prompt);
         int eos = Eos(tokenizer);

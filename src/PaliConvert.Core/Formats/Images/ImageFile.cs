@@ -13,7 +13,11 @@ public static class ImageFile
     /// <summary>PIL's DecompressionBombError threshold (twice MAX_IMAGE_PIXELS).</summary>
     public const long MaxPixels = 178_956_970;
 
-    public static RgbImage Read(string path)
+    /// <summary>
+    /// The image as transformers loads it, or with <paramref name="asTensorFlow"/> as tf.io.decode_image(channels=3)
+    /// does (big_vision): no EXIF orientation, and the alpha channel dropped rather than composited.
+    /// </summary>
+    public static RgbImage Read(string path, bool asTensorFlow = false)
     {
         var bytes = Tensors.RegularFile.ReadAllBytes(path, MaxBytes);
         ImageInfo? info;
@@ -28,7 +32,7 @@ public static class ImageFile
         {
             throw new BadInputException(path, $"{path}: cannot be decoded: {e.Message}", inner: e);
         }
-        return ExifOrientation.Apply(OverWhite(image), ExifOrientation.Of(bytes));
+        return asTensorFlow ? DropAlpha(image) : ExifOrientation.Apply(OverWhite(image), ExifOrientation.Of(bytes));
     }
 
     /// <summary>RGBA over an opaque white background as PIL's alpha_composite computes it (PRECISION_BITS 7).</summary>
@@ -49,6 +53,13 @@ public static class ImageFile
                 };
             }
         }
+        return new RgbImage(im.Width, im.Height, rgb);
+    }
+
+    private static RgbImage DropAlpha(ImageResult im)
+    {
+        var rgb = new byte[im.Width * im.Height * 3];
+        for (int p = 0; p < im.Width * im.Height; p++) im.Data.AsSpan(p * 4, 3).CopyTo(rgb.AsSpan(p * 3));
         return new RgbImage(im.Width, im.Height, rgb);
     }
 

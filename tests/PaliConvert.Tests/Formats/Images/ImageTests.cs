@@ -77,4 +77,19 @@ public class ImageTests
         Assert.Equal(dir.File("notes.png"), e.File);
         Assert.Contains("not an image", e.Message);
     }
+
+    [Theory]
+    [InlineData("png-rgb", 97, 61), InlineData("png-rgb", 30, 200), InlineData("png-rgba", 56, 56), InlineData("png-gray", 300, 40)]
+    public void BigVisionsPreprocessingIsTfsBilinearWithoutAntialias(string kind, int w, int h)
+    {
+        using var dir = new TempDir();
+        string png = Make(dir, kind, w, h, 4, orientation: 6); // big_vision's TF decode ignores EXIF orientation
+        var want = Convert.FromHexString(TestPaths.Python("image_oracle.py", "bigvision", png, "56").Trim());
+        var ours = BigVisionImage.Pixels(ImageFile.Read(png, asTensorFlow: true), 56);
+        var expected = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(want.AsSpan()).ToArray();
+        Assert.Equal(expected.Length, ours.Length);
+        float worst = expected.Zip(ours, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst <= 2f / 255 + 1e-6f, $"max |ours - oracle| = {worst}"); // within one 8-bit step where float32 rounding differs
+        Assert.True(expected.Zip(ours, (a, b) => a == b).Count(x => x) > 0.99 * ours.Length);
+    }
 }
