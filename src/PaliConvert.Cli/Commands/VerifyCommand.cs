@@ -68,6 +68,8 @@ public static class VerifyCommand
         {
             Description = "SentencePiece model for --prompt (default: either side's own)",
         };
+        var prompts = new Option<string?>("--prompts") { Description = "A file of 'IMAGE<tab>PROMPT' lines (images relative to it): " +
+            "each pair generated and compared as --image and --prompt" };
         var weightsOnly = new Option<bool>("--weights-only") { Description = "Compare the descriptions and prove the weights, without " +
             "running the models (seconds, where the logits take minutes on a large model)" };
         var cmd = new Command("verify",
@@ -75,25 +77,27 @@ public static class VerifyCommand
                 "mapping rules and the target's encoding (bit for bit), then run both on the same inputs and compare their logits " +
                 "(atol for an exact target; for a rounded one, the bound its encoding implies). " +
             "Exit 0 when both agree, 1 on a mismatch, 2 on unusable input") { source, target, engine.Option, dtype.Option, mappings,
-                force, weightsOnly, image, prompt, maxNew, tokenizer };
+                force, weightsOnly, image, prompt, prompts, maxNew, tokenizer };
         foreach (var option in set.All.Concat(facts.All)) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(set.Inputs), r.GetValue(set.MaskKey)!,
                 set.Tolerance(r), r.GetValue(set.Seed), engine.Read(r), r.GetValue(mappings), facts.Read(r), dtype.Read(r),
-                CompareLogits: !r.GetValue(weightsOnly), Generation: Generation(r.GetValue(image), r.GetValue(prompt), r.GetValue(maxNew),
-                    r.GetValue(tokenizer)));
+                CompareLogits: !r.GetValue(weightsOnly), Generations: Generations(r.GetValue(image), r.GetValue(prompt),
+                    r.GetValue(prompts), r.GetValue(maxNew), r.GetValue(tokenizer)));
             return Execute(o, set.Paths(r, r.GetValue(force)));
         }));
         return cmd;
     }
 
-    private static GenerationInput? Generation(string? image, string? prompt, int maxNew, string? tokenizer) => (image, prompt) switch
+    private static List<GenerationInput> Generations(string? image, string? prompt, string? file, int maxNew, string? tokenizer)
     {
-        (null, null) => null,
-        ({ } i, { } p) => new GenerationInput(i, p, maxNew, tokenizer),
-        _ => throw new UsageException("--image", "--image and --prompt go together: the models generate from the image and the prompt"),
-    };
+        if ((image == null) != (prompt == null))
+            throw new UsageException("--image", "--image and --prompt go together: the models generate from the image and the prompt");
+        var pairs = image != null ? [(image, prompt!)] : new List<(string, string)>();
+        if (file != null) pairs.AddRange(GenerationInput.ReadPairs(file));
+        return [.. pairs.Select(p => new GenerationInput(p.Item1, p.Item2, maxNew, tokenizer))];
+    }
 
     public static int Execute(VerifyOptions o, ReportPaths paths)
     {

@@ -10,7 +10,7 @@ namespace PaliConvert.Pipeline;
 public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar",
     LogitTolerance? Tolerance = null, int Seed = 0,
     VerifyEngine Engine = VerifyEngine.Reference, string? MappingsFolder = null, StatedFacts? Stated = null, OnnxDType? DType = null,
-    bool ProveWeights = true, bool CompareLogits = true, GenerationInput? Generation = null);
+    bool ProveWeights = true, bool CompareLogits = true, IReadOnlyList<GenerationInput>? Generations = null);
 
 /// <summary>Runs the reference forward pass on both models over the same inputs and compares their logits.</summary>
 public static class Verify
@@ -52,11 +52,12 @@ public static class Verify
         var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, logits, vocab, inputs.Batch, inputs.TextLength,
             tolerance);
         string engine = onnx ? "ONNX Runtime" : "reference forward pass";
-        GenerationCheck? said = null;
-        if (o.Generation != null)
+        var said = new List<GenerationCheck>();
+        if (o.Generations is { Count: > 0 })
         {
             using var reference = target == null && !ModelLogits.IsOnnx(o.Target) ? LoadedModel.Open(o.Target, o.Stated, scope) : null;
-            said = VerifyGeneration.Run(o.Generation, source, o.Source, target ?? reference, o.Target, o.DType, tolerance);
+            foreach (var g in o.Generations)
+                said.Add(VerifyGeneration.Run(g, source, o.Source, target ?? reference, o.Target, o.DType, tolerance));
         }
         var facts = ModelFacts.Compare(sa.Facts(), targetFacts);
 
@@ -69,7 +70,7 @@ public static class Verify
             positions, tolerance)
         {
             Weights = weights,
-            Generation = said,
+            Generations = said,
             Facts = facts,
             FactsSources = [sa.FactsSource,
                 target?.Weights.Arch.FactsSource ?? (ModelLogits.IsOnnx(o.Target) ? o.Target : "the target's export")],

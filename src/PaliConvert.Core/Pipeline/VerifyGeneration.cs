@@ -7,7 +7,25 @@ using PaliConvert.Validation;
 namespace PaliConvert.Pipeline;
 
 /// <summary>What verify generates from: an image, a prompt, how many tokens, and the tokenizer (else either side's own).</summary>
-public sealed record GenerationInput(string Image, string Prompt, int MaxNewTokens = 16, string? Tokenizer = null);
+public sealed record GenerationInput(string Image, string Prompt, int MaxNewTokens = 16, string? Tokenizer = null)
+{
+    /// <summary>'IMAGE&lt;tab&gt;PROMPT' lines (blank lines and '#' comments skipped), images relative to the file.</summary>
+    public static List<(string image, string prompt)> ReadPairs(string path)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(Tensors.RegularFile.ReadAllBytes(path)).Split('\n');
+        var pairs = new List<(string, string)>();
+        for (int i = 0; i < text.Length; i++)
+        {
+            string line = text[i].TrimEnd('\r');
+            if (line.Trim().Length == 0 || line.TrimStart().StartsWith('#')) continue;
+            int tab = line.IndexOf('\t');
+            if (tab <= 0 || tab == line.Length - 1)
+                throw new BadInputException(path, $"{path}: line {i + 1} is not 'IMAGE<tab>PROMPT'", $"line {i + 1}");
+            pairs.Add((Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, line[..tab]), line[(tab + 1)..]));
+        }
+        return pairs.Count > 0 ? pairs : throw new BadInputException(path, $"{path}: holds no 'IMAGE<tab>PROMPT' line");
+    }
+}
 
 /// <summary>Both models generate from the same image and prompt; the target is teacher-forced on the source's tokens.</summary>
 public static class VerifyGeneration

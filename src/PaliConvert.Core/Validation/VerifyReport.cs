@@ -20,9 +20,9 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
     public bool WeightsProved => Weights is { Applicable: true, Passed: true };
     public bool WeightsFailed => Weights is { Applicable: true, Passed: false };
     /// <summary>The verdict: the descriptions agree, the weights are the source's, and the logits are within tolerance.</summary>
-    public bool Passed => FactsAgree && !WeightsFailed && Summary.Passed && (Generation?.Passed ?? true);
+    public bool Passed => FactsAgree && !WeightsFailed && Summary.Passed && Generations.All(g => g.Passed);
     /// <summary>verify by generation (null when no image and prompt were given).</summary>
-    public GenerationCheck? Generation { get; init; }
+    public List<GenerationCheck> Generations { get; init; } = [];
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -99,12 +99,15 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
 
     private IEnumerable<XElement> GenerationCases()
     {
-        if (Generation is not { } g) yield break;
-        var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify.generation"), new XAttribute("name", g.Prompt));
-        if (!g.Passed) tc.Add(new XElement("failure", new XAttribute("message", "the target does not say what the source says"),
-            g.ToText()));
-        else tc.Add(new XElement("system-out", g.ToText()));
-        yield return tc;
+        foreach (var g in Generations)
+        {
+            var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify.generation"),
+                new XAttribute("name", $"{Path.GetFileName(g.Image)}: {g.Prompt}"));
+            if (!g.Passed) tc.Add(new XElement("failure", new XAttribute("message", "the target does not say what the source says"),
+                g.ToText()));
+            else tc.Add(new XElement("system-out", g.ToText()));
+            yield return tc;
+        }
     }
 
     /// <summary>A test case for each quantization bound stated (top-1 agreement, mean KL).</summary>
@@ -132,9 +135,12 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
             meta["weights.summary"] = Weights.Applicable ? Weights.Summary : WeightsNotProved;
             meta["weights.passed"] = WeightsProved ? "true" : "false";
         }
-        if (Generation is { } g)
-            (meta["generation.prompt"], meta["generation.source_text"], meta["generation.target_text"], meta["generation.passed"]) =
-                (g.Prompt, g.SourceText, g.TargetText, g.Passed ? "true" : "false");
+        for (int i = 0; i < Generations.Count; i++)
+        {
+            var g = Generations[i];
+            (meta[$"generation.{i}.prompt"], meta[$"generation.{i}.source_text"], meta[$"generation.{i}.target_text"],
+                meta[$"generation.{i}.passed"]) = (g.Prompt, g.SourceText, g.TargetText, g.Passed ? "true" : "false");
+        }
         await ParquetSerializer.SerializeAsync(Positions, output, null, meta);
     }
 
@@ -151,7 +157,7 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
         string verdict = !FactsAgree ? "FAIL: the two models are described differently, so their consumers compute different things"
             : WeightsFailed ? "FAIL: the target's weights are not the source's as the rules and the target's encoding make them"
             : !s.Passed ? "FAIL: the target's logits differ from the source's"
-            : Generation is { Passed: false } ? "FAIL: the target does not say what the source says"
+            : Generations.Any(g => !g.Passed) ? "FAIL: the target does not say what the source says"
             : !LogitsCompared && WeightsProved ? $"PASS: the weights are the source's{Rounded} (logits not compared)"
             : !LogitsCompared ? "PASS: the descriptions agree (weights not proved, logits not compared)"
             : WeightsProved ? $"PASS: the weights are the source's{Rounded} and the target computes what the source does"
@@ -169,7 +175,7 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
             mean top-5 overlap     {s.MeanTop5Overlap:P1}
             KL(source || target)   mean {s.MeanKl:G4}, max {s.MaxKl:G4} nats
             tolerance              {s.Tolerance}
-            {Generation?.ToText()}{verdict}
+            {string.Concat(Generations.Select(g => g.ToText()))}{verdict}
 
             """;
     }

@@ -92,7 +92,7 @@ public class CliTests
         { "hf2jax", ["--dtype", "--prefix", "--force", "--mappings"] },
         { "logits", ["--inputs", "--mask-key", "--out", "--query-pre-attn-scalar", "--config", "--dtype"] },
         { "verify", ["<source>", "<target>", "--inputs", "--atol", "--min-top1", "--max-kl", "--seed", "--engine", "--dtype", "--report",
-            "--junit", "--parquet", "--config", "--image", "--prompt", "--max-new-tokens", "--tokenizer"] },
+            "--junit", "--parquet", "--config", "--image", "--prompt", "--prompts", "--max-new-tokens", "--tokenizer"] },
         { "generate", ["<model>", "--image", "--prompt", "--max-new-tokens", "--tokenizer", "--json", "--save-inputs", "--dtype",
             "--draw", "--preprocess"] },
         { "export-onnx", ["--dtype", "--block-size", "--asymmetric", "--layout", "--force", "--mappings", "--config",

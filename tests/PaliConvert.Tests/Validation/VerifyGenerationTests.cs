@@ -27,7 +27,7 @@ public class VerifyGenerationTests
             "--max-new-tokens", "8", "--report", report, .. extra]);
         Assert.True(code == expected, stdout + stderr);
         Assert.Contains("generation: 'caption en'", stdout);
-        return JsonNode.Parse(File.ReadAllText(report))!["generation"]!;
+        return JsonNode.Parse(File.ReadAllText(report))!["generations"]![0]!;
     }
 
     [Fact]
@@ -44,6 +44,14 @@ public class VerifyGenerationTests
             Layout: PaliConvert.Export.OnnxLayoutKind.Split));
         g = Verify(dir, npz, web, 0);
         Assert.Equal(ids, g["target_ids"]!.AsArray().Select(v => v!.GetValue<int>()));
+        // several pairs from a file, each its own JUnit case
+        var rng = new Random(2);
+        Png.Write(dir.File("j.png"), 56, 56, (_, _) => ((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
+        File.WriteAllText(dir.File("pairs.tsv"), "# image and prompt\ni.png\tcaption en\nj.png\tdetect dog\n");
+        var (code, stdout, stderr) = CliRunner.Run("verify", npz, hf, "--prompts", dir.File("pairs.tsv"), "--junit", dir.File("v.xml"));
+        Assert.True(code == 0, stdout + stderr);
+        var junit = System.Xml.Linq.XDocument.Load(dir.File("v.xml"));
+        Assert.Equal(2, junit.Descendants("testcase").Count(t => (string?)t.Attribute("classname") == "paliconvert.verify.generation"));
     }
 
     [Fact]
