@@ -71,16 +71,21 @@ public sealed class SentencePieceText
         var symbols = new List<string>();
         for (int i = 0; i < text.Length; i += char.IsSurrogatePair(text, i) ? 2 : 1)
             symbols.Add(text.Substring(i, char.IsSurrogatePair(text, i) ? 2 : 1));
+        // scores[i]: the score of merging symbols i and i + 1 (-inf where no piece is their concatenation), kept up to date
+        var scores = new List<float>(symbols.Count);
+        for (int i = 0; i + 1 < symbols.Count; i++) scores.Add(PairScore(symbols, i));
         while (true)
         {
             int best = -1;
             float bestScore = float.NegativeInfinity;
-            for (int i = 0; i + 1 < symbols.Count; i++)
-                if (_normal.TryGetValue(symbols[i] + symbols[i + 1], out var id) && Model.Pieces[id].Score > bestScore)
-                    (best, bestScore) = (i, Model.Pieces[id].Score);
+            for (int i = 0; i < scores.Count; i++)
+                if (scores[i] > bestScore) (best, bestScore) = (i, scores[i]); // the leftmost of equals
             if (best < 0) break;
             symbols[best] += symbols[best + 1];
             symbols.RemoveAt(best + 1);
+            scores.RemoveAt(best);
+            if (best < scores.Count) scores[best] = PairScore(symbols, best);
+            if (best > 0) scores[best - 1] = PairScore(symbols, best - 1);
         }
         foreach (var sym in symbols)
         {
@@ -89,6 +94,9 @@ public sealed class SentencePieceText
             else if (ids.Count == 0 || ids[^1] != _unknown) ids.Add(_unknown);
         }
     }
+
+    private float PairScore(List<string> symbols, int i) =>
+        _normal.TryGetValue(symbols[i] + symbols[i + 1], out var id) ? Model.Pieces[id].Score : float.NegativeInfinity;
 
     /// <summary>
     /// The text of <paramref name="ids"/> as sentencepiece decodes it: control pieces left out, '▁' as a space, byte
