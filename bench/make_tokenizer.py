@@ -40,6 +40,7 @@ while len(pieces) < vocab:
     pieces.append(piece(text, -float(i), 1))
     i += 1
 trainer = field(3, 0, varint(2)) + field(4, 0, varint(vocab)) + field(35, 0, varint(1))
+trainer += field(40, 0, varint(3)) + field(41, 0, varint(2)) + field(42, 0, varint(1)) + field(43, 0, varint(0))  # unk bos eos pad
 normalizer = ld(1, b"identity") + field(3, 0, varint(0)) + field(4, 0, varint(0))
 with open(out, "wb") as f:
     f.write(b"".join(pieces) + ld(2, trainer) + ld(3, normalizer))

@@ -17,8 +17,12 @@ public static class ProcessorFiles
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    /// <summary>Writes every file from a SentencePiece model, refusing one whose size is not the model's vocabulary.</summary>
-    public static void Write(string folder, string sentencePiece, PaliGemmaArch arch)
+    /// <summary>
+    /// Every file from a SentencePiece model, checked and built now (before a long export, so that a wrong tokenizer stops
+    /// it at once), written into a folder by the action returned. A model whose size is not the model's vocabulary, or
+    /// whose special ids are missing, is refused.
+    /// </summary>
+    public static Action<string> Prepare(string sentencePiece, PaliGemmaArch arch)
     {
         var sp = SentencePieceModel.Read(sentencePiece);
         if (sp.Pieces.Count != arch.ImageTokenIndex)
@@ -32,8 +36,14 @@ public static class ProcessorFiles
             ["bos_token"] = Token(t.BosId, "bos"), ["eos_token"] = Token(t.EosId, "eos"), ["pad_token"] = Token(t.PadId, "pad"),
             ["unk_token"] = Token(t.UnkId, "unk"), ["additional_special_tokens"] = new JsonArray("<image>"),
         };
+        string json = TokenizerJson.Build(sp, [("<image>", arch.ImageTokenIndex)]);
+        return folder => Write(folder, sp, json, special, arch);
+    }
+
+    private static void Write(string folder, SentencePieceModel sp, string tokenizerJson, JsonObject special, PaliGemmaArch arch)
+    {
         File.WriteAllBytes(Path.Combine(folder, TokenizerModel), sp.Bytes.ToArray());
-        File.WriteAllText(Path.Combine(folder, "tokenizer.json"), TokenizerJson.Build(sp, [("<image>", arch.ImageTokenIndex)]));
+        File.WriteAllText(Path.Combine(folder, "tokenizer.json"), tokenizerJson);
         var config = special.DeepClone().AsObject();
         config["add_bos_token"] = false; // PaliGemmaProcessor places <bos> after the image tokens itself
         config["add_eos_token"] = false;

@@ -32,6 +32,7 @@ public static class ExportOnnx
         bool addVariant = o.Layout == OnnxLayoutKind.Split
             && HubFolder.AddsVariant(o.Output, arch, weights.DType, o.Force, fingerprint, o.Source, scope);
         var metadata = ModelFacts.Metadata(arch).Concat(ModelFacts.Source(fingerprint, o.Source)).ToList();
+        var tokenizer = o.Tokenizer != null ? ProcessorFiles.Prepare(o.Tokenizer, arch) : null; // checked before the work
         using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force || addVariant, o.Source);
         output.Writing(() =>
         {
@@ -50,7 +51,7 @@ public static class ExportOnnx
                     throw new InvalidOperationException($"the exported {file} fails its structural check: " +
                         $"{string.Join("; ", check.Problems)}");
             }
-            if (o.Tokenizer != null) ProcessorFiles.Write(output.TempPath, o.Tokenizer, arch);
+            if (tokenizer != null) tokenizer(output.TempPath);
             else ProcessorFiles.CopyFrom(ck.Folder, output.TempPath); // an HF folder's tokenizer and processor files travel along
             if (addVariant) output.KeepFromTarget(HubFolder.Kept);
             if (o.Layout == OnnxLayoutKind.Split) HubFolder.WriteConfig(output, arch, views, addVariant ? output.Target : null);

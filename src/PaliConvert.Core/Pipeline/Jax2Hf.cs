@@ -38,13 +38,14 @@ public static class Jax2Hf
         var written = planned.Select(p => p.DType).Distinct().ToList();
         string dtypeName = written.Count == 1 ? TorchName(written[0]) : "float32";
 
+        var tokenizer = o.Tokenizer != null ? ProcessorFiles.Prepare(o.Tokenizer, arch) : null; // checked before the work
         using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force, o.Input);
         output.Writing(() =>
         {
             ShardedWriter.Write(output.TempPath, shards, progress, ModelFacts.Source(fingerprint, o.Input).ToDictionary());
             File.WriteAllText(output.Inside("config.json"), HfConfigWriter.Build(arch, padded, dtypeName));
             File.WriteAllText(output.Inside("generation_config.json"), HfConfigWriter.GenerationConfig);
-            if (o.Tokenizer != null) ProcessorFiles.Write(output.TempPath, o.Tokenizer, arch);
+            if (tokenizer != null) tokenizer(output.TempPath);
         });
         output.Commit();
         return output.Target;
