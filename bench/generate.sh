@@ -18,7 +18,7 @@ if [ ! -d "$web" ]; then
   echo "== export-onnx q4 split (once)"
   measure "$bin" export-onnx "$ck" "$web" --layout split --dtype q4 --tokenizer "$tok" >/dev/null
 fi
-figures() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(f\"prefill {d['prefill_seconds']:.2f} s, decode {d['decode_tokens_per_second']:.2f} tokens/s\")" "$1"; }
+figures() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); n=len(d.get('generated_ids', [])) or d['generated']; print(f\"prefill {d['prefill_seconds']:.2f} s, decode {d['decode_tokens_per_second']:.2f} tokens/s ({n} new tokens)\")" "$1"; }
 echo "== reference pass, the checkpoint's own dtypes (mixed f32/f16), $n new tokens"
 measure "$bin" generate "$ck" --image "$img" --prompt "caption en" --max-new-tokens $n --tokenizer "$tok" --json 2>"$work/gen.err" > "$work/gen-ref.json" || cat "$work/gen.err"
 figures "$work/gen-ref.json"

@@ -1,5 +1,6 @@
 // transformers.js's own generation speed on an export folder: AutoProcessor, then greedy generate() for one new token
-// (the prefill) and for N (the prefill and N - 1 decode steps), timed apart.
+// (the prefill) and for N (the prefill and the decode steps), timed apart after one untimed warm-up call (ONNX
+// Runtime's first run of a session is slower).
 // usage: node generate_js.mjs FOLDER DTYPE IMAGE PROMPT N   -> prints JSON {prefill_seconds, decode_tokens_per_second, ids}
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -18,7 +19,9 @@ const time = async (k) => {
   const out = await model.generate({ ...inputs, max_new_tokens: k, do_sample: false });
   return [(performance.now() - t) / 1000, out.tolist()[0].map(Number)];
 };
+await time(1);
 const [one] = await time(1);
 const [all, ids] = await time(Number(n));
-console.log(JSON.stringify({ prefill_seconds: one, decode_tokens_per_second: (Number(n) - 1) / (all - one), ids }));
+const generated = ids.length - inputs.input_ids.dims[1];
+console.log(JSON.stringify({ prefill_seconds: one, decode_tokens_per_second: (generated - 1) / (all - one), generated, ids }));
 await model.dispose();
