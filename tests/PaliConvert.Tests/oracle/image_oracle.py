@@ -4,7 +4,7 @@ SiglipImageProcessor's resize do.
   image_oracle.py bigvision IMAGE SIZE       float32 NHWC (hex) as big_vision's decode|resize(SIZE)|value_range(-1, 1): TF2's
                                              bilinear resize (half-pixel centres, no antialias) in float32, written here from
                                              tensorflow/core/kernels/image/resize_bilinear_op.cc in numpy
-  image_oracle.py write KIND W H SEED OUT [ORIENTATION]   writes a random image: png-rgb, png-rgba, png-gray, jpeg"""
+  image_oracle.py write KIND W H SEED OUT [ORIENTATION]   writes a random image: png-rgb, png-rgba, png-gray, png-gray16, jpeg"""
 import random
 import sys
 
@@ -58,6 +58,9 @@ else:
     elif kind == "png-rgba":
         image = Image.new("RGBA", (w, h))
         image.putdata([tuple(value(x, y, c) for c in range(3)) + (rng.randint(0, 255),) for y in range(h) for x in range(w)])
+    elif kind == "png-gray16":
+        image = Image.fromarray(np.array([[(x * 977 + y * 131 + rng.randint(0, 99)) % 65536 for x in range(w)] for y in range(h)],
+                                         dtype=np.uint16))
     elif kind == "png-gray":
         image = Image.new("L", (w, h))
         image.putdata([value(x, y, 0) for y in range(h) for x in range(w)])

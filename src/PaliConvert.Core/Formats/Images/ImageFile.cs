@@ -26,6 +26,7 @@ public static class ImageFile
             throw new BadInputException(path, $"{path}: not an image this tool reads (PNG, JPEG, BMP, GIF or TGA)");
         if ((long)i.Width * i.Height > MaxPixels)
             throw new BadInputException(path, $"{path}: {i.Width}x{i.Height} pixels is more than the {MaxPixels:N0} PIL accepts");
+        if (!asTensorFlow && Gray16Png.Is(bytes)) return ExifOrientation.Apply(Gray16Png.Decode(path, bytes), ExifOrientation.Of(bytes));
         ImageResult image;
         try { image = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlueAlpha); }
         catch (Exception e) when (e is not OutOfMemoryException)

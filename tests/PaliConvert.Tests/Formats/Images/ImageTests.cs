@@ -39,7 +39,7 @@ public class ImageTests
     }
 
     [Theory]
-    [InlineData("png-rgba"), InlineData("png-gray")]
+    [InlineData("png-rgba"), InlineData("png-gray"), InlineData("png-gray16")]
     public void AlphaAndGrayBecomeRgbAsTransformersConvertsThem(string kind)
     {
         using var dir = new TempDir();
