@@ -29,7 +29,7 @@ public static class GreedyDecoder
         IProgress<(string, double)>? progress = null, int eos = Eos)
     {
         if (maxNewTokens < 1) throw new UsageException("max-new-tokens", $"at least one new token must be asked for, not {maxNewTokens}");
-        var forward = new PaliGemmaForward(w, progress);
+        var forward = new PaliGemmaForward(w, progress) { ReleaseWeights = false }; // every step reads them again
         var input = new ModelInputs(image, 1, height, widthPx, prompt, prompt.Length, new int[prompt.Length]);
         var clock = Stopwatch.StartNew();
         int tokens = forward.ImageTokens(input), width = w.Arch.Decoder.Width, s = tokens + prompt.Length;

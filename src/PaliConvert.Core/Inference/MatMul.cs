@@ -8,30 +8,38 @@ namespace PaliConvert.Inference;
 /// <summary>
 /// y[S, Out] = x[S, In] W. Weights go through panels (MatMul.Panel.cs), except [out, in] weights against few rows
 /// (the 16 text rows' logits): those are widened in tiles of 32 outputs x In, whose rows are contiguous already, and a
-/// 4x4 register-blocked kernel computes dot products. Tiles run in parallel. Memory is one tile per thread: weights
-/// are never copied whole.
+/// 4x4 register-blocked kernel computes dot products, and [in, out] weights against one row (a decode step), which are
+/// read row by row into one accumulator per tile of outputs (no panel to pack). Tiles run in parallel. Memory is one
+/// tile per thread: weights are never copied whole.
 /// </summary>
 public static partial class MatMul
 {
-    private const int TileOut = 32, PanelRowsMin = 32;
+    private const int TileOut = 32, PanelRowsMin = 32, VectorTile = 1024;
 
-    public static void Apply(Linear w, float[] x, int s, float[] y)
+    /// <summary>y = x W; <paramref name="release"/>: drop the weight pages an [out, in] tile used (a single pass reads
+    /// each weight once), which a decode loop, reading them every step, does not want.</summary>
+    public static void Apply(Linear w, float[] x, int s, float[] y, bool release = true)
     {
         if (x.Length < s * w.In || y.Length < s * w.Out) throw new ArgumentException("buffers too small");
         bool dots = s < PanelRowsMin;
         var tiles = new List<(LinearBlock block, int start, int count)>();
         foreach (var b in w.Blocks)
         {
-            int step = b.OutIn && dots ? TileOut : PanelWidth(b.OutCount);
+            int step = b.OutIn && dots ? TileOut : s == 1 ? VectorTile : PanelWidth(b.OutCount);
             for (int o = 0; o < b.OutCount; o += step) tiles.Add((b, o, Math.Min(step, b.OutCount - o)));
         }
         Parallel.For(0, tiles.Count, t =>
         {
             var buf = TileBuffer(PanelMax * w.In); // a tile (32 outputs) or a panel (at most 256, in whole groups of 16)
             var (block, start, count) = tiles[t];
+            if (!block.OutIn && s == 1)
+            {
+                RowTimesColumns(block, w.In, start, count, x, y, block.OutStart + start);
+                return;
+            }
             if (block.OutIn && dots)
             {
-                LoadTile(block, w.In, start, count, buf);
+                LoadTile(block, w.In, start, count, buf, release);
                 Kernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start);
                 return;
             }
@@ -49,12 +57,25 @@ public static partial class MatMul
     private static float[] TileBuffer(int length) => _tile is { } b && b.Length >= length ? b : _tile = new float[length];
 
     /// <summary>Outputs [start, start+count) of an [out, in] block as rows of In floats.</summary>
-    private static void LoadTile(LinearBlock b, int inputs, int start, int count, float[] buf)
+    private static void LoadTile(LinearBlock b, int inputs, int start, int count, float[] buf, bool release = true)
     {
         long at = b.Offset + (long)start * inputs;
         b.Tensor.ReadF32(at, buf.AsSpan(0, count * inputs));
         int es = b.Tensor.DType.Size();
-        b.Tensor.Data.Release(at * es, (long)count * inputs * es); // rows are used once: a 1 GB embedding need not stay resident
+        if (release) b.Tensor.Data.Release(at * es, (long)count * inputs * es); // used once: a 1 GB embedding need not stay resident
+    }
+
+    /// <summary>One row x times the outputs [start, start+count) of an [in, out] block, reading the weight row by row.</summary>
+    private static void RowTimesColumns(LinearBlock b, int inputs, int start, int count, float[] x, float[] y, int yCol)
+    {
+        Span<float> row = stackalloc float[count], acc = stackalloc float[count];
+        acc.Clear();
+        for (int k = 0; k < inputs; k++)
+        {
+            b.Tensor.ReadF32(b.Offset + (long)k * b.OutCount + start, row);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(row, x[k], acc, acc);
+        }
+        acc.CopyTo(y.AsSpan(yCol, count));
     }
 
     private static void Kernel(float[] x, int s, int n, float[] w, int rows, float[] y, int yStride, int yCol)

@@ -120,10 +120,13 @@ public sealed partial class PaliGemmaForward(IModelWeights w, IProgress<(string,
     public static bool Visible(int[] group, int i, int j, int window) =>
         group[j] <= group[i] && (window == 0 || Math.Abs(i - j) < window || group[i] == group[j]);
 
-    private static void Apply(Linear linear, float[] x, int rows, float[] y)
+    /// <summary>Whether each weight's pages are dropped once used: a single pass reads each once, a decode loop every step.</summary>
+    public bool ReleaseWeights { get; init; } = true;
+
+    private void Apply(Linear linear, float[] x, int rows, float[] y)
     {
-        MatMul.Apply(linear, x, rows, y);
-        linear.Release();
+        MatMul.Apply(linear, x, rows, y, ReleaseWeights);
+        if (ReleaseWeights) linear.Release();
     }
 
     /// <summary>
