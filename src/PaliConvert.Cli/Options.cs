@@ -75,8 +75,17 @@ public sealed class ChoiceOption<T>
 
     public Option<string> Option { get; }
 
+    /// <summary>Other spellings of the dtype names, so every command takes the vocabulary any of them uses.</summary>
+    private static readonly Dictionary<string, string[]> Aliases = new()
+    {
+        ["f32"] = ["fp32", "float32"], ["fp32"] = ["f32", "float32"], ["f16"] = ["fp16", "float16"], ["fp16"] = ["f16", "float16"],
+        ["bf16"] = ["bfloat16"],
+    };
+
     public ChoiceOption(string name, string description, string fallback, params (string name, T value)[] values)
     {
+        var named = values.Select(v => v.name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        values = [.. values, .. values.SelectMany(v => Aliases.GetValueOrDefault(v.name, []).Where(named.Add).Select(a => (a, v.value)))];
         _values = values.ToDictionary(v => v.name, v => v.value, StringComparer.OrdinalIgnoreCase);
         Option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => fallback };
         Option.AcceptOnlyFromAmong(values.Select(v => v.name).ToArray());

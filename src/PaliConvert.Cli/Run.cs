@@ -41,6 +41,11 @@ public static class Run
             _ => Interrupted());
         Scope.Warned += w => Console.Error.WriteLine(
             $"warning: {w.Message}{(w.Kind == PaliConvert.IO.WarningKind.AssumedFacts ? "; " + FactOptions.Hint : "")}");
+        if (args.Length == 0) // the command list, and the exit code of a usage error: a pipeline calling it bare has a bug
+        {
+            root.Parse(["--help"]).Invoke();
+            return ExitCodes.BadInput;
+        }
         // no response files: '@name' is an argument like any other, and no file's text is read as arguments
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         var errors = parsed.Errors.Select(e => e.Message).Concat(NonFinite(parsed)).ToList();

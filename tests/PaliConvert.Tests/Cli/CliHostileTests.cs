@@ -78,4 +78,19 @@ public class CliHostileTests
         Assert.Contains("tokenizer.json: not valid JSON", stderr);
         Assert.False(Directory.Exists(dir.File("onnx")));
     }
+
+    [Fact]
+    public void AloneItListsTheCommandsAndEveryDTypeSpellingIsTaken()
+    {
+        var (code, stdout, _) = CliRunner.Run();
+        Assert.Equal(2, code);
+        Assert.Contains("  jax2hf ", stdout);
+        Assert.Contains("  generate ", stdout);
+        using var dir = new TempDir();
+        foreach (var (spelling, i) in new[] { "fp16", "float16", "f16", "bfloat16" }.Select((s, i) => (s, i)))
+        {
+            var (c, _, stderr) = CliRunner.Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File($"o{i}"), "--dtype", spelling);
+            Assert.True(c == 0, spelling + ": " + stderr);
+        }
+    }
 }
