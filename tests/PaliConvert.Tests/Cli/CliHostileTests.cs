@@ -89,7 +89,8 @@ public class CliHostileTests
         using var dir = new TempDir();
         foreach (var (spelling, i) in new[] { "fp16", "float16", "f16", "bfloat16" }.Select((s, i) => (s, i)))
         {
-            var (c, _, stderr) = CliRunner.Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File($"o{i}"), "--dtype", spelling);
+            var (c, _, stderr) = CliRunner.Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File($"o{i}"), "--dtype",
+                spelling);
             Assert.True(c == 0, spelling + ": " + stderr);
         }
     }
