@@ -20,6 +20,9 @@ public sealed class AtomicOutput : IDisposable
 
     private AtomicOutput(RunScope scope, string target, bool folder, bool force, IEnumerable<string> inputs)
     {
+        if (!folder && (target.EndsWith('/') || target.EndsWith(Path.DirectorySeparatorChar)))
+            throw new OutputException(target, $"{target} names a folder (it ends with '/'), where a file is written; give the file's " +
+                "name");
         _scope = scope;
         Target = Path.GetFullPath(target.TrimEnd('/', '\\'));
         IsFolder = folder;

@@ -18,6 +18,9 @@ public static class Jax2Hf
     public static string Run(Jax2HfOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null)
     {
         scope ??= new RunScope();
+        if (o.Output.TrimEnd('/').EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            throw new UsageException("out", $"{o.Output}: jax2hf writes a Hugging Face folder (shards, index, config.json), not one " +
+                ".safetensors file; name the folder");
         if (Directory.Exists(o.Input))
             throw new BadInputException(o.Input, $"{o.Input} is a folder: jax2hf takes a big_vision .npz (for a Hugging Face folder, use " +
                 $"hf2jax)");

@@ -94,4 +94,19 @@ public class CliHostileTests
             Assert.True(c == 0, spelling + ": " + stderr);
         }
     }
+
+    [Fact]
+    public void AFileOutputSpeltAsAFolderAndAFolderOutputSpeltAsAFileAreRefused()
+    {
+        using var dir = new TempDir();
+        string npz = TestPaths.Golden("pg1-tiny/params.f32.npz");
+        var (code, _, stderr) = CliRunner.Run("logits", npz, "--inputs", TestPaths.Golden("pg1-tiny/inputs.npz"), "--all-prefix",
+            "--out", dir.File("logits") + "/");
+        Assert.Equal(2, code);
+        Assert.Contains("names a folder (it ends with '/')", stderr);
+        (code, _, stderr) = CliRunner.Run("jax2hf", npz, dir.File("out.safetensors"));
+        Assert.Equal(2, code);
+        Assert.Contains("writes a Hugging Face folder", stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
 }
