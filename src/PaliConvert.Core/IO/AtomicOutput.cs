@@ -33,7 +33,7 @@ public sealed class AtomicOutput : IDisposable
     private (OutputLock, string) Claim(bool force, IEnumerable<string> inputs)
     {
         bool folder = IsFolder;
-        OutputPlace.Check(Target, folder, inputs);
+        OutputPlace.Check(Target, inputs);
         var parent = Path.GetDirectoryName(Target) ?? ".";
         if (File.Exists(parent)) throw new OutputException(Target, $"{parent} is a file, so the output cannot go inside it");
         Directory.CreateDirectory(parent);

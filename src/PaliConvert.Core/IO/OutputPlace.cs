@@ -11,7 +11,7 @@ namespace PaliConvert.IO;
 /// </summary>
 public static partial class OutputPlace
 {
-    public static void Check(string target, bool folder, IEnumerable<string> inputs)
+    public static void Check(string target, IEnumerable<string> inputs)
     {
         foreach (var input in inputs) RefuseOverlap(target, Path.GetFullPath(input.TrimEnd('/', '\\')));
         if (!OperatingSystem.IsLinux()) return;

@@ -85,10 +85,10 @@ public static class ProcessorFiles
     {
         if (Path.GetFileName(path) == TokenizerModel) return SentencePieceModel.Read(path).Bytes;
         var bytes = Formats.JsonText.Checked(path);
+        if (Path.GetFileName(path) != "tokenizer.json") return bytes;
         using var doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
-        if (Path.GetFileName(path) == "tokenizer.json" && !doc.RootElement.TryGetProperty("model", out _))
-            throw new BadInputException(path, $"{path}: has no 'model', so it is not a Hugging Face tokenizer", "model");
-        return bytes;
+        return doc.RootElement.TryGetProperty("model", out _) ? bytes
+            : throw new BadInputException(path, $"{path}: has no 'model', so it is not a Hugging Face tokenizer", "model");
     }
 
     private static void Json(string folder, string name, JsonNode node) =>

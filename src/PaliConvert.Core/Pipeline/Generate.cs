@@ -81,16 +81,17 @@ public static class Generate
     /// The tokenizer given, else the model's own: tokenizer.model in an HF folder or beside a split export, or
     /// NAME.tokenizer.model beside NAME.npz (where hf2jax writes it).
     /// </summary>
-    public static string TokenizerFor(string model, string? given)
-    {
-        if (given != null) return given;
-        string beside = Directory.Exists(model) ? Path.Combine(model, ProcessorFiles.TokenizerModel)
-            : model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
-                ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(model))!, ProcessorFiles.TokenizerModel)
-                : Path.ChangeExtension(model, ".tokenizer.model");
-        return File.Exists(beside) ? beside : throw new UsageException("tokenizer", $"{model}: no tokenizer found ({beside}); state " +
-            "the SentencePiece model to use (big_vision's is paligemma_tokenizer.model)");
-    }
+    public static string TokenizerFor(string model, string? given) =>
+        given ?? OwnTokenizer(model) ?? throw new UsageException("tokenizer", $"{model}: no tokenizer found ({Beside(model)}); " +
+            "state the SentencePiece model to use (big_vision's is paligemma_tokenizer.model)");
+
+    /// <summary>The model's own tokenizer file, or null where it has none.</summary>
+    public static string? OwnTokenizer(string model) => File.Exists(Beside(model)) ? Beside(model) : null;
+
+    private static string Beside(string model) => Directory.Exists(model) ? Path.Combine(model, ProcessorFiles.TokenizerModel)
+        : model.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
+            ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(model))!, ProcessorFiles.TokenizerModel)
+            : Path.ChangeExtension(model, ".tokenizer.model");
 
     /// <summary>The original image with the boxes and labels drawn, as a PNG.</summary>
     private static string DrawBoxes(GenerateOptions o, RunScope scope, RgbImage original, List<Detection> found)

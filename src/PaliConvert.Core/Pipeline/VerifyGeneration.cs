@@ -67,8 +67,7 @@ public static class VerifyGeneration
     private static string Tokenizer(string? given, string source, string target)
     {
         if (given != null) return given;
-        string? Own(string model) { try { return Generate.TokenizerFor(model, null); } catch (UsageException) { return null; } }
-        string? a = Own(source), b = Own(target);
+        string? a = Generate.OwnTokenizer(source), b = Generate.OwnTokenizer(target);
         if (a != null && b != null && !SentencePieceModel.Read(a).Bytes.Span.SequenceEqual(SentencePieceModel.Read(b).Bytes.Span))
             throw new ModelMismatchException(source, target, "tokenizer", $"{a} and {b} are different tokenizers; state the one to use");
         return a ?? b ?? throw new UsageException("tokenizer", $"neither {source} nor {target} has a tokenizer; state the SentencePiece " +
