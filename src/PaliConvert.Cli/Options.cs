@@ -128,3 +128,15 @@ public static class TokenizerOption
                 "pass --tokenizer paligemma_tokenizer.model");
     }
 }
+
+public static class AdapterOption
+{
+    /// <summary>The --adapter option: a PEFT LoRA adapter folder applied to <paramref name="what"/>.</summary>
+    public static Option<string?> Create(string what) => new("--adapter")
+    {
+        Description = $"PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) merged into {what}",
+    };
+
+    public static Inference.AdapterInput? Input(string? folder, string mappings) =>
+        folder == null ? null : new Inference.AdapterInput(folder, mappings);
+}

@@ -9,6 +9,7 @@ root.Subcommands.Add(DiffCommand.Create());
 root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(Jax2HfCommand.Create());
 root.Subcommands.Add(Hf2JaxCommand.Create());
+root.Subcommands.Add(MergeAdapterCommand.Create());
 root.Subcommands.Add(LogitsCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());

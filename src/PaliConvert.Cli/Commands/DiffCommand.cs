@@ -21,18 +21,21 @@ public static class DiffCommand
         var plot = new Option<string?>("--plot") { Description = "Write an SVG of tensor kinds by layer, coloured by relative change" };
         var force = new Option<bool>("--force") { Description = "Replace an existing --plot file" };
         var mappings = MappingsFolder.Option("Folder of mapping rule files (across formats)");
+        var adapter = AdapterOption.Create("B: 'diff BASE BASE --adapter DIR' shows how large each update is (||B'-B|| / ||B||) by " +
+            "layer and module");
         var cmd = new Command("diff", "Which tensors differ between two checkpoints, by how much (max |a-b| and ||b-a|| / ||a||), " +
             "summarised by module; across formats through the mapping rules. Exit 0 if all equal, 1 if any differ")
-            { a, b, all, json, atol, rtol, plot, force, mappings };
+            { a, b, all, json, atol, rtol, plot, force, mappings, adapter };
         cmd.SetAction(r => Run.Guarded(() =>
         {
             string pa = r.GetValue(a)!, pb = r.GetValue(b)!;
             var tol = new DiffTolerance(Finite(r.GetValue(atol), "--atol"), Finite(r.GetValue(rtol), "--rtol"));
             using var claimed = r.GetValue(plot) is { } p ? AtomicOutput.ForFile(Run.Scope, p, r.GetValue(force), pa, pb) : null;
             var progress = new Progress();
-            var report = FormatDiff.Needed(pa, pb) || tol.Atol > 0 || tol.Rtol > 0
+            var lora = r.GetValue(adapter);
+            var report = FormatDiff.Needed(pa, pb) || tol.Atol > 0 || tol.Rtol > 0 || lora != null
                 ? FormatDiff.Compare(pa, pb, r.GetValue(mappings)!, tol, new Progress<string>(n => progress.Report((n, 0.5))),
-                    Run.Scope)
+                    Run.Scope, lora)
                 : SameFormat(pa, pb, progress);
             Progress.Clear();
             if (claimed != null)

@@ -25,15 +25,17 @@ public static class ExportOnnxCommand
         var mappings = MappingsFolder.Option("Folder of mapping rule files (for an .npz source)");
         var facts = new FactOptions();
         var tokenizer = TokenizerOption.Create();
+        var adapter = AdapterOption.Create("the source as it is exported");
         var cmd = new Command("export-onnx",
             "Export to ONNX (IR 10, opset 23) with inputs pixel_values, input_ids, token_type_ids and output logits; weights as " +
-                "external data") { source, output, dtype.Option, blockSize, asymmetric, layout.Option, force, mappings, tokenizer };
+                "external data") { source, output, dtype.Option, blockSize, asymmetric, layout.Option, force, mappings, tokenizer,
+                    adapter };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var target = ExportOnnx.Run(new ExportOnnxOptions(r.GetValue(source)!, r.GetValue(output)!, r.GetValue(mappings)!,
                 new OnnxWeights(dtype.Read(r), r.GetValue(blockSize), !r.GetValue(asymmetric)), r.GetValue(force), layout.Read(r),
-                facts.Read(r), r.GetValue(tokenizer)), new Progress(), Run.Scope);
+                facts.Read(r), r.GetValue(tokenizer)) { Adapter = r.GetValue(adapter) }, new Progress(), Run.Scope);
             Progress.Clear();
             Console.Out.WriteLine(target);
             TokenizerOption.NoteIfMissing(target);

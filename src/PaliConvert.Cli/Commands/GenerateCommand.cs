@@ -29,14 +29,17 @@ public static class GenerateCommand
         var preprocess = new ChoiceOption<Formats.Images.ImagePreprocess>("--preprocess", "hf: as transformers' SiglipImageProcessor " +
             "(PIL bicubic, EXIF orientation, alpha over white); big_vision: as its decode|resize|value_range (TF bilinear, no " +
             "antialias)", "hf", ("hf", Formats.Images.ImagePreprocess.Hf), ("big_vision", Formats.Images.ImagePreprocess.BigVision));
+        var adapter = AdapterOption.Create("the model (run beside its weights, unmerged)");
+        var mappings = MappingsFolder.Option("Folder of mapping rule files (to name an .npz's tensors for --adapter)");
         var cmd = new Command("generate", "Image + prompt -> text: greedy generation as transformers' PaliGemmaProcessor and " +
-            "generate() do it") { model, image, prompt, maxNew, tokenizer, json, save, draw, force, dtype.Option, preprocess.Option };
+            "generate() do it") { model, image, prompt, maxNew, tokenizer, json, save, draw, force, dtype.Option, preprocess.Option,
+                adapter, mappings };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new GenerateOptions(r.GetValue(model)!, r.GetValue(image)!, r.GetValue(prompt)!, r.GetValue(maxNew),
                 r.GetValue(tokenizer), facts.Read(r), r.GetValue(save), r.GetValue(force), dtype.Read(r), r.GetValue(draw),
-                preprocess.Read(r));
+                preprocess.Read(r)) { Adapter = AdapterOption.Input(r.GetValue(adapter), r.GetValue(mappings)!) };
             var result = Generate.Run(o, new Progress(), Run.Scope);
             Progress.Clear();
             Console.Out.WriteLine(r.GetValue(json) ? Json.Serialize(result) : result.Text);

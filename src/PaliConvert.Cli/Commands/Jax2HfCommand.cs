@@ -27,13 +27,14 @@ public static class Jax2HfCommand
         var verify = new Option<bool>("--verify") { Description = "After converting, run both models and compare their logits (exit 1 " +
             "on mismatch)" };
         var check = new VerifyCommand.VerifyOptionSet();
+        var adapter = AdapterOption.Create("the input as it is converted");
         var cmd = new Command("jax2hf", "Convert a big_vision .npz to a Hugging Face folder (sharded safetensors, index, config.json)")
-            { input, output, dtype.Option, shard, noPad, force, mappings, verify, tokenizer };
+            { input, output, dtype.Option, shard, noPad, force, mappings, verify, tokenizer, adapter };
         foreach (var option in check.All.Concat(facts.All)) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new Jax2HfOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, dtype.Read(r),
-                Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), facts.Read(r), r.GetValue(tokenizer));
+                Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), facts.Read(r), r.GetValue(tokenizer)) { Adapter = r.GetValue(adapter) };
             var target = Jax2Hf.Run(o, new Progress(), Run.Scope);
             Progress.Clear();
             Console.Out.WriteLine(target);
@@ -42,7 +43,7 @@ public static class Jax2HfCommand
             // a converted f16/bf16 model differs from its source by its rounding: the tolerance is the user's to set
             var v = new VerifyOptions(o.Input, target, r.GetValue(check.Inputs), r.GetValue(check.MaskKey)!, check.Tolerance(r),
                 r.GetValue(check.Seed),
-                Stated: o.Stated);
+                MappingsFolder: o.MappingsFolder, Stated: o.Stated) { Adapter = o.Adapter };
             return VerifyCommand.Execute(v, check.Paths(r, r.GetValue(force)));
         }));
         return cmd;

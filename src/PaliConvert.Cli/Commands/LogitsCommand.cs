@@ -17,15 +17,17 @@ public static class LogitsCommand
         var output = new Option<string>("--out") { Description = "The .npy to write: float32 text logits [B, T, V]", Required = true };
         var facts = new FactOptions();
         var dtype = OnnxDTypeOption.ForRun("ONNX");
+        var adapter = AdapterOption.Create("the model (run beside its weights, unmerged)");
+        var mappings = MappingsFolder.Option("Folder of mapping rule files (to name an .npz's tensors for --adapter)");
         var cmd = new Command("logits",
             "Run a model (the reference forward pass, or ONNX Runtime for .onnx) and write the text logits") { model, inputs, maskKey,
-                allPrefix, output, force, dtype.Option };
+                allPrefix, output, force, dtype.Option, adapter, mappings };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var written = Pipeline.Logits.Run(new Pipeline.LogitsOptions(r.GetValue(model)!, r.GetValue(inputs)!,
                 r.GetValue(allPrefix) ? null : r.GetValue(maskKey)!, r.GetValue(output)!, r.GetValue(force), facts.Read(r),
-                dtype.Read(r)), new Progress(), Run.Scope);
+                dtype.Read(r)) { Adapter = AdapterOption.Input(r.GetValue(adapter), r.GetValue(mappings)!) }, new Progress(), Run.Scope);
             Progress.Clear();
             Console.Out.WriteLine(written);
             return ExitCodes.Ok;

@@ -72,19 +72,20 @@ public static class VerifyCommand
             "each pair generated and compared as --image and --prompt" };
         var weightsOnly = new Option<bool>("--weights-only") { Description = "Compare the descriptions and prove the weights, without " +
             "running the models (seconds, where the logits take minutes on a large model)" };
+        var adapter = AdapterOption.Create("the SOURCE: the original is base + adapter, the target a merge made here or elsewhere");
         var cmd = new Command("verify",
             "Compare the two models' descriptions (every fact a consumer reads), prove every target tensor is the source's through the " +
                 "mapping rules and the target's encoding (bit for bit), then run both on the same inputs and compare their logits " +
                 "(atol for an exact target; for a rounded one, the bound its encoding implies). " +
             "Exit 0 when both agree, 1 on a mismatch, 2 on unusable input") { source, target, engine.Option, dtype.Option, mappings,
-                force, weightsOnly, image, prompt, prompts, maxNew, tokenizer };
+                force, weightsOnly, image, prompt, prompts, maxNew, tokenizer, adapter };
         foreach (var option in set.All.Concat(facts.All)) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new VerifyOptions(r.GetValue(source)!, r.GetValue(target)!, r.GetValue(set.Inputs), r.GetValue(set.MaskKey)!,
                 set.Tolerance(r), r.GetValue(set.Seed), engine.Read(r), r.GetValue(mappings), facts.Read(r), dtype.Read(r),
                 CompareLogits: !r.GetValue(weightsOnly), Generations: Generations(r.GetValue(image), r.GetValue(prompt),
-                    r.GetValue(prompts), r.GetValue(maxNew), r.GetValue(tokenizer)));
+                    r.GetValue(prompts), r.GetValue(maxNew), r.GetValue(tokenizer))) { Adapter = r.GetValue(adapter) };
             return Execute(o, set.Paths(r, r.GetValue(force)));
         }));
         return cmd;

@@ -11,6 +11,9 @@ public sealed record LinearBlock(TensorInfo Tensor, long Offset, bool OutIn, int
 /// <summary>y = x W (+ bias), W made of blocks that together cover every output once.</summary>
 public sealed record Linear(int In, int Out, LinearBlock[] Blocks, float[]? Bias = null)
 {
+    /// <summary>An adapter's update run beside the weight (<see cref="LoraTerm"/>), or null.</summary>
+    public LoraTerm? Lora { get; init; }
+
     public static Linear Single(TensorInfo t, long offset, int inputs, int outputs, bool outIn, float[]? bias = null) =>
         new(inputs, outputs, [new LinearBlock(t, offset, outIn, 0, outputs)], bias);
 

@@ -21,6 +21,13 @@ public static partial class MatMul
     public static void Apply(Linear w, float[] x, int s, float[] y, bool release = true)
     {
         if (x.Length < s * w.In || y.Length < s * w.Out) throw new ArgumentException("buffers too small");
+        if (w.Lora != null)
+        {
+            Apply(w with { Lora = null, Bias = null }, x, s, y, release);
+            w.Lora.AddTo(x, s, w.In, w.Out, y);
+            AddBias(w, s, y);
+            return;
+        }
         bool dots = s < PanelRowsMin;
         var tiles = new List<(LinearBlock block, int start, int count)>();
         foreach (var b in w.Blocks)
@@ -46,6 +53,11 @@ public static partial class MatMul
             LoadPanel(block, w.In, start, count, buf);
             PanelKernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start);
         });
+        AddBias(w, s, y);
+    }
+
+    private static void AddBias(Linear w, int s, float[] y)
+    {
         if (w.Bias != null)
             for (int i = 0; i < s; i++) System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(i * w.Out, w.Out), w.Bias,
                 y.AsSpan(i * w.Out, w.Out));

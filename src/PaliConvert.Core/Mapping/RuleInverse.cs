@@ -17,7 +17,12 @@ public static class RuleInverse
     public static List<InverseTensor> Apply(RuleFile rules, Checkpoint hf, IReadOnlyDictionary<string, long> symbols) =>
         Fit(rules, hf, symbols).Checked();
 
-    public static RuleFit<List<InverseTensor>> Fit(RuleFile rules, Checkpoint hf, IReadOnlyDictionary<string, long> symbols)
+    public static RuleFit<List<InverseTensor>> Fit(RuleFile rules, Checkpoint hf, IReadOnlyDictionary<string, long> symbols) =>
+        Fit(rules, hf.Path, hf.Tensors.ToDictionary(t => t.Name, TensorView.Of, StringComparer.Ordinal), symbols);
+
+    /// <summary>The rules run backwards over Hugging Face tensors given as views (a checkpoint's, or with an adapter merged).</summary>
+    public static RuleFit<List<InverseTensor>> Fit(RuleFile rules, string path, IReadOnlyDictionary<string, TensorView> hf,
+        IReadOnlyDictionary<string, long> symbols)
     {
         var result = new List<InverseTensor>();
         var problems = new List<BadInputException>();
@@ -29,12 +34,12 @@ public static class RuleInverse
             var (names, sliceShape, rest) = Slices(rule, shape);
             var before = ShapesBefore(rest, sliceShape, symbols, rule);
             var final = before[^1];
-            var found = names.Select(n => hf.Find(n)).ToList();
+            var found = names.Select(n => hf.GetValueOrDefault(n)).ToList();
             var missing = names.Where((n, k) => found[k] == null).ToList();
             if (missing.Count == names.Count && rule.Optional) continue;
             if (missing.Count > 0)
             {
-                problems.Add(new BadInputException(hf.Path, $"{hf.Path}: tensor '{missing[0]}' is " +
+                problems.Add(new BadInputException(path, $"{path}: tensor '{missing[0]}' is " +
                     $"missing{(missing.Count > 1 ? $" (and {missing.Count - 1} more)" : "")}; the rule for '{rule.From}' needs it",
                     missing[0]));
                 continue;
@@ -43,27 +48,27 @@ public static class RuleInverse
             foreach (var h in found)
             {
                 consumed.Add(h!.Name);
-                if (!Shape.Equal(h.Shape, final))
-                    problems.Add(new BadInputException(hf.Path, $"{hf.Path}: tensor '{h.Name}' has shape {Shape.Format(h.Shape)} but " +
+                if (!Shape.Equal(h.OutputShape, final))
+                    problems.Add(new BadInputException(path, $"{path}: tensor '{h.Name}' has shape {Shape.Format(h.OutputShape)} but " +
                         $"the configuration implies {Shape.Format(final)}", h.Name));
-                else slices.Add(Undo(TensorView.Of(h), rest, before));
+                else slices.Add(Undo(h, rest, before));
             }
             result.Add(new InverseTensor(rule.From, shape, slices));
         }
         foreach (var (tied, partner) in rules.Ties)
         {
-            if (hf.Find(tied) is not { } t) continue;
+            if (hf.GetValueOrDefault(tied) is not { } t) continue;
             consumed.Add(tied);
-            var p = hf.Find(partner);
+            var p = hf.GetValueOrDefault(partner);
             if (p == null)
-                problems.Add(new BadInputException(hf.Path, $"{hf.Path}: '{tied}' is tied to '{partner}', which is missing", partner));
+                problems.Add(new BadInputException(path, $"{path}: '{tied}' is tied to '{partner}', which is missing", partner));
             else if (!SameValues(t, p))
-                problems.Add(new BadInputException(hf.Path, $"{hf.Path}: '{tied}' should be tied to '{partner}' but their values " +
+                problems.Add(new BadInputException(path, $"{path}: '{tied}' should be tied to '{partner}' but their values " +
                     $"differ; this model is not tied and big_vision cannot hold it", tied));
         }
-        var unused = hf.Tensors.Select(t => t.Name).Where(n => !consumed.Contains(n) && !rules.Skip.Contains(n)).ToList();
+        var unused = hf.Keys.Where(n => !consumed.Contains(n) && !rules.Skip.Contains(n)).ToList();
         if (unused.Count > 0)
-            problems.Add(new BadInputException(hf.Path, $"{hf.Path}: {unused.Count} tensor(s) that no rule of '{rules.Name}' maps back: " +
+            problems.Add(new BadInputException(path, $"{path}: {unused.Count} tensor(s) that no rule of '{rules.Name}' maps back: " +
                 $"{string.Join(", ", unused.Take(10))}", unused[0]));
         return new RuleFit<List<InverseTensor>>(rules, result, problems);
     }
@@ -93,21 +98,11 @@ public static class RuleInverse
         for (int k = ops.Count - 1; k >= 0; k--) v = ops[k].Undo(v, before[k]);
         return v;
     }
-    private static bool SameValues(TensorInfo a, TensorInfo b)
+    private static bool SameValues(TensorView a, TensorView b)
     {
-        if (!Shape.Equal(a.Shape, b.Shape)) return false;
-        const int Chunk = 1 << 16;
-        var fa = new float[Chunk];
-        var fb = new float[Chunk];
-        for (long i = 0; i < a.Elements; i += Chunk)
-        {
-            int n = (int)Math.Min(Chunk, a.Elements - i);
-            a.ReadF32(i, fa.AsSpan(0, n));
-            b.ReadF32(i, fb.AsSpan(0, n));
-            if (!fa.AsSpan(0, n).SequenceEqual(fb.AsSpan(0, n))) return false;
-            a.Data.Release(i * a.DType.Size(), (long)n * a.DType.Size());
-            b.Data.Release(i * b.DType.Size(), (long)n * b.DType.Size());
-        }
-        return true;
+        if (!Shape.Equal(a.OutputShape, b.OutputShape)) return false;
+        bool same = true;
+        ViewPairs.Read(a, b, (_, x, y) => same &= x.SequenceEqual(y));
+        return same;
     }
 }

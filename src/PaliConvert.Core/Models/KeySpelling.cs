@@ -30,6 +30,14 @@ public static class KeySpelling
         return key;
     }
 
+    /// <summary>transformers' in-memory spelling (4.52 on) of a hub-spelt key.</summary>
+    public static string ToInMemory(string key)
+    {
+        foreach (var (from, to) in Prefixes.Where(p => p.from != "model.vision_tower."))
+            if (key.StartsWith(to, StringComparison.Ordinal)) return from + key[to.Length..];
+        return key;
+    }
+
     /// <summary>Any checkpoint, its Hugging Face keys in the hub spelling.</summary>
     public static Checkpoint Open(string path) => CheckpointReader.Open(path, ToHub);
 

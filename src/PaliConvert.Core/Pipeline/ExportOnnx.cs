@@ -10,7 +10,11 @@ namespace PaliConvert.Pipeline;
 
 public sealed record ExportOnnxOptions(
     string Source, string Output, string MappingsFolder, OnnxWeights? Weights = null, bool Force = false,
-    OnnxLayoutKind Layout = OnnxLayoutKind.Single, StatedFacts? Stated = null, string? Tokenizer = null);
+    OnnxLayoutKind Layout = OnnxLayoutKind.Single, StatedFacts? Stated = null, string? Tokenizer = null)
+{
+    /// <summary>A PEFT adapter folder merged into the source as it is exported.</summary>
+    public string? Adapter { get; init; }
+}
 
 /// <summary>
 /// A checkpoint of either format -> model.onnx + model.onnx.data, or the split layout's hub folder, which holds one
@@ -29,11 +33,17 @@ public static class ExportOnnx
         string doc = $"{arch.Name} at {arch.Vision.ImageSize} px ({weights.DType.Name()}), converted by paliconvert from " +
             Path.GetFileName(o.Source.TrimEnd('/'));
         string fingerprint = Fingerprint.Of(ck);
+        using var adapter = o.Adapter != null ? Adapters.LoraAdapter.Open(o.Adapter) : null;
+        if (adapter?.Bind(views) is { } bound)
+        {
+            views = bound.Apply(views);
+            fingerprint = bound.Fingerprint(fingerprint);
+        }
         bool addVariant = o.Layout == OnnxLayoutKind.Split
             && HubFolder.AddsVariant(o.Output, arch, weights.DType, o.Force, fingerprint, o.Source, scope);
         var metadata = ModelFacts.Metadata(arch).Concat(ModelFacts.Source(fingerprint, o.Source)).ToList();
         var tokenizer = o.Tokenizer != null ? ProcessorFiles.Prepare(o.Tokenizer, arch) : null; // checked before the work
-        using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force || addVariant, o.Source);
+        using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force || addVariant, [o.Source, .. o.Adapter is { } ad ? [ad] : Array.Empty<string>()]);
         output.Writing(() =>
         {
             var graphs = o.Layout == OnnxLayoutKind.Single

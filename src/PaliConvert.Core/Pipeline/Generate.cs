@@ -11,7 +11,11 @@ namespace PaliConvert.Pipeline;
 /// <summary>What generate runs: a model, an image and a prompt, how many tokens at most, and where the tokenizer is.</summary>
 public sealed record GenerateOptions(string Model, string Image, string Prompt, int MaxNewTokens = 32, string? Tokenizer = null,
     StatedFacts? Stated = null, string? SaveInputs = null, bool Force = false, Export.OnnxDType? DType = null, string? Draw = null,
-    ImagePreprocess Preprocess = ImagePreprocess.Hf);
+    ImagePreprocess Preprocess = ImagePreprocess.Hf)
+{
+    /// <summary>A PEFT adapter run with the model (and the rules that name its tensors).</summary>
+    public AdapterInput? Adapter { get; init; }
+}
 
 /// <summary>
 /// The prompt as fed (after the image tokens), the new tokens, their text, the timings, and what the text locates: boxes
@@ -42,7 +46,8 @@ public static class Generate
             throw new UsageException("max-new-tokens", $"max new tokens must be 1 to {InputsFile.MaxTextTokens}, not {o.MaxNewTokens}");
         var tokenizer = SentencePieceText.Read(TokenizerFor(o.Model, o.Tokenizer));
         bool onnx = Validation.ModelLogits.IsOnnx(o.Model);
-        using var model = onnx ? null : LoadedModel.Open(o.Model, o.Stated, scope);
+        if (onnx && o.Adapter != null) throw Validation.ModelLogits.AdapterOnOnnx(o.Model);
+        using var model = onnx ? null : LoadedModel.Open(o.Model, o.Stated, scope, o.Adapter);
         var facts = onnx ? Validation.OnnxGenerator.Facts(o.Model, o.DType) : null;
         int textVocab = model?.TextVocab ?? Fact(o.Model, facts!, "image_token_index");
         int px = model?.Weights.Arch.Vision.ImageSize ?? Fact(o.Model, facts!, "vision_config.image_size");

@@ -8,7 +8,11 @@ using PaliConvert.Tensors;
 namespace PaliConvert.Pipeline;
 
 public sealed record Hf2JaxOptions(
-    string Input, string Output, string MappingsFolder, OutputDType DType = OutputDType.Keep, string Prefix = "", bool Force = false);
+    string Input, string Output, string MappingsFolder, OutputDType DType = OutputDType.Keep, string Prefix = "", bool Force = false)
+{
+    /// <summary>A PEFT adapter folder merged into the input as it is written.</summary>
+    public string? Adapter { get; init; }
+}
 
 /// <summary>Hugging Face folder -> big_vision .npz: the family's rules run backwards, streamed into a stored zip.</summary>
 public static class Hf2Jax
@@ -29,14 +33,29 @@ public static class Hf2Jax
             throw new BadInputException(o.Input,
                 $"{o.Input}: config.json is needed beside the weights (it gives head_dim and image_token_index)");
         var arch = ArchDetector.Detect(ck, scope: scope);
+        var views = ck.Tensors.ToDictionary(t => t.Name, TensorView.Of, StringComparer.Ordinal);
+        return Write(o, ck, arch, views, ck.Folder, scope, progress);
+    }
+
+    /// <summary>
+    /// Hugging Face tensors (views: a folder's, or an .npz's through the rules) written as big_vision's, the adapter
+    /// of <paramref name="o"/> merged in as they stream.
+    /// </summary>
+    public static string Write(Hf2JaxOptions o, Checkpoint ck, PaliGemmaArch arch, Dictionary<string, TensorView> views, string? folder,
+        RunScope scope, IProgress<(string, double)>? progress)
+    {
         long rows = arch.Decoder.Vocab;
         // rows from image_token_index on were added for HF: big_vision's vocabulary ends there
         var quantities = Quantities.Of(arch, Math.Min(arch.ImageTokenIndex, rows), rows);
-        var (_, plan) = RuleSet.Load(o.MappingsFolder).Apply(arch.Family, f => RuleInverse.Fit(f, ck, f.Symbols(quantities)));
+        using var adapter = o.Adapter != null ? Adapters.LoraAdapter.Open(o.Adapter) : null;
+        var bound = adapter?.Bind(views);
+        var merged = bound?.Apply(views) ?? views;
+        var (_, plan) = RuleSet.Load(o.MappingsFolder).Apply(arch.Family, f => RuleInverse.Fit(f, ck.Path, merged, f.Symbols(quantities)));
 
-        using var output = AtomicOutput.ForFile(scope, o.Output, o.Force, o.Input);
-        using var tokenizer = TokenizerBeside(scope, ck.Folder, output.Target, o.Force);
-        string comment = ModelFacts.SourceComment(Fingerprint.Of(ck), o.Input);
+        using var output = AtomicOutput.ForFile(scope, o.Output, o.Force, [o.Input, .. o.Adapter is { } ad ? [ad] : Array.Empty<string>()]);
+        using var tokenizer = TokenizerBeside(scope, folder, output.Target, o.Force);
+        string fingerprint = Fingerprint.Of(ck);
+        string comment = ModelFacts.SourceComment(bound?.Fingerprint(fingerprint) ?? fingerprint, o.Input);
         output.Writing(() => WriteNpz(o, plan, output.TempPath, comment, progress));
         output.Commit();
         tokenizer?.Commit();

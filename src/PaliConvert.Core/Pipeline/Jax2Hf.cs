@@ -10,7 +10,11 @@ namespace PaliConvert.Pipeline;
 public sealed record Jax2HfOptions(
     string Input, string Output, string MappingsFolder, OutputDType DType = OutputDType.Auto, long MaxShardBytes = 2_000_000_000,
     bool PadVocab = true, bool Force = false, StatedFacts? Stated = null,
-    string? Tokenizer = null);
+    string? Tokenizer = null)
+{
+    /// <summary>A PEFT adapter folder merged into the input as it is written.</summary>
+    public string? Adapter { get; init; }
+}
 
 /// <summary>big_vision .npz -> Hugging Face folder: detect, apply the family's rules, write shards and config.</summary>
 public static class Jax2Hf
@@ -28,6 +32,12 @@ public static class Jax2Hf
         var arch = ArchDetector.Detect(ck, o.Stated, scope);
         string fingerprint = Fingerprint.Of(ck);
         var (views, padded) = HfViews.FromBigVision(ck, arch, RuleSet.Load(o.MappingsFolder), o.PadVocab ? null : arch.Decoder.Vocab);
+        using var adapter = o.Adapter != null ? Adapters.LoraAdapter.Open(o.Adapter) : null;
+        if (adapter?.Bind(views.ToDictionary(v => v.Name)) is { } bound)
+        {
+            views = views.Select(v => bound.View(v.Name, v)).ToList();
+            fingerprint = bound.Fingerprint(fingerprint);
+        }
 
         DType? fixedType = o.DType switch
         {
@@ -42,7 +52,7 @@ public static class Jax2Hf
         string dtypeName = written.Count == 1 ? TorchName(written[0]) : "float32";
 
         var tokenizer = o.Tokenizer != null ? ProcessorFiles.Prepare(o.Tokenizer, arch) : null; // checked before the work
-        using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force, o.Input);
+        using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force, [o.Input, .. o.Adapter is { } ad ? [ad] : Array.Empty<string>()]);
         output.Writing(() =>
         {
             ShardedWriter.Write(output.TempPath, shards, progress, ModelFacts.Source(fingerprint, o.Input).ToDictionary());

@@ -10,7 +10,11 @@ namespace PaliConvert.Pipeline;
 public sealed record VerifyOptions(string Source, string Target, string? Inputs = null, string MaskKey = "mask_ar",
     LogitTolerance? Tolerance = null, int Seed = 0,
     VerifyEngine Engine = VerifyEngine.Reference, string? MappingsFolder = null, StatedFacts? Stated = null, OnnxDType? DType = null,
-    bool ProveWeights = true, bool CompareLogits = true, IReadOnlyList<GenerationInput>? Generations = null);
+    bool ProveWeights = true, bool CompareLogits = true, IReadOnlyList<GenerationInput>? Generations = null)
+{
+    /// <summary>A PEFT adapter folder applied to the source: the original is base + adapter, the target a merge of them.</summary>
+    public string? Adapter { get; init; }
+}
 
 /// <summary>Runs the reference forward pass on both models over the same inputs and compares their logits.</summary>
 public static class Verify
@@ -22,7 +26,9 @@ public static class Verify
     public static VerifyReport Run(VerifyOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null)
     {
         scope ??= new RunScope();
-        using var source = LoadedModel.Open(o.Source, o.Stated, scope);
+        if (o.Adapter != null && o.MappingsFolder == null) throw new InvalidOperationException("an adapter needs the mappings folder");
+        using var source = LoadedModel.Open(o.Source, o.Stated, scope,
+            o.Adapter != null ? new AdapterInput(o.Adapter, o.MappingsFolder!) : null);
         var sa = source.Weights.Arch;
         bool onnx = o.Engine == VerifyEngine.Onnx || ModelLogits.IsOnnx(o.Target);
         using var target = onnx ? null : LoadedModel.Open(o.Target, o.Stated, scope);
@@ -38,7 +44,7 @@ public static class Verify
         }
         // the weights first: a lossy target's logits cannot tell rounding from a wrong tensor, the bytes can
         var weights = o.ProveWeights && o.MappingsFolder != null
-            ? WeightsProof.Run(source.Checkpoint, sa, o.Target, o.MappingsFolder, o.DType) : null;
+            ? WeightsProof.Run(source.Checkpoint, sa, o.Target, o.MappingsFolder, o.DType, source.Adapter) : null;
         var tolerance = (o.Tolerance ?? LogitTolerance.Default).For(Expected(o, weights, onnx));
         if (!o.CompareLogits) return WeightsOnly(o, sa, target, weights, tolerance);
         var inputs = o.Inputs != null
@@ -134,8 +140,9 @@ public static class Verify
     /// </summary>
     private static Rounding Expected(VerifyOptions o, WeightsReport? weights, bool onnx)
     {
-        if (weights is { Applicable: false }) return Rounding.Exact;
-        var proved = weights?.Rounding ?? Rounding.Exact;
+        var least = o.Adapter != null ? Rounding.Merged : Rounding.Exact; // unmerged against merged: another summation order
+        if (weights is { Applicable: false }) return least;
+        var proved = (Rounding)Math.Max((int)(weights?.Rounding ?? Rounding.Exact), (int)least);
         if (!onnx || ModelLogits.IsOnnx(o.Target)) return proved;
         var export = o.DType switch
         {

@@ -32,4 +32,11 @@ public static class Fingerprint
         }
         return Prefix + all.GetCurrentHashAsUInt64().ToString("x16", CultureInfo.InvariantCulture);
     }
+
+    /// <summary>One fingerprint for a model made of parts (a base and an adapter merged into it).</summary>
+    public static string Combine(params string[] parts) =>
+        Prefix + XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(string.Join("\n", parts))).ToString("x16", CultureInfo.InvariantCulture);
+
+    public static string OfBytes(ReadOnlySpan<byte> bytes) =>
+        Prefix + XxHash3.HashToUInt64(bytes).ToString("x16", CultureInfo.InvariantCulture);
 }

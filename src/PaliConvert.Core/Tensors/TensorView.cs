@@ -16,6 +16,12 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
 
     public long[] LogicalShape => Relabelled ?? Shape;
 
+    /// <summary>A LoRA update merged into this view as it is gathered, carried through every operation.</summary>
+    public TensorDelta? Delta { get; init; }
+
+    private TensorView Also(TensorView result, Func<TensorView, TensorView> op) =>
+        Delta == null ? result : result with { Delta = Delta with { View = op(Delta.View) } };
+
     public static TensorView Of(TensorInfo t)
     {
         var strides = new long[t.Shape.Length];
@@ -28,7 +34,9 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     public long[] OutputShape => PadRowsTo > 0 ? [PadRowsTo, .. LogicalShape[1..]] : LogicalShape;
 
     /// <summary>Index <paramref name="i"/> of axis 0, which is dropped.</summary>
-    public TensorView Take(int i, string name)
+    public TensorView Take(int i, string name) => Also(TakeBase(i, name), d => d.TakeBase(i, name));
+
+    private TensorView TakeBase(int i, string name)
     {
         NotRelabelled("unstack or split");
         if (Shape.Length == 0 || i < 0 || i >= Shape[0])
@@ -37,7 +45,9 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     }
 
     /// <summary>The first <paramref name="rows"/> rows (trims padded vocabulary going back).</summary>
-    public TensorView TakeRows(long rows)
+    public TensorView TakeRows(long rows) => Also(TakeRowsBase(rows), d => d.TakeRowsBase(rows));
+
+    private TensorView TakeRowsBase(long rows)
     {
         NotRelabelled("row trim");
         if (Shape.Length == 0 || rows > Shape[0])
@@ -47,7 +57,9 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
         return this with { Shape = [rows, .. Shape[1..]] };
     }
 
-    public TensorView Transpose(int[] perm)
+    public TensorView Transpose(int[] perm) => Also(TransposeBase(perm), d => d.TransposeBase(perm));
+
+    private TensorView TransposeBase(int[] perm)
     {
         NotRelabelled("transpose");
         if (perm.Length != Shape.Length || perm.Distinct().Count() != perm.Length || perm.Any(p => p < 0 || p >= Shape.Length))
@@ -62,12 +74,14 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     /// A matrix [R, C] as [C, R]. A relabelled matrix transposes its axis groups (the axes whose product is R, and those
     /// whose product is C) and stays relabelled, since its row-major order is again that of its strides.
     /// </summary>
-    public TensorView Transposed()
+    public TensorView Transposed() => Also(TransposedBase(), d => d.TransposedBase());
+
+    private TensorView TransposedBase()
     {
         if (LogicalShape.Length != 2 || PadRowsTo > 0)
             throw new InvalidOperationException($"tensor '{Name}': only an unpadded matrix transposes, not " +
                 Tensors.Shape.Format(OutputShape));
-        if (Relabelled == null) return Transpose([1, 0]);
+        if (Relabelled == null) return TransposeBase([1, 0]);
         int split = 0;
         for (long rows = 1; rows < Relabelled[0]; split++) rows *= Shape[split];
         if (Tensors.Shape.Elements(Shape[..split]) != Relabelled[0])
@@ -81,9 +95,12 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
     }
 
     /// <summary>Reshape without copying: each new axis group must map onto old axes whose strides nest.</summary>
-    public TensorView Reshape(long[] shape)
+    public TensorView Reshape(long[] shape) => Also(ReshapeBase(shape), d => d.ReshapeBase(shape));
+
+    private TensorView ReshapeBase(long[] shape)
     {
-        if (Relabelled != null) return this with { Relabelled = shape };
+        if (Relabelled != null) // back to the strides' own shape is no relabelling at all
+            return Tensors.Shape.Equal(shape, Shape) ? this with { Relabelled = null } : this with { Relabelled = shape };
         if (Tensors.Shape.Elements(shape) != Tensors.Shape.Elements(LogicalShape))
             throw new BadInputException(Source.Data.File.Path, $"{Source.Data.File.Path}: tensor '{Source.Name}': cannot reshape " +
                 $"{Tensors.Shape.Format(Shape)} to " +

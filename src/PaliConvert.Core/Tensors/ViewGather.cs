@@ -24,6 +24,8 @@ public sealed class ViewGather
     private byte[] _raw = [];
     private byte[] _out = [];
     private float[] _scratch = [];
+    private float[] _merged = [];
+    private readonly DeltaGather _delta = new();
 
     public void Write(TensorView v, DType to, Stream output)
     {
@@ -36,6 +38,7 @@ public sealed class ViewGather
         if (blockRows < rows) blockRows = blockRows / Tile * Tile; // whole tiles: the vectorized transpose takes only those
         Ensure(blockRows * cols, es, to);
         bool huge = (Extent(v) + 1) * es > HugeBytes;
+        long ordinal = 0;
         foreach (long outer in OuterOffsets(v))
         {
             for (long r0 = 0; r0 < rows; r0 += blockRows)
@@ -44,7 +47,7 @@ public sealed class ViewGather
                 int n = checked((int)(nr * cols));
                 var raw = _raw.AsSpan(0, n * es);
                 long baseOff = v.Offset + outer + r0 * rs;
-                if (cs == 1 && rs == cols && src.DType == to)
+                if (cs == 1 && rs == cols && src.DType == to && v.Delta == null)
                 {
                     output.Write(src.Data.Span(baseOff * es, n * es)); // plain rows in the output's dtype: no copy of ours
                     src.Data.Release(baseOff * es, (long)n * es);
@@ -59,8 +62,10 @@ public sealed class ViewGather
                 else if (es == 2) GatherTiles<ushort>(src, baseOff, rs, cs, nr, cols, _raw, huge);
                 else if (es == 8) GatherTiles<ulong>(src, baseOff, rs, cs, nr, cols, _raw, huge);
                 else GatherTiles<byte>(src, baseOff, rs, cs, nr, cols, _raw, huge);
-                Emit(src.DType, raw, to, n, output);
+                if (v.Delta != null) Merge(v.Delta, src.DType, raw, (ordinal * rows + r0) * cols, to, n, output);
+                else Emit(src.DType, raw, to, n, output);
             }
+            ordinal++;
         }
         if (v.PadRowsTo > rows) WriteMeanRows(v, to, output);
         src.Data.Release(v.Offset * es, (Extent(v) + 1) * es);
@@ -90,6 +95,18 @@ public sealed class ViewGather
             Parallel.For(0, Environment.ProcessorCount, p => ConvertPart(from, to, p * per, Math.Min(per, n - p * per)));
         }
         output.Write(_out.AsSpan(0, n * to.Size()));
+    }
+
+    /// <summary>A block widened to float32, its LoRA update merged, then rounded to the output dtype once.</summary>
+    private void Merge(TensorDelta delta, DType from, ReadOnlySpan<byte> raw, long first, DType to, int n, Stream output)
+    {
+        if (_merged.Length < n) _merged = new float[n];
+        var values = _merged.AsSpan(0, n);
+        FloatConvert.ToF32(from, raw, values);
+        _delta.Apply(delta, first, values);
+        var bytes = _out.AsSpan(0, n * to.Size());
+        FloatConvert.FromF32(to, values, bytes);
+        output.Write(bytes);
     }
 
     private void ConvertPart(DType from, DType to, int start, int count)
@@ -174,6 +191,7 @@ public sealed class ViewGather
         for (long r = 0; r < rows; r++)
         {
             v.Source.ReadF32(v.Offset + r * cols, row);
+            if (v.Delta != null) _delta.Apply(v.Delta, r * cols, row);
             for (int c = 0; c < cols; c++) sum[c] += row[c];
             if ((r & 1023) == 1023) v.Source.Data.Release((v.Offset + r - 1023) * cols * es, 1024 * cols * es);
         }

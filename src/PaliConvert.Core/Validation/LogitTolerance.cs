@@ -42,6 +42,7 @@ public sealed record LogitTolerance(double? Atol = null, double? MinTop1 = null,
     {
         AppliedAtol is { } a ? $"atol {a:G4}" : null, MinTop1 is { } t ? $"top-1 >= {t:P1}" : null,
         MaxKl is { } k ? $"mean KL <= {k:G4}" : null,
-    }.Where(x => x != null)) + (Expected == Rounding.Exact ? "" : $" (the weights are {Expected.Label()}-rounded{(!FromRounding ? "" :
+    }.Where(x => x != null)) + (Expected == Rounding.Exact ? "" : $" ({(Expected == Rounding.Merged ? "an adapter run unmerged " +
+        "against its merge" : $"the weights are {Expected.Label()}-rounded")}{(!FromRounding ? "" :
         $": the bound expected for {Expected.Label()}")})");
 }

@@ -6,7 +6,11 @@ namespace PaliConvert.Validation;
 /// How much an encoding loses against its source, in the order of the logit differences it produces: what verify's
 /// default logit bound follows once the weights are proved to be the source so encoded.
 /// </summary>
-public enum Rounding { Exact, F16, BF16, Q8, Q4 }
+/// <summary>
+/// Merged: the source is a base with an adapter run beside it (unmerged) and the target its merge: the same weights,
+/// summed in another order.
+/// </summary>
+public enum Rounding { Exact, Merged, F16, BF16, Q8, Q4 }
 
 public static class Roundings
 {
@@ -21,6 +25,7 @@ public static class Roundings
     /// </summary>
     public static double MaxKl(this Rounding r) => r switch
     {
+        Rounding.Merged => 1e-5,
         Rounding.F16 => 1e-3,
         Rounding.BF16 => 1e-2,
         Rounding.Q8 => 0.1,
@@ -31,6 +36,7 @@ public static class Roundings
     public static string Label(this Rounding r) => r switch
     {
         Rounding.Exact => "exact",
+        Rounding.Merged => "merged adapter",
         Rounding.F16 => "f16",
         Rounding.BF16 => "bf16",
         Rounding.Q8 => "q8",

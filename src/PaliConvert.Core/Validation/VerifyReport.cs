@@ -85,7 +85,12 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
     /// <summary>Whether the models were run (a weights-only verify compares facts and weights).</summary>
     public bool LogitsCompared => Positions.Count > 0;
 
-    private string Rounded => Tolerance.Expected == Rounding.Exact ? "" : $" {Tolerance.Expected.Label()}-rounded";
+    private string Rounded => Tolerance.Expected switch
+    {
+        Rounding.Exact => "",
+        Rounding.Merged => " with the adapter merged",
+        var r => $" {r.Label()}-rounded",
+    };
 
     /// <summary>The weights step in text: the summary, then each tensor that differs in both spellings.</summary>
     private string WeightsText()

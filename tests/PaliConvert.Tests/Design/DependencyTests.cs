@@ -8,12 +8,12 @@ public partial class DependencyTests
     /// <summary>The order data flows in; a folder may use folders of a lower rank only (equal ranks are independent).</summary>
     private static readonly Dictionary<string, int> Rank = new()
     {
-        ["Errors"] = -1, ["Tensors"] = 0, ["IO"] = 1, ["Formats"] = 2, ["Models"] = 3, ["Mapping"] = 4,
+        ["Errors"] = -1, ["Tensors"] = 0, ["IO"] = 1, ["Formats"] = 2, ["Models"] = 3, ["Mapping"] = 4, ["Adapters"] = 4,
         ["Analysis"] = 5, ["Synth"] = 5, ["Inference"] = 6, ["Export"] = 6, ["Validation"] = 7, ["Pipeline"] = 8,
     };
 
     [GeneratedRegex(
-        @"(?<![\w.])(?:PaliConvert\.)?(Errors|Tensors|IO|Formats|Models|Mapping|Analysis|Synth|Inference|Export|Validation|Pipeline)" +
+        @"(?<![\w.])(?:PaliConvert\.)?(Errors|Tensors|IO|Formats|Models|Mapping|Adapters|Analysis|Synth|Inference|Export|Validation|Pipeline)" +
         @"\.[A-Z]")]
     private static partial Regex Reference();
 

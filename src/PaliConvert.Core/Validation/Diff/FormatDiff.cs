@@ -32,8 +32,9 @@ public static class FormatDiff
         return BigVisionNames.Holds(ck);
     }
 
+    /// <summary>The diff; with <paramref name="adapter"/> merged into B (diff BASE BASE --adapter: the size of each update).</summary>
     public static DiffReport Compare(string a, string b, string mappings, DiffTolerance tolerance, IProgress<string>? progress = null,
-        IO.RunScope? scope = null)
+        IO.RunScope? scope = null, string? adapter = null)
     {
         using var sa = Side.Open(a, scope);
         using var sb = Side.Open(b, scope);
@@ -48,6 +49,12 @@ public static class FormatDiff
         var set = RuleSet.Load(mappings);
         var va = sa.Views(set, rows);
         var vb = sb.Views(set, rows);
+        using var lora = adapter != null ? Adapters.LoraAdapter.Open(adapter) : null;
+        if (lora != null)
+        {
+            vb = lora.Bind(vb).Apply(vb);
+            b = $"{b} + {adapter}";
+        }
         var rules = set.Family(fa);
         var other = bv == null ? new Dictionary<string, string>()
             : RuleNames.HfToBigVision(rules, rules.Symbols(Quantities.Of(bv.Arch, bv.Arch.Decoder.Vocab, rows)));

@@ -12,16 +12,21 @@ namespace PaliConvert.Validation.Weights;
 /// </summary>
 internal static class BigVisionTarget
 {
-    public static WeightsReport Prove(Checkpoint source, PaliGemmaArch arch, NpzCheckpoint target, RuleSet rules)
+    public static WeightsReport Prove(Checkpoint source, PaliGemmaArch arch, NpzCheckpoint target, RuleSet rules,
+        Adapters.BoundAdapter? adapter)
     {
         var expected = new Dictionary<string, (long[] shape, List<TensorView> slices)>(StringComparer.Ordinal);
-        if (BigVisionNames.Holds(source))
+        bool bigVision = BigVisionNames.Holds(source);
+        if (bigVision && adapter == null)
             foreach (var t in source.Tensors) expected[t.Name] = (t.Shape, [TensorView.Of(t)]);
-        else
+        else // through HF names (with the adapter merged there) and the rules run backwards
         {
             long rows = arch.Decoder.Vocab;
             var quantities = Quantities.Of(arch, Math.Min(arch.ImageTokenIndex, rows), rows);
-            var (_, plan) = rules.Apply(arch.Family, f => RuleInverse.Fit(f, source, f.Symbols(quantities)));
+            var hf = bigVision ? HfViews.FromBigVision(source, arch, rules, rows).views.ToDictionary(v => v.Name, StringComparer.Ordinal)
+                : source.Tensors.ToDictionary(t => t.Name, TensorView.Of, StringComparer.Ordinal);
+            var views = adapter?.Apply(hf) ?? hf;
+            var (_, plan) = rules.Apply(arch.Family, f => RuleInverse.Fit(f, source.Path, views, f.Symbols(quantities)));
             foreach (var t in plan) expected[t.Name] = (t.Shape, t.Slices);
         }
         var checks = new List<WeightCheck>();
@@ -41,7 +46,7 @@ internal static class BigVisionTarget
                     Problem: $"shape {Shape.Format(t.Shape)}, the source makes {Shape.Format(shape)}"));
                 continue;
             }
-            var cmp = new ByteComparer(t);
+            var cmp = new ByteComparer(t) { Merged = slices.Any(s => s.Delta != null) };
             foreach (var s in slices) gather.Write(s, t.DType, cmp);
             string? where = cmp.Differing > 0 ? DifferenceLocation.BigVision(t.Name, cmp) : null;
             checks.Add(new WeightCheck(t.Name, slices[0].Source.Name == t.Name ? null : HfSpelling(slices), t.DType.Label(),

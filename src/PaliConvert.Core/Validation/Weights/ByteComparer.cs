@@ -30,6 +30,12 @@ public sealed class ByteComparer(TensorInfo stored) : Stream
     /// </summary>
     public long MeanFrom { get; init; } = long.MaxValue;
 
+    /// <summary>
+    /// A merged adapter's values (W + scale B A) count as equal within 2 units in the last place of the stored dtype
+    /// plus 1e-5 relative: another tool sums B A in another order, and PEFT on a GPU merges in bf16 itself.
+    /// </summary>
+    public bool Merged { get; init; }
+
     /// <summary>The indices along <paramref name="axis"/> of the stored shape at which some element differs.</summary>
     public IReadOnlyCollection<long> Indices(int axis) =>
         Enumerable.Range(0, _axes[axis].Length).Where(i => _axes[axis][i]).Select(i => (long)i).ToList();
@@ -69,6 +75,7 @@ public sealed class ByteComparer(TensorInfo stored) : Stream
             FloatConvert.ToF32(stored.DType, actual[.._size], two[1..]);
             double d = Math.Abs((double)two[0] - two[1]);
             if (element >= MeanFrom && d <= 1e-7 + 4 * Math.Abs(two[0]) * Ulp(stored.DType)) { Differing--; return; }
+            if (Merged && d <= 1e-7 + Math.Abs(two[0]) * (2 * Ulp(stored.DType) + 1e-5)) { Differing--; return; }
             if (double.IsNaN(d)) NaN |= !(float.IsNaN(two[0]) && float.IsNaN(two[1]));
             else MaxAbsDiff = Math.Max(MaxAbsDiff, d);
         }

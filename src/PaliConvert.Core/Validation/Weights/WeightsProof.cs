@@ -16,14 +16,16 @@ namespace PaliConvert.Validation.Weights;
 /// </summary>
 public static class WeightsProof
 {
-    public static WeightsReport Run(Checkpoint source, PaliGemmaArch arch, string target, string mappings, OnnxDType? variant = null)
+    /// <summary>The proof; with <paramref name="adapter"/> the source is the base with the adapter merged.</summary>
+    public static WeightsReport Run(Checkpoint source, PaliGemmaArch arch, string target, string mappings, OnnxDType? variant = null,
+        Adapters.BoundAdapter? adapter = null)
     {
         var set = RuleSet.Load(mappings); // once for the whole proof
         var rules = set.Family(arch.Family);
         if (target.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) && File.Exists(target))
         {
             using var npz = NpzCheckpoint.Open(target);
-            return BigVisionTarget.Prove(source, arch, npz, set);
+            return BigVisionTarget.Prove(source, arch, npz, set, adapter);
         }
         var opened = new List<Checkpoint>();
         try
@@ -41,7 +43,7 @@ public static class WeightsProof
                 opened.Add(hf);
                 stored.AddRange(StoredWeights.Plain(hf));
             }
-            return ProveHfNamed(source, arch, stored, rules, set);
+            return ProveHfNamed(source, arch, stored, rules, set, adapter);
         }
         finally
         {
@@ -60,12 +62,13 @@ public static class WeightsProof
 
     /// <summary>Targets in Hugging Face names (an HF folder, ONNX graphs): the source's HF views, encoded as declared.</summary>
     private static WeightsReport ProveHfNamed(Checkpoint source, PaliGemmaArch arch, List<StoredWeight> stored, RuleFile rules,
-        RuleSet set)
+        RuleSet set, Adapters.BoundAdapter? adapter)
     {
         long rows = stored.FirstOrDefault(w => w.Name == HfNames.Embedding && w.Encoding is FloatEncoding)?.Parts[0].stored.Shape[0]
             ?? arch.Decoder.Vocab;
         bool bigVision = BigVisionNames.Holds(source);
         var views = HfViews.Of(source, arch, set, bigVision ? Math.Max(rows, arch.Decoder.Vocab) : null);
+        if (adapter != null) views = adapter.Apply(views);
         if (views.TryGetValue(HfNames.Embedding, out var emb) && emb.OutputShape[0] > rows && emb.PadRowsTo == 0)
             views[HfNames.Embedding] = emb.TakeRows(rows); // the target dropped the rows an HF source added past big_vision's
         long textVocab = Math.Min(arch.ImageTokenIndex, arch.Decoder.Vocab);
@@ -110,7 +113,7 @@ public static class WeightsProof
             // a padded vocabulary's rows past the source's are its mean row (the rule's pad_rows), however summed
             long meanFrom = suffix == "" && source.PadRowsTo > 0 ? source.Shape[0] * Shape.Elements(source.OutputShape[1..])
                 : long.MaxValue;
-            var cmp = new ByteComparer(part) { MeanFrom = meanFrom };
+            var cmp = new ByteComparer(part) { MeanFrom = meanFrom, Merged = source.Delta != null };
             data.Write(gather, cmp);
             if (cmp.Written != part.ByteLength) throw new InvalidOperationException($"{part.Name}: {cmp.Written} bytes compared");
             elements += part.Elements;
