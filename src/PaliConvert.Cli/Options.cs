@@ -140,3 +140,16 @@ public static class AdapterOption
     public static Inference.AdapterInput? Input(string? folder, string mappings) =>
         folder == null ? null : new Inference.AdapterInput(folder, mappings);
 }
+
+public static class JsonOption
+{
+    public static Option<bool> ForOutput() => new("--json")
+    {
+        Description = "Print one JSON object describing what was written (tensors, bytes, files, dtypes, source fingerprint, " +
+            "variants) instead of its path",
+    };
+
+    /// <summary>The output's path, or with --json its summary.</summary>
+    public static void Print(string target, bool json) =>
+        Console.Out.WriteLine(json ? Json.Serialize(Pipeline.WrittenModel.Of(target)) : target);
+}

@@ -15,4 +15,5 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(ExportOnnxCommand.Create());
 root.Subcommands.Add(CheckOnnxCommand.Create());
+root.Subcommands.Add(RulesCommand.Create());
 return Run.Execute(root, args);

@@ -48,11 +48,13 @@ public static class Run
         }
         // no response files: '@name' is an argument like any other, and no file's text is read as arguments
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-        var errors = parsed.Errors.Select(e => e.Message).Concat(NonFinite(parsed)).ToList();
+        var errors = ParseErrors.Of(parsed).Concat(NonFinite(parsed)).ToList();
         if (errors.Count > 0)
         {
             foreach (var e in errors) Console.Error.WriteLine($"error: {e}");
-            Console.Error.WriteLine("Run 'paliconvert --help' for usage.");
+            var command = parsed.CommandResult.Command;
+            Console.Error.WriteLine(command == root ? "Run 'paliconvert --help' for the commands."
+                : $"usage: {ParseErrors.Usage(command)}\nRun 'paliconvert {command.Name} --help' for its options.");
             return ExitCodes.BadInput;
         }
         return parsed.Invoke();
@@ -93,7 +95,8 @@ public static class Run
         catch (PaliConvertException e)
         {
             Progress.Clear();
-            string hint = e is OutputExistsException ? "; use --force to replace it" : "";
+            string hint = e is not OutputExistsException ? ""
+                : e.Message.Contains("backwards", StringComparison.Ordinal) ? "; --force would replace it" : "; use --force to replace it";
             Console.Error.WriteLine($"error: {e.Message}{hint}");
             return For(e.Kind);
         }

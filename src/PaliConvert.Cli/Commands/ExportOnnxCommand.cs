@@ -25,11 +25,12 @@ public static class ExportOnnxCommand
         var mappings = MappingsFolder.Option("Folder of mapping rule files (for an .npz source)");
         var facts = new FactOptions();
         var tokenizer = TokenizerOption.Create();
+        var json = JsonOption.ForOutput();
         var adapter = AdapterOption.Create("the source as it is exported");
         var cmd = new Command("export-onnx",
             "Export to ONNX (IR 10, opset 23) with inputs pixel_values, input_ids, token_type_ids and output logits; weights as " +
                 "external data") { source, output, dtype.Option, blockSize, asymmetric, layout.Option, force, mappings, tokenizer,
-                    adapter };
+                    adapter, json };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
@@ -37,7 +38,7 @@ public static class ExportOnnxCommand
                 new OnnxWeights(dtype.Read(r), r.GetValue(blockSize), !r.GetValue(asymmetric)), r.GetValue(force), layout.Read(r),
                 facts.Read(r), r.GetValue(tokenizer)) { Adapter = r.GetValue(adapter) }, new Progress(), Run.Scope);
             Progress.Clear();
-            Console.Out.WriteLine(target);
+            JsonOption.Print(target, r.GetValue(json));
             TokenizerOption.NoteIfMissing(target);
             return ExitCodes.Ok;
         }));

@@ -17,16 +17,17 @@ public static class Hf2JaxCommand
             "have", DefaultValueFactory = _ => "" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output file" };
         var mappings = MappingsFolder.Option("Folder of mapping rule files (run backwards)");
+        var json = JsonOption.ForOutput();
         var adapter = AdapterOption.Create("the input as it is converted");
         var cmd = new Command("hf2jax",
             "Convert a Hugging Face PaliGemma folder back to a big_vision .npz, from the same rules run backwards") { input, output,
-                dtype.Option, prefix, force, mappings, adapter };
+                dtype.Option, prefix, force, mappings, adapter, json };
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var target = Hf2Jax.Run(new Hf2JaxOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, dtype.Read(r),
                 r.GetValue(prefix)!, r.GetValue(force)) { Adapter = r.GetValue(adapter) }, new Progress(), Run.Scope);
             Progress.Clear();
-            Console.Out.WriteLine(target);
+            JsonOption.Print(target, r.GetValue(json));
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -27,9 +27,10 @@ public static class Jax2HfCommand
         var verify = new Option<bool>("--verify") { Description = "After converting, run both models and compare their logits (exit 1 " +
             "on mismatch)" };
         var check = new VerifyCommand.VerifyOptionSet();
+        var json = JsonOption.ForOutput();
         var adapter = AdapterOption.Create("the input as it is converted");
         var cmd = new Command("jax2hf", "Convert a big_vision .npz to a Hugging Face folder (sharded safetensors, index, config.json)")
-            { input, output, dtype.Option, shard, noPad, force, mappings, verify, tokenizer, adapter };
+            { input, output, dtype.Option, shard, noPad, force, mappings, verify, tokenizer, adapter, json };
         foreach (var option in check.All.Concat(facts.All)) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
@@ -37,7 +38,7 @@ public static class Jax2HfCommand
                 Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), facts.Read(r), r.GetValue(tokenizer)) { Adapter = r.GetValue(adapter) };
             var target = Jax2Hf.Run(o, new Progress(), Run.Scope);
             Progress.Clear();
-            Console.Out.WriteLine(target);
+            JsonOption.Print(target, r.GetValue(json));
             TokenizerOption.NoteIfMissing(target);
             if (!r.GetValue(verify)) return ExitCodes.Ok;
             // a converted f16/bf16 model differs from its source by its rounding: the tolerance is the user's to set

@@ -19,9 +19,10 @@ public static class MergeAdapterCommand
         var force = new Option<bool>("--force") { Description = "Replace an existing output" };
         var mappings = MappingsFolder.Option("Folder of mapping rule files (for an .npz base or output)");
         var facts = new FactOptions();
+        var json = JsonOption.ForOutput();
         var cmd = new Command("merge-adapter", "Merge a PEFT LoRA adapter (LoRA, rsLoRA, DoRA, modules_to_save) into its base as PEFT's " +
             "merge_and_unload does, in f32, rounded once, streamed in bounded memory") { baseModel, adapter, output, dtype.Option, shard,
-                force, mappings };
+                force, mappings, json };
         foreach (var option in facts.All) cmd.Options.Add(option);
         cmd.SetAction(r => Run.Guarded(() =>
         {
@@ -29,7 +30,7 @@ public static class MergeAdapterCommand
                 dtype.Read(r), Sizes.Parse(r.GetValue(shard)!), r.GetValue(force), facts.Read(r));
             var target = MergeAdapter.Run(o, new Progress(), Run.Scope);
             Progress.Clear();
-            Console.Out.WriteLine(target);
+            JsonOption.Print(target, r.GetValue(json));
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -24,9 +24,9 @@ public static class VerifyCommand
         };
         public Option<string> MaskKey { get; } = new("--mask-key") { Description = "Name of the mask_ar array in the inputs",
             DefaultValueFactory = _ => "mask_ar" };
-        public Option<string?> Report { get; } = new("--report") { Description = "Write the JSON report here (it is printed to stdout " +
-            "as text either way)" };
-        public Option<string?> JUnit { get; } = new("--junit") { Description = "Write a JUnit XML report here, for pipelines" };
+        public Option<string?> Report { get; } = new("--report") { Description = "Write the JSON report here ('-': on stdout, in place " +
+            "of the text)" };
+        public Option<string?> JUnit { get; } = new("--junit") { Description = "Write a JUnit XML report here, for pipelines ('-': on stdout)" };
         public Option<string?> Parquet { get; } = new("--parquet") { Description = "Write per-position figures as Parquet here, for " +
             "pandas or DuckDB" };
 
@@ -100,11 +100,15 @@ public static class VerifyCommand
         return [.. pairs.Select(p => new GenerationInput(p.Item1, p.Item2, maxNew, tokenizer))];
     }
 
+    /// <summary>Runs verify; a report path of '-' prints that report on stdout in place of the text.</summary>
     public static int Execute(VerifyOptions o, ReportPaths paths)
     {
-        var report = VerifyReports.Run(o, paths, new Progress(), Run.Scope);
+        bool json = paths.Json == "-", junit = paths.JUnit == "-";
+        if (paths.Parquet == "-") throw new UsageException("parquet", "Parquet is binary: give --parquet a file, not '-'");
+        var report = VerifyReports.Run(o, paths with { Json = json ? null : paths.Json, JUnit = junit ? null : paths.JUnit },
+            new Progress(), Run.Scope);
         Progress.Clear();
-        Console.Out.Write(report.ToText());
+        Console.Out.Write(json ? report.ToJson() + "\n" : junit ? report.ToJUnit() + "\n" : report.ToText());
         return report.Passed ? ExitCodes.Ok : ExitCodes.Different;
     }
 }

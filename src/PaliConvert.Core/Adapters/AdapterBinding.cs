@@ -71,6 +71,7 @@ internal static class AdapterBinding
             t.ReadF32(i, buf.AsSpan(0, n));
             if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(buf.AsSpan(0, n)))
                 throw Bad(a, t.Name, "holds a NaN or infinite value");
+            t.Data.Release(i * t.DType.Size(), (long)n * t.DType.Size());
         }
     }
 

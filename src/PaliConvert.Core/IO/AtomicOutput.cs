@@ -44,7 +44,10 @@ public sealed class AtomicOutput : IDisposable
         {
             Leftovers.Clean(Target, _scope);
             bool exists = folder ? Directory.Exists(Target) && Directory.EnumerateFileSystemEntries(Target).Any() : File.Exists(Target);
-            if (exists && !force) throw new OutputExistsException(Target, $"{Target} already exists{(folder ? " and is not empty" : "")}");
+            if (exists && !force)
+                throw new OutputExistsException(Target, $"{Target} already exists{(folder ? " and is not empty" : "")}" +
+                    (LooksLikeACheckpoint(Target) ? "; it is a checkpoint itself: is the direction backwards? (the input " +
+                        "comes first)" : ""));
             if (exists && folder) OutputPlace.RefuseForeignFolder(Target);
             string temp = Leftovers.NewPath(Target, Leftovers.Partial);
             if (folder) Directory.CreateDirectory(temp);
@@ -151,4 +154,10 @@ public sealed class AtomicOutput : IDisposable
         }
         _lock.Dispose();
     }
+
+    /// <summary>An .npz file, or a folder holding a model: what a user who swapped input and output would be about to replace.</summary>
+    private static bool LooksLikeACheckpoint(string path) =>
+        File.Exists(path) ? path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)
+            : new[] { "config.json", "model.safetensors", "model.safetensors.index.json", "model.onnx" }
+                .Any(f => File.Exists(Path.Combine(path, f)));
 }

@@ -107,7 +107,10 @@ public static class ArchDetector
         int headDim = cfg?.Decoder.HeadDim ?? 256;
         int vHeads = cfg?.Vision.Heads ?? (vWidth % 72 == 0 ? vWidth / 72 : 0);
         if (qRows % headDim != 0 || kRows % headDim != 0)
-            throw Bad(ck, Hf(K.Q, 0), $"{qRows} rows are not a multiple of head_dim {headDim}");
+            throw Bad(ck, Hf(K.Q, 0), cfg == null
+                ? $"{qRows} rows do not fit the default head_dim {headDim}, and there is no config.json beside the weights to give " +
+                  "it: put the model's config.json in the folder"
+                : $"{qRows} rows are not a multiple of head_dim {headDim}");
         int heads = qRows / headDim, kv = kRows / headDim;
         int side = (int)Math.Round(Math.Sqrt(tokens));
         var vision = new VisionArch(vWidth, vLayers, vHeads, vMlp, patch, side * patch, tokens);

@@ -26,6 +26,7 @@ public sealed record LowRank(string Module, TensorInfo L, TensorInfo R, int Rank
     {
         var v = new float[t.Elements];
         t.ReadF32(0, v);
+        t.Data.Release(0, t.ByteLength); // read once per tensor written: the adapter's pages do not stay resident
         return v;
     }
 

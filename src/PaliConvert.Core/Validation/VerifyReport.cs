@@ -36,23 +36,7 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
 
     public string ToJUnit()
     {
-        var factCases = Facts.Select(f =>
-        {
-            var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify.facts"), new XAttribute("name", f.Fact));
-            if (!f.Equal) tc.Add(new XElement("failure", new XAttribute("message", $"{f.Fact}: source {f.Source}, target {f.Target}")));
-            return tc;
-        });
-        var cases = Positions.Select(p =>
-        {
-            var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify"),
-                new XAttribute("name", $"batch {p.Batch} position {p.Position}"));
-            if (Tolerance.Fails(p))
-                tc.Add(new XElement("failure", new XAttribute("message",
-                    $"max |source - target| = {p.MaxAbsDiff:G4} > atol {Tolerance.AppliedAtol:G4}"),
-                    $"cosine {p.Cosine:G6}, top-1 {p.Top1Source} vs {p.Top1Target}, top-5 overlap {p.Top5Overlap:P0}, " +
-                        $"KL {p.KlDivergence:G4}"));
-            return tc;
-        }).Concat(factCases).Concat(WeightCases()).Concat(Aggregates()).Concat(GenerationCases()).ToList();
+        var cases = FactCase().Concat(WeightCases()).Concat(LogitCases()).Concat(GenerationCases()).ToList();
         var suite = new XElement("testsuite",
             new XAttribute("name", $"verify {Target} against {Source}"), new XAttribute("tests", cases.Count),
             new XAttribute("failures", cases.Count(c => c.Element("failure") != null)),
@@ -116,18 +100,34 @@ public sealed record VerifyReport(string Source, string Target, string Inputs, s
     }
 
     /// <summary>A test case for each quantization bound stated (top-1 agreement, mean KL).</summary>
-    private IEnumerable<XElement> Aggregates()
+    private static XElement Case(string classname, string name, string? failure, string? detail = null)
     {
-        XElement Case(string name, bool ok, string message)
-        {
-            var tc = new XElement("testcase", new XAttribute("classname", "paliconvert.verify"), new XAttribute("name", name));
-            if (!ok) tc.Add(new XElement("failure", new XAttribute("message", message)));
-            return tc;
-        }
-        if (Tolerance.MinTop1 is { } t)
-            yield return Case("top-1 agreement", Summary.Top1Agreement >= t, $"top-1 agreement {Summary.Top1Agreement:P1} < {t:P1}");
-        if (Tolerance.MaxKl is { } k)
-            yield return Case("mean KL divergence", Summary.MeanKl <= k, $"mean KL {Summary.MeanKl:G4} > {k:G4}");
+        var tc = new XElement("testcase", new XAttribute("classname", classname), new XAttribute("name", name));
+        if (failure != null) tc.Add(new XElement("failure", new XAttribute("message", failure), detail ?? ""));
+        return tc;
+    }
+
+    /// <summary>Every fact in one case, failing with those that differ.</summary>
+    private IEnumerable<XElement> FactCase()
+    {
+        var differ = Facts.Where(f => !f.Equal).ToList();
+        yield return Case("paliconvert.verify.facts", "facts", differ.Count == 0 ? null : $"{differ.Count} of {Facts.Count} facts differ",
+            string.Join("\n", differ.Select(f => $"{f.Fact}: source {f.Source}, target {f.Target}")));
+    }
+
+    /// <summary>The logits in one case (every position within the tolerance, and its aggregates), failing with the worst.</summary>
+    private IEnumerable<XElement> LogitCases()
+    {
+        if (!LogitsCompared) yield break;
+        var failing = Positions.Where(Tolerance.Fails).ToList();
+        var problems = new List<string>();
+        if (failing.Count > 0) problems.Add($"{failing.Count} of {Positions.Count} positions exceed atol {Tolerance.AppliedAtol:G4}");
+        if (Tolerance.MinTop1 is { } t && Summary.Top1Agreement < t) problems.Add($"top-1 agreement {Summary.Top1Agreement:P1} < {t:P1}");
+        if (Tolerance.MaxKl is { } k && Summary.MeanKl > k) problems.Add($"mean KL {Summary.MeanKl:G4} > {k:G4}");
+        yield return Case("paliconvert.verify.logits", "logits", problems.Count == 0 ? null : string.Join("; ", problems),
+            string.Join("\n", failing.OrderByDescending(p => p.MaxAbsDiff).Take(10).Select(p => $"batch {p.Batch} position " +
+                $"{p.Position}: max |source - target| {p.MaxAbsDiff:G4}, cosine {p.Cosine:G6}, top-1 {p.Top1Source} vs {p.Top1Target}, " +
+                $"KL {p.KlDivergence:G4}")));
     }
 
     /// <summary>Per-position figures as rows; the facts of both sides as the file's key/value metadata.</summary>
