@@ -10,6 +10,7 @@ public static class ParseErrors
 {
     public static IEnumerable<string> Of(ParseResult parsed)
     {
+        if (parsed.Errors.Count == 0) yield break; // --help, or a good command line
         var command = parsed.CommandResult.Command;
         var options = command.Options.Concat(parsed.RootCommandResult.Command.Options).SelectMany(o => o.Aliases.Append(o.Name))
             .Distinct().ToList();

@@ -35,7 +35,8 @@ public static class Jax2HfCommand
         cmd.SetAction(r => Run.Guarded(() =>
         {
             var o = new Jax2HfOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, dtype.Read(r),
-                Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), facts.Read(r), r.GetValue(tokenizer)) { Adapter = r.GetValue(adapter) };
+                Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), facts.Read(r), r.GetValue(tokenizer))
+                { Adapter = r.GetValue(adapter) };
             var target = Jax2Hf.Run(o, new Progress(), Run.Scope);
             Progress.Clear();
             JsonOption.Print(target, r.GetValue(json));

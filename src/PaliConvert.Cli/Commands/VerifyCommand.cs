@@ -26,7 +26,10 @@ public static class VerifyCommand
             DefaultValueFactory = _ => "mask_ar" };
         public Option<string?> Report { get; } = new("--report") { Description = "Write the JSON report here ('-': on stdout, in place " +
             "of the text)" };
-        public Option<string?> JUnit { get; } = new("--junit") { Description = "Write a JUnit XML report here, for pipelines ('-': on stdout)" };
+        public Option<string?> JUnit { get; } = new("--junit")
+        {
+            Description = "Write a JUnit XML report here, for pipelines ('-': on stdout)",
+        };
         public Option<string?> Parquet { get; } = new("--parquet") { Description = "Write per-position figures as Parquet here, for " +
             "pandas or DuckDB" };
 

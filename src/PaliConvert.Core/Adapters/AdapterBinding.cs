@@ -35,7 +35,8 @@ internal static class AdapterBinding
                 if (part == A) p.A = t; else if (part == B) p.B = t; else if (part == EA) p.EA = t; else if (part == EB) p.EB = t;
                 else p.M = t;
             }
-            else if (key.Contains(".lora_", StringComparison.Ordinal)) throw Bad(a, t.Name, "is a LoRA tensor of a kind that is not merged");
+            else if (key.Contains(".lora_", StringComparison.Ordinal))
+                throw Bad(a, t.Name, "is a LoRA tensor of a kind that is not merged");
             else saved[key] = t;
         }
         var modules = new List<LoraModule>();
@@ -108,7 +109,8 @@ internal static class AdapterBinding
         double alpha = LoraTargets.Alpha(a.Config, trained), scale = LoraTargets.Scale(a.Config, rank, alpha);
         var u = new LowRank(weight, l, r, rank, (float)scale, rows, cols, Transposed: embedding);
         if (a.Config.Dora != (p.M != null))
-            throw Bad(a, p.M?.Name ?? first + Magnitudes[0], a.Config.Dora ? "is missing (use_dora is true)" : "is there but use_dora is false");
+            throw Bad(a, p.M?.Name ?? first + Magnitudes[0],
+                a.Config.Dora ? "is missing (use_dora is true)" : "is there but use_dora is false");
         if (p.M != null)
         {
             if (embedding) throw Bad(a, p.M.Name, "is DoRA on an embedding, which is not merged");

@@ -28,7 +28,8 @@ public sealed record AdapterDescription(string Folder, string Method, string? Ba
             if (at < 0) { replaced.Add(KeySpelling.ToHub(key)); continue; }
             string module = key[..at], hub = KeySpelling.ToHub(module);
             var (tower, layer) = AdapterBinding.Where(hub);
-            bool factor = key.EndsWith(".lora_A.weight", StringComparison.Ordinal) || key.EndsWith(".lora_embedding_A", StringComparison.Ordinal);
+            bool factor = key.EndsWith(".lora_A.weight", StringComparison.Ordinal)
+                || key.EndsWith(".lora_embedding_A", StringComparison.Ordinal);
             int rank = factor && t.Shape.Length == 2 ? (int)t.Shape[0] : 0;
             rows.Add((tower, layer, ShortName(hub), key.Contains("embedding") ? "embedding" : "linear", rank,
                 LoraTargets.Alpha(a.Config, module), t.Elements));
@@ -67,6 +68,7 @@ public sealed record AdapterDescription(string Folder, string Method, string? Ba
         return sb.ToString();
     }
 
-    private static string Layers(int[] layers) => layers.Length == 0 ? "-" : layers.Length > 1 && layers[^1] - layers[0] == layers.Length - 1
-        ? $"{layers[0]}-{layers[^1]}" : string.Join(",", layers);
+    private static string Layers(int[] layers) =>
+        layers.Length == 0 ? "-" : layers.Length > 1 && layers[^1] - layers[0] == layers.Length - 1
+            ? $"{layers[0]}-{layers[^1]}" : string.Join(",", layers);
 }

@@ -24,8 +24,10 @@ public sealed class LoraTerm(LowRank u)
             var xi = x.AsSpan(i * inputs, inputs);
             var yi = y.AsSpan(i * outputs, outputs);
             for (int q = 0; q < u.Rank; q++)
-                TensorPrimitives.MultiplyAdd(_lt.AsSpan(q * (int)u.Rows, outputs), u.Scale * TensorPrimitives.Dot(xi, _r.AsSpan(q * inputs, inputs)),
-                    yi, yi);
+            {
+                float t = u.Scale * TensorPrimitives.Dot(xi, _r.AsSpan(q * inputs, inputs));
+                TensorPrimitives.MultiplyAdd(_lt.AsSpan(q * (int)u.Rows, outputs), t, yi, yi);
+            }
             if (_gains != null) TensorPrimitives.Multiply(yi, _gains.AsSpan(0, outputs), yi);
         });
     }

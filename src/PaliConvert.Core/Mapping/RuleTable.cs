@@ -39,7 +39,8 @@ public sealed record RuleTable(string Folder, IReadOnlyList<RuleRow> Rows, IRead
             sb.AppendLine($"\n{g.Key} (big_vision -> Hugging Face; {{i}} is the layer):");
             foreach (var r in g)
             {
-                sb.AppendLine($"  {r.BigVision} {r.Shape}{(r.When != null ? $"  (when {r.When})" : "")}{(r.Optional ? "  (optional)" : "")}");
+                string when = r.When != null ? $"  (when {r.When})" : "";
+                sb.AppendLine($"  {r.BigVision} {r.Shape}{when}{(r.Optional ? "  (optional)" : "")}");
                 foreach (var t in r.HuggingFace) sb.AppendLine($"    -> {t}");
                 if (r.Operations.Length > 0) sb.AppendLine($"       via {string.Join(", ", r.Operations)}");
             }

@@ -43,7 +43,8 @@ public static class ExportOnnx
             && HubFolder.AddsVariant(o.Output, arch, weights.DType, o.Force, fingerprint, o.Source, scope);
         var metadata = ModelFacts.Metadata(arch).Concat(ModelFacts.Source(fingerprint, o.Source)).ToList();
         var tokenizer = o.Tokenizer != null ? ProcessorFiles.Prepare(o.Tokenizer, arch) : null; // checked before the work
-        using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force || addVariant, [o.Source, .. o.Adapter is { } ad ? [ad] : Array.Empty<string>()]);
+        string[] inputs = o.Adapter is { } ad ? [o.Source, ad] : [o.Source];
+        using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force || addVariant, inputs);
         output.Writing(() =>
         {
             var graphs = o.Layout == OnnxLayoutKind.Single

@@ -52,7 +52,8 @@ public static class Jax2Hf
         string dtypeName = written.Count == 1 ? TorchName(written[0]) : "float32";
 
         var tokenizer = o.Tokenizer != null ? ProcessorFiles.Prepare(o.Tokenizer, arch) : null; // checked before the work
-        using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force, [o.Input, .. o.Adapter is { } ad ? [ad] : Array.Empty<string>()]);
+        string[] inputs = o.Adapter is { } ad ? [o.Input, ad] : [o.Input];
+        using var output = AtomicOutput.ForFolder(scope, o.Output, o.Force, inputs);
         output.Writing(() =>
         {
             ShardedWriter.Write(output.TempPath, shards, progress, ModelFacts.Source(fingerprint, o.Input).ToDictionary());

@@ -137,4 +137,21 @@ public sealed record TensorView(string Name, TensorInfo Source, long Offset, lon
                 $"{Tensors.Shape.Format(Shape)} to " +
                 $"{Tensors.Shape.Format(Relabelled)} would need a copy; reorder the rule's operations", item: Source.Name);
     }
+
+    /// <summary>Element offsets of every index of the axes before the last two, in row-major order.</summary>
+    public IEnumerable<long> OuterOffsets()
+    {
+        int outerRank = Math.Max(0, Shape.Length - 2);
+        if (Shape.Any(d => d == 0)) yield break;
+        var idx = new long[outerRank];
+        while (true)
+        {
+            long off = 0;
+            for (int k = 0; k < outerRank; k++) off += idx[k] * Strides[k];
+            yield return off;
+            int a = outerRank - 1;
+            while (a >= 0 && ++idx[a] == Shape[a]) idx[a--] = 0;
+            if (a < 0) yield break;
+        }
+    }
 }

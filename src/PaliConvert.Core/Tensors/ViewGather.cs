@@ -39,7 +39,7 @@ public sealed class ViewGather
         Ensure(blockRows * cols, es, to);
         bool huge = (Extent(v) + 1) * es > HugeBytes;
         long ordinal = 0;
-        foreach (long outer in OuterOffsets(v))
+        foreach (long outer in v.OuterOffsets())
         {
             for (long r0 = 0; r0 < rows; r0 += blockRows)
             {
@@ -199,23 +199,6 @@ public sealed class ViewGather
         var bytes = new byte[cols * to.Size()];
         FloatConvert.FromF32(to, row, bytes);
         for (long r = rows; r < v.PadRowsTo; r++) output.Write(bytes);
-    }
-
-    /// <summary>Element offsets of every index of the axes before the last two, in row-major order.</summary>
-    private static IEnumerable<long> OuterOffsets(TensorView v)
-    {
-        int outerRank = Math.Max(0, v.Shape.Length - 2);
-        if (v.Shape.Any(d => d == 0)) yield break;
-        var idx = new long[outerRank];
-        while (true)
-        {
-            long off = 0;
-            for (int k = 0; k < outerRank; k++) off += idx[k] * v.Strides[k];
-            yield return off;
-            int a = outerRank - 1;
-            while (a >= 0 && ++idx[a] == v.Shape[a]) idx[a--] = 0;
-            if (a < 0) yield break;
-        }
     }
 
     private void Ensure(long elements, int es, DType to)

@@ -68,7 +68,9 @@ public class LoraAdapterTests
             case "ia3": (named, file) = Config(good, bad, c => c["peft_type"] = "IA3", "peft_type"); break;
             case "fan-in-fan-out": (named, file) = Config(good, bad, c => c["fan_in_fan_out"] = true, "fan_in_fan_out"); break;
             case "bias": (named, file) = Config(good, bad, c => c["bias"] = "all", "bias"); break;
-            case "bad-regex": (named, file) = Config(good, bad, c => c["rank_pattern"] = new JsonObject { ["(q"] = 2 }, "rank_pattern"); break;
+            case "bad-regex":
+                (named, file) = Config(good, bad, c => c["rank_pattern"] = new JsonObject { ["(q"] = 2 }, "rank_pattern");
+                break;
             case "rank":
                 AdapterFiles.Copy(good, bad, c => c["rank_pattern"] = new JsonObject { ["q_proj"] = 8 });
                 named = Q1;
@@ -126,7 +128,8 @@ public class LoraAdapterTests
             Assert.Contains("lora_A", err);
             Assert.False(Path.Exists(dir.File("out")) || Path.Exists(dir.File("out.npz")));
         }
-        string onnx = PaliConvert.Pipeline.ExportOnnx.Run(new PaliConvert.Pipeline.ExportOnnxOptions(Hf, dir.File("onnx"), TestPaths.Mappings));
+        string onnx = PaliConvert.Pipeline.ExportOnnx.Run(new PaliConvert.Pipeline.ExportOnnxOptions(Hf, dir.File("onnx"),
+            TestPaths.Mappings));
         var (lc, _, lerr) = CliRunner.Run("logits", Path.Combine(onnx, "model.onnx"), "--inputs", TestPaths.Golden("pg1-tiny/inputs.npz"),
             "--mask-key", "mask_ar_prefixlm", "--out", dir.File("l.npy"), "--adapter", Good(dir));
         Assert.Equal(2, lc);

@@ -65,7 +65,8 @@ public class LoraMergeTests
         using var m = LoadedModel.Open(Hf(model), adapter: new AdapterInput(adapter, Mappings));
         var unmerged = new PaliGemmaForward(m.Weights).Run(inputs);
         double scale = ours.logits.Max(Math.Abs);
-        Assert.True(ModelRuns.MaxAbs(ours, theirs) <= 1e-4 * Math.Max(1, scale), $"merged vs the oracle merge: {ModelRuns.MaxAbs(ours, theirs)}");
+        Assert.True(ModelRuns.MaxAbs(ours, theirs) <= 1e-4 * Math.Max(1, scale),
+            $"merged vs the oracle merge: {ModelRuns.MaxAbs(ours, theirs)}");
         Assert.True(ModelRuns.MaxAbs(ours.logits, unmerged.Logits) <= 2e-4 * Math.Max(1, scale),
             $"unmerged vs merged: {ModelRuns.MaxAbs(ours.logits, unmerged.Logits)}");
         Assert.True(ModelRuns.MaxAbs(ours, baseline) > 1e-2, "the adapter changes the logits");
@@ -114,7 +115,8 @@ public class LoraMergeTests
         Assert.Contains(forgot.Weights!.Failures, f => f.Target.EndsWith("self_attn.q_proj.weight", StringComparison.Ordinal));
         Assert.DoesNotContain(forgot.Weights!.Failures, f => f.Target.EndsWith("self_attn.k_proj.weight", StringComparison.Ordinal));
         var q4 = ExportOnnx.Run(new ExportOnnxOptions(Hf(model), dir.File("q4"), Mappings,
-            new PaliConvert.Export.OnnxWeights(PaliConvert.Export.OnnxDType.Q4), Layout: PaliConvert.Export.OnnxLayoutKind.Split) { Adapter = adapter });
+            new PaliConvert.Export.OnnxWeights(PaliConvert.Export.OnnxDType.Q4), Layout: PaliConvert.Export.OnnxLayoutKind.Split)
+            { Adapter = adapter });
         var proved = Verify.Run(new VerifyOptions(Hf(model), q4, MappingsFolder: Mappings, DType: PaliConvert.Export.OnnxDType.Q4,
             CompareLogits: false) { Adapter = adapter });
         Assert.True(proved.WeightsProved, proved.ToString());

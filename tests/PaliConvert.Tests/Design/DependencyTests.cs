@@ -13,7 +13,8 @@ public partial class DependencyTests
     };
 
     [GeneratedRegex(
-        @"(?<![\w.])(?:PaliConvert\.)?(Errors|Tensors|IO|Formats|Models|Mapping|Adapters|Analysis|Synth|Inference|Export|Validation|Pipeline)" +
+        @"(?<![\w.])(?:PaliConvert\.)?(Errors|Tensors|IO|Formats|Models|Mapping|Adapters|Analysis|Synth|Inference|Export|Validation|" +
+        @"Pipeline)" +
         @"\.[A-Z]")]
     private static partial Regex Reference();
 
