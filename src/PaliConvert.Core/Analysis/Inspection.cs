@@ -20,9 +20,9 @@ public sealed record Inspection(
     {
         var arch = ArchDetector.Detect(ck, scope: scope);
         var rows = new List<TensorRow>();
-        foreach (var t in ck.Tensors.Where(t => LayerNames.IsStacked(t.Name) && ck is NpzCheckpoint))
+        foreach (var t in ck.Tensors.Where(t => LayerNames.IsStacked(t.Name) && ck.Format == "npz"))
             rows.Add(new TensorRow(t.Name, t.DType.Label(), t.Shape[1..], (int)t.Shape[0], "axis 0 (stacked)", t.Elements));
-        var rest = ck.Tensors.Where(t => !(LayerNames.IsStacked(t.Name) && ck is NpzCheckpoint));
+        var rest = ck.Tensors.Where(t => !(LayerNames.IsStacked(t.Name) && ck.Format == "npz"));
         foreach (var g in rest.GroupBy(t => LayerNames.Split(t.Name).template))
         {
             var first = g.First();

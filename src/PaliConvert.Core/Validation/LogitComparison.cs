@@ -1,19 +1,21 @@
+using System.Text.Json.Serialization;
+
 namespace PaliConvert.Validation;
 
-/// <summary>Figures for one (batch row, text position) over the shared vocabulary.</summary>
+/// <summary>Figures for one (batch row, text position) over the shared vocabulary; one snake_case spelling in JSON and Parquet.</summary>
 public sealed class PositionFigures
 {
-    public int Batch { get; set; }
-    public int Position { get; set; }
-    public double MaxAbsDiff { get; set; }
-    public double MaxRelDiff { get; set; }
-    public double Cosine { get; set; }
-    public int Top1Source { get; set; }
-    public int Top1Target { get; set; }
-    public bool Top1Agrees { get; set; }
-    public double Top5Overlap { get; set; }
+    [JsonPropertyName("batch")] public int Batch { get; set; }
+    [JsonPropertyName("position")] public int Position { get; set; }
+    [JsonPropertyName("max_abs_diff")] public double MaxAbsDiff { get; set; }
+    [JsonPropertyName("max_rel_diff")] public double MaxRelDiff { get; set; }
+    [JsonPropertyName("cosine")] public double Cosine { get; set; }
+    [JsonPropertyName("top1_source")] public int Top1Source { get; set; }
+    [JsonPropertyName("top1_target")] public int Top1Target { get; set; }
+    [JsonPropertyName("top1_agrees")] public bool Top1Agrees { get; set; }
+    [JsonPropertyName("top5_overlap")] public double Top5Overlap { get; set; }
     /// <summary>KL(source || target) of the softmax over the shared vocabulary, in nats.</summary>
-    public double KlDivergence { get; set; }
+    [JsonPropertyName("kl_divergence")] public double KlDivergence { get; set; }
 }
 
 public sealed record ComparisonSummary(

@@ -132,6 +132,7 @@ public class VerifyTests
         pq.Position = 0;
         await using var reader = await Parquet.ParquetReader.CreateAsync(pq);
         Assert.Equal("10000", reader.CustomMetadata["source.text_config.rope_theta"]);
+        Assert.Contains("max_abs_diff", reader.Schema.GetDataFields().Select(f => f.Name)); // the JSON report's spelling
         Assert.Equal("gelu_pytorch_tanh", reader.CustomMetadata["target.text_config.hidden_activation"]);
     }
 
