@@ -55,6 +55,8 @@ public sealed record Inspection(
         sb.AppendLine($"parameters: {Parameters:N0} ({Human(Parameters)}) in {Bytes:N0} bytes");
         sb.AppendLine();
         sb.AppendLine(Summary);
+        if (Architecture.Assumed.Count > 0)
+            sb.AppendLine($"assumed (the file cannot show them; big_vision's defaults): {string.Join(", ", Architecture.Assumed)}");
         sb.AppendLine();
         sb.AppendLine("parameters by module:");
         foreach (var m in Modules) sb.AppendLine($"  {m.Module,-22} {m.Parameters,16:N0}  {Human(m.Parameters),7}  ({m.Tensors} tensors)");

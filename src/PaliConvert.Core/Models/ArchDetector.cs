@@ -24,9 +24,8 @@ public static class ArchDetector
     private static PaliGemmaArch Warned(Checkpoint ck, PaliGemmaArch a, IO.RunScope? scope)
     {
         if (a.Assumed.Count > 0)
-            scope?.Warn(IO.WarningKind.AssumedFacts, $"{ck.Path}: its shapes are not a released variant's and the file holds no other " +
-                $"facts, so these are " +
-                $"assumed from big_vision's defaults: {string.Join(", ", a.Assumed)}");
+            scope?.Warn(IO.WarningKind.AssumedFacts, $"{ck.Path}: {a.Assumed.Count} facts assumed from big_vision's defaults (its " +
+                "shapes are no released variant's; 'paliconvert inspect' lists them)");
         return a;
     }
 

@@ -99,4 +99,16 @@ public class CliHabitsTests
         var json = AdapterFiles.Json(CliRunner.Run("rules", "--json").stdout);
         Assert.Contains(json.GetProperty("rows").EnumerateArray(), r => r.GetProperty("family").GetString() == "Gemma 2");
     }
+
+    [Theory]
+    [InlineData("pg1-3b-224", 32, 18), InlineData("pg2-10b-448", 34, 42)]
+    public void AReleaseVariantIsDescribedWithoutItsFile(string variant, int entries, int layers)
+    {
+        var (code, stdout, err) = CliRunner.Run("inspect", "--variant", variant, "--json");
+        Assert.True(code == 0, err);
+        var j = AdapterFiles.Json(stdout);
+        Assert.Equal(entries, j.GetProperty("tensors").GetArrayLength()); // one per kind, layers stacked on axis 0
+        Assert.Equal(layers, j.GetProperty("decoder_layers").GetInt32());
+        Assert.Equal(2, CliRunner.Run("inspect", "--variant", "pg3-1b-224").code);
+    }
 }

@@ -97,7 +97,8 @@ public class VerifyFactsTests
             dir.File("a.npy"));
         Assert.True(code == 0, stderr);
         Assert.Contains("assumed from big_vision's defaults", stderr);
-        Assert.Contains("text_config.query_pre_attn_scalar 16", stderr);
+        Assert.Single(stderr.Split('\n'), l => l.StartsWith("warning:", StringComparison.Ordinal)); // one line
+        Assert.Contains("text_config.query_pre_attn_scalar 16", CliRunner.Run("inspect", npz).stdout); // inspect lists them
         Assert.Contains("--query-pre-attn-scalar", stderr);
         (code, _, stderr) = CliRunner.Run("logits", npz, "--inputs", inputs, "--mask-key", "mask_ar_prefixlm", "--out", dir.File("b.npy"),
             "--config", TestPaths.Golden("pg2-tiny/hf/config.json"));
