@@ -11,6 +11,8 @@ public static class CheckpointReader
     public static Checkpoint Open(string path, Func<string, string>? rename = null)
     {
         if (Directory.Exists(path)) return SafetensorsCheckpoint.Open(path, rename);
+        path = SplitParts.Whole(path);
+        if (SplitParts.Of(path) != null) return NpzCheckpoint.Open(path); // NAME.npz.part*: read in place as one file
         if (!File.Exists(path)) throw new BadInputException(path, $"{path}: no such file or folder");
         if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return SafetensorsCheckpoint.Open(path, rename);
         if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return NpzCheckpoint.Open(path);

@@ -13,7 +13,8 @@ public static partial class OutputPlace
 {
     public static void Check(string target, IEnumerable<string> inputs)
     {
-        foreach (var input in inputs) RefuseOverlap(target, Path.GetFullPath(input.TrimEnd('/', '\\')));
+        foreach (var input in inputs.SelectMany(i => SplitParts.Of(i) ?? [i]))
+            RefuseOverlap(target, Path.GetFullPath(input.TrimEnd('/', '\\')));
         if (!OperatingSystem.IsLinux()) return;
         var here = Native.Identify(target, followLinks: false);
         if (here == null) return;

@@ -15,6 +15,14 @@ public sealed unsafe class MappedFile : IDisposable
     public MappedFile(string path)
     {
         Path = path;
+        if (SplitParts.Of(path) is { } parts)
+        {
+            (var at, Length) = MapParts(parts);
+            _base = (byte*)at;
+            _parts = true;
+            _pageAligned = true;
+            return;
+        }
         using var fs = RegularFile.OpenRead(path);
         Length = fs.Length;
         if (Length == 0) return; // an empty file cannot be mapped; every region of it is empty
@@ -29,7 +37,46 @@ public sealed unsafe class MappedFile : IDisposable
     }
 
     private bool _disposed;
-    private readonly bool _pageAligned;
+    private readonly bool _pageAligned, _parts;
+
+    /// <summary>
+    /// Byte-split parts mapped one after another into one reserved range, so the whole file reads as one span with
+    /// nothing copied. Every part but the last must be a whole number of pages (split -b sizes such as 1G, 4G are).
+    /// </summary>
+    private static (IntPtr at, long length) MapParts(IReadOnlyList<string> parts)
+    {
+        if (!OperatingSystem.IsLinux())
+            throw new BadInputException(parts[0], $"{parts[0]}: split parts are read in place on Linux only; join them with cat");
+        var handles = parts.Select(p => RegularFile.OpenRead(p)).ToList();
+        try
+        {
+            long page = Environment.SystemPageSize, total = 0;
+            var sizes = handles.Select(h => h.Length).ToList();
+            for (int i = 0; i < parts.Count - 1; i++)
+                if (sizes[i] % page != 0 || sizes[i] == 0)
+                    throw new BadInputException(parts[i], $"{parts[i]}: a part of {sizes[i]} bytes, not a whole number of " +
+                        $"{page}-byte pages, cannot be mapped beside the next; join the parts with cat, or split with a size such as 1G");
+            total = sizes.Sum();
+            if (total == 0) throw new BadInputException(parts[0], $"{parts[0]}: the parts are empty");
+            var at = Native.Reserve(total);
+            if (at == -1) throw new BadInputException(parts[0], $"{parts[0]}: cannot reserve {total} bytes of address space");
+            long off = 0;
+            for (int i = 0; i < parts.Count; i++)
+            {
+                if (sizes[i] > 0 && Native.MapAt(at + (nint)off, sizes[i], handles[i].SafeFileHandle) == -1)
+                {
+                    Native.Unmap(at, total);
+                    throw new BadInputException(parts[i], $"{parts[i]}: cannot be mapped");
+                }
+                off += sizes[i];
+            }
+            return (at, total);
+        }
+        finally
+        {
+            foreach (var h in handles) h.Dispose();
+        }
+    }
 
     public ReadOnlySpan<byte> Span(long offset, int length)
     {
@@ -78,6 +125,7 @@ public sealed unsafe class MappedFile : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        if (_parts) Native.Unmap((IntPtr)_base, Length);
         if (_view != null)
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();

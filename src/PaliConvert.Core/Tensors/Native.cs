@@ -111,4 +111,19 @@ public static partial class Native
 
     [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int RenameAt2(int oldDir, string oldPath, int newDir, string newPath, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static partial IntPtr Mmap(IntPtr address, UIntPtr length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap")]
+    private static partial int Munmap(IntPtr address, UIntPtr length);
+
+    /// <summary>Address space reserved for <paramref name="length"/> bytes (nothing mapped into it yet), or -1.</summary>
+    public static IntPtr Reserve(long length) => Mmap(IntPtr.Zero, (UIntPtr)(ulong)length, 0, 0x02 | 0x20, -1, 0); // PRIVATE|ANONYMOUS
+
+    /// <summary>A file mapped read-only at exactly <paramref name="at"/> (MAP_FIXED into a reservation), or -1.</summary>
+    public static IntPtr MapAt(IntPtr at, long length, SafeFileHandle fd) =>
+        Mmap(at, (UIntPtr)(ulong)length, 1, 0x01 | 0x10, (int)fd.DangerousGetHandle(), 0); // PROT_READ, SHARED|FIXED
+
+    public static void Unmap(IntPtr at, long length) => _ = Munmap(at, (UIntPtr)(ulong)length);
 }
