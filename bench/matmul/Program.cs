@@ -11,7 +11,10 @@ File.WriteAllBytes(path, System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.
 using var mf = new MappedFile(path);
 var y = new float[s * outF];
 double flop = 2.0 * s * inF * outF;
-// Both storage layouts read the same bytes: [out, in] (Hugging Face) and, relabelled, [in, out] (big_vision).
+Console.WriteLine($"Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+// Both storage layouts read the same bytes: [out, in] (Hugging Face) and, relabelled, [in, out] (big_vision); each
+// with the 512-bit panel kernel (where the CPU has AVX-512) and the 256-bit one.
+foreach (bool wide in new[] { true, false })
 foreach (bool outIn in new[] { false, true })
 {
     long[] shape = outIn ? [outF, inF] : [inF, outF];
@@ -19,8 +22,9 @@ foreach (bool outIn in new[] { false, true })
     for (int rep = 0; rep < 3; rep++)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        MatMul.Apply(lin, x, s, y);
-        Console.WriteLine($"PaliConvert MatMul [272x2048]x[2048x16384] stored {(outIn ? "[out, in]" : "[in, out]")} (weights " +
+        MatMul.Apply(lin, x, s, y, wide: wide);
+        Console.WriteLine($"PaliConvert MatMul {(wide ? "512" : "256")}-bit [272x2048]x[2048x16384] stored " +
+            $"{(outIn ? "[out, in]" : "[in, out]")} (weights " +
             $"from a mapped file): {sw.Elapsed.TotalSeconds:F3} s, {flop / sw.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
     }
 }

@@ -17,13 +17,15 @@ public static partial class MatMul
     private const int TileOut = 32, PanelRowsMin = 32, VectorTile = 1024;
 
     /// <summary>y = x W; <paramref name="release"/>: drop the weight pages an [out, in] tile used (a single pass reads
-    /// each weight once), which a decode loop, reading them every step, does not want.</summary>
-    public static void Apply(Linear w, float[] x, int s, float[] y, bool release = true)
+    /// each weight once), which a decode loop, reading them every step, does not want;
+    /// <paramref name="wide"/>: the 512-bit panel kernel where the CPU has AVX-512, off by default: on this project's
+    /// AMD EPYC machines (AVX-512 on 256-bit units) it ran at half the 256-bit kernel's rate (bench/README.md).</summary>
+    public static void Apply(Linear w, float[] x, int s, float[] y, bool release = true, bool wide = false)
     {
         if (x.Length < s * w.In || y.Length < s * w.Out) throw new ArgumentException("buffers too small");
         if (w.Lora != null)
         {
-            Apply(w with { Lora = null, Bias = null }, x, s, y, release);
+            Apply(w with { Lora = null, Bias = null }, x, s, y, release, wide);
             w.Lora.AddTo(x, s, w.In, w.Out, y);
             AddBias(w, s, y);
             return;
@@ -51,7 +53,7 @@ public static partial class MatMul
                 return;
             }
             LoadPanel(block, w.In, start, count, buf);
-            PanelKernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start);
+            PanelKernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start, wide);
         });
         AddBias(w, s, y);
     }
