@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # A bounded afl++ campaign (SharpFuzz-instrumented PaliConvert.Core) on each parser entry point, seeded from golden/.
 # Crashing or hanging inputs are kept in tests/PaliConvert.Tests/Formats/fuzz-regressions/TARGET/, which a test replays.
-# usage: bench/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (targets: npz inputs safetensors index config onnx tokenizer)
+# usage: bench/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (targets: npz inputs safetensors index config onnx tokenizer adapter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}; shift || true
-targets=${*:-npz inputs safetensors index config onnx tokenizer}
+targets=${*:-npz inputs safetensors index config onnx tokenizer adapter}
 if ! command -v afl-fuzz >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq afl++ >/dev/null
 fi
@@ -35,13 +35,19 @@ seed() { case $1 in
   config) echo golden/pg2-tiny/hf/config.json ;;
   onnx) echo "$work/onnx/model.onnx" ;;
   tokenizer) echo "$work/spm.model" ;;
+  adapter) echo "$work/adapter/adapter_config.json" ;;
 esac; }
+# the adapter seed: the numpy oracle's rsLoRA adapter for the tiny model; afl++ mutates its config, the factors stay
+/usr/bin/python3 -c 'import json; json.dump({"config": {"r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "v_proj"],
+  "use_rslora": True, "rank_pattern": {"v_proj": 2}}, "spelling": "in-memory"}, open("'"$work"'/adapter.spec.json", "w"))'
+/usr/bin/python3 tests/PaliConvert.Tests/oracle/lora_oracle.py make golden/pg1-tiny/hf "$work/adapter" "$work/adapter.spec.json"
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 printf '%-12s %10s %8s %7s %6s\n' target executions paths crashes hangs
 for t in $targets; do
   mkdir -p "$work/$t/in"
   cp "$(seed "$t")" "$work/$t/in/seed"
   dir="$work/$t/run"; [ "$t" = index ] && dir="$work/index"; [ "$t" = onnx ] && dir="$work/onnx"
+  [ "$t" = adapter ] && dir="$work/adapter"
   afl-fuzz -i "$work/$t/in" -o "$work/$t/out" -V "$secs" -t 10000 -m none -- dotnet "$work/bin/PaliConvert.Fuzz.dll" "$t" "$dir" \
     > "$work/$t/afl.log" 2>&1 || { tail -20 "$work/$t/afl.log"; exit 1; }
   stats="$work/$t/out/default/fuzzer_stats"

@@ -55,7 +55,7 @@ public sealed record AdapterConfig(string Path)
             TargetList = list, TargetRegex = regex, AllLinear = all, ExcludeList = exList, ExcludeRegex = exRegex,
             RankPattern = Pattern(path, root, "rank_pattern", (v, k) => (int)Whole(path, v, k)),
             AlphaPattern = Pattern(path, root, "alpha_pattern", (v, k) => Number(path, v, k)),
-            Layers = LayerList(path, root), LayersPattern = StringOrList(path, root, "layers_pattern"),
+            Layers = LayerList(path, root), LayersPattern = Patterns(path, StringOrList(path, root, "layers_pattern"), "layers_pattern"),
             ModulesToSave = s.Strings("modules_to_save") ?? [],
             BaseModel = s.Has("base_model_name_or_path") ? s.String("base_model_name_or_path", "") : null,
         };
@@ -106,6 +106,17 @@ public sealed record AdapterConfig(string Path)
         if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String))
             throw Bad(path, key, v, "a string or a list of strings");
         return v.EnumerateArray().Select(x => JsonText.String(x, $"{path}: {key}")).ToArray();
+    }
+
+    /// <summary>Regex fragments, each checked to compile.</summary>
+    private static string[]? Patterns(string path, string[]? patterns, string key)
+    {
+        foreach (var p in patterns ?? [])
+        {
+            try { _ = new Regex(p, RegexOptions.CultureInvariant); }
+            catch (ArgumentException e) { throw new BadInputException(path, $"{path}: {key} '{p}' is not a valid regex: {e.Message}", key); }
+        }
+        return patterns;
     }
 
     private static int[]? LayerList(string path, JsonElement root)

@@ -12,6 +12,15 @@ public static class LoraTargets
     /// <summary>Whether the config targets <paramref name="module"/>; <paramref name="linear"/>: it is an nn.Linear.</summary>
     public static bool Targets(AdapterConfig c, string module, bool linear)
     {
+        try { return Matches(c, module, linear); }
+        catch (RegexMatchTimeoutException)
+        {
+            throw new BadInputException(c.Path, $"{c.Path}: a pattern took over a second to match '{module}'; simplify the regex");
+        }
+    }
+
+    private static bool Matches(AdapterConfig c, string module, bool linear)
+    {
         if (Excluded(c, module)) return false;
         bool named = c.AllLinear ? linear && !module.EndsWith("lm_head", StringComparison.Ordinal)
             : c.TargetRegex != null ? c.TargetRegex.IsMatch(module)
@@ -37,15 +46,22 @@ public static class LoraTargets
     }
 
     /// <summary>The rank PEFT gives the module: the first rank_pattern key it ends with, else r.</summary>
-    public static int Rank(AdapterConfig c, string module) => First(c.RankPattern, module) is { } r ? r : c.R;
+    public static int Rank(AdapterConfig c, string module) => First(c, c.RankPattern, module) is { } r ? r : c.R;
 
-    public static double Alpha(AdapterConfig c, string module) => First(c.AlphaPattern, module) is { } a ? a : c.Alpha;
+    public static double Alpha(AdapterConfig c, string module) => First(c, c.AlphaPattern, module) is { } a ? a : c.Alpha;
 
-    private static T? First<T>(IReadOnlyList<(string pattern, T value)> patterns, string module) where T : struct
+    private static T? First<T>(AdapterConfig c, IReadOnlyList<(string pattern, T value)> patterns, string module) where T : struct
     {
-        foreach (var (p, v) in patterns)
-            if (Regex.IsMatch(module, $@"^(?:.*\.)?(?:{p})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))) return v;
-        return null;
+        try
+        {
+            foreach (var (p, v) in patterns)
+                if (Regex.IsMatch(module, $@"^(?:.*\.)?(?:{p})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))) return v;
+            return null;
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            throw new BadInputException(c.Path, $"{c.Path}: a pattern took over a second to match '{module}'; simplify the regex");
+        }
     }
 
     /// <summary>LoRA's scale: alpha / r, or alpha / sqrt(r) under rsLoRA.</summary>

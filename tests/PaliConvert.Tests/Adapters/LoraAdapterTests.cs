@@ -156,4 +156,49 @@ public class LoraAdapterTests
         Assert.True(Rel("language_model.model.layers.1.self_attn.q_proj.weight") > 0.01);
         Assert.Equal(0, Rel("language_model.model.layers.0.self_attn.q_proj.weight"));
     }
+
+    /// <summary>
+    /// adapter_config.json mutated (bytes flipped, cut, and every key's value swapped for another JSON type) through the
+    /// fuzz harness's reader: each is read or refused as bad input naming a file of the folder; nothing else escapes.
+    /// </summary>
+    [Fact]
+    public void MutatedConfigsAreReadOrRefusedCleanly()
+    {
+        using var dir = new TempDir();
+        string good = Good(dir), config = Path.Combine(good, "adapter_config.json");
+        var original = File.ReadAllBytes(config);
+        var root = JsonNode.Parse(original)!.AsObject();
+        var cases = new List<byte[]>();
+        var rng = new Random(25);
+        for (int i = 0; i < 300; i++)
+        {
+            var b = (byte[])original.Clone();
+            for (int k = 0; k < 1 + rng.Next(4); k++) b[rng.Next(b.Length)] = (byte)rng.Next(256);
+            cases.Add(rng.Next(4) == 0 ? b[..rng.Next(b.Length)] : b);
+        }
+        string[] values = ["[]", "{}", "\"x\"", "-1", "0", "1e999", "null", "true", "\"(\"", "[1, \"a\"]", "{\"(q\": 1}"];
+        foreach (var key in root.Select(kv => kv.Key).Concat(["layers_to_transform", "layers_pattern", "exclude_modules",
+            "alpha_pattern", "modules_to_save", "use_dora", "target_parameters"]).Distinct())
+            foreach (var v in values)
+            {
+                var copy = JsonNode.Parse(original)!.AsObject();
+                copy[key] = JsonNode.Parse(v);
+                cases.Add(System.Text.Encoding.UTF8.GetBytes(copy.ToJsonString()));
+            }
+        int read = 0;
+        foreach (var c in cases)
+        {
+            File.WriteAllBytes(config, c);
+            try
+            {
+                Readers.Read("adapter", config);
+                read++;
+            }
+            catch (BadInputException e)
+            {
+                Assert.StartsWith(good, e.File);
+            }
+        }
+        Assert.InRange(read, 1, cases.Count - 1); // some mutations still read, most are refused
+    }
 }

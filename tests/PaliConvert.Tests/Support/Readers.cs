@@ -14,7 +14,7 @@ namespace PaliConvert.Tests;
 /// </summary>
 public static partial class Readers
 {
-    public static readonly string[] Targets = ["npz", "inputs", "safetensors", "index", "config", "onnx", "tokenizer"];
+    public static readonly string[] Targets = ["npz", "inputs", "safetensors", "index", "config", "onnx", "tokenizer", "adapter"];
 
     public static string FileName(string target) => target switch
     {
@@ -23,6 +23,7 @@ public static partial class Readers
         "onnx" => OnnxLayout.ModelFile,
         "safetensors" => "model.safetensors",
         "tokenizer" => "tokenizer.model",
+        "adapter" => "adapter_config.json",
         _ => "input.npz",
     };
 
@@ -54,6 +55,13 @@ public static partial class Readers
                 var sp = PaliConvert.Formats.SentencePiece.SentencePieceModel.Read(file);
                 PaliConvert.Formats.SentencePiece.TokenizerJson.Build(sp, [("<image>", sp.Pieces.Count)]);
                 break;
+            case "adapter": // the config, beside the folder's adapter_model.safetensors, bound to a base of its factors' shapes
+                using (var a = PaliConvert.Adapters.LoraAdapter.Open(folder))
+                {
+                    a.Bind(FactorShapes(a));
+                    PaliConvert.Adapters.AdapterDescription.Of(a);
+                }
+                break;
             default:
                 throw new ArgumentException($"unknown target '{target}'");
         }
@@ -65,5 +73,19 @@ public static partial class Readers
         foreach (var t in ck.Tensors)
             for (long o = 0; o < t.Elements; o += buffer.Length)
                 t.ReadF32(o, buffer.AsSpan(0, (int)Math.Min(buffer.Length, t.Elements - o)));
+    }
+
+    /// <summary>A base made of the adapter's own factor shapes ([out, in] from lora_B and lora_A): no base file needed.</summary>
+    private static Dictionary<string, TensorView> FactorShapes(PaliConvert.Adapters.LoraAdapter a)
+    {
+        var views = new Dictionary<string, TensorView>(StringComparer.Ordinal);
+        foreach (var b in a.Weights.Tensors.Where(t => t.Name.EndsWith(".lora_B.weight", StringComparison.Ordinal)))
+        {
+            var name = b.Name[..^".lora_B.weight".Length];
+            if (a.Weights.Find(name + ".lora_A.weight") is not { Shape.Length: 2 } A || b.Shape.Length != 2) continue;
+            string hub = KeySpelling.ToHub(PaliConvert.Adapters.LoraAdapter.Module(name)) + ".weight";
+            views[hub] = TensorView.Of(new TensorInfo(hub, DType.F32, [b.Shape[0], A.Shape[1]], A.Data));
+        }
+        return views;
     }
 }
