@@ -114,7 +114,10 @@ public sealed record AdapterConfig(string Path)
         foreach (var p in patterns ?? [])
         {
             try { _ = new Regex(p, RegexOptions.CultureInvariant); }
-            catch (ArgumentException e) { throw new BadInputException(path, $"{path}: {key} '{p}' is not a valid regex: {e.Message}", key); }
+            catch (ArgumentException e)
+            {
+                throw new BadInputException(path, $"{path}: {key} '{p}' is not a valid regex: {e.Message}", key);
+            }
         }
         return patterns;
     }
