@@ -30,6 +30,7 @@ public class FuzzRegressionTests
         var run = Task.Run(() => Readers.Read(target, file));
         Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10))) == run, $"{finding}: no answer in 10 s");
         var e = run.Exception?.InnerException;
-        Assert.True(e is null || e is BadInputException b && b.Message.Contains(file), $"{finding}: {e}");
+        string named = target == "adapter" ? Path.GetDirectoryName(file)! : file; // an adapter is its folder
+        Assert.True(e is null || e is BadInputException b && b.Message.Contains(named), $"{finding}: {e}");
     }
 }

@@ -13,6 +13,8 @@ public static partial class Readers
                 MaxShardBytes: 150_000));
         if (target == "onnx")
             return ExportOnnx.Run(new ExportOnnxOptions(TestPaths.Golden("pg1-tiny/params.f32.npz"), folder, TestPaths.Mappings));
+        if (target == "adapter") // the oracle's adapter, whose config the damaged one replaces
+            return AdapterFiles.Make(TestPaths.Golden("pg1-tiny/hf"), "rslora-patterns", folder);
         Directory.CreateDirectory(folder);
         return folder;
     }
