@@ -21,6 +21,10 @@ public static class CheckpointReader
         Span<byte> head = stackalloc byte[4];
         int n = fs.Read(head);
         if (n == 4 && head[0] == 'P' && head[1] == 'K') return NpzCheckpoint.Open(path);
-        throw new BadInputException(path, $"{path}: not an .npz, a .safetensors file or a Hugging Face folder");
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        bool inHf = File.Exists(Path.Combine(folder, SafetensorsCheckpoint.SingleName))
+            || File.Exists(Path.Combine(folder, SafetensorsCheckpoint.IndexName));
+        throw new BadInputException(path, $"{path}: not an .npz, a .safetensors file or a Hugging Face folder" +
+            (inHf ? $"; it lies in one: give the folder ({folder})" : ""));
     }
 }

@@ -43,6 +43,17 @@ public class CliHabitsTests
     }
 
     [Fact]
+    public void AFileInsideAModelFolderPointsToTheFolder()
+    {
+        var (code, _, err) = CliRunner.Run("inspect", Path.Combine(Hf, "config.json"));
+        Assert.Equal(2, code);
+        Assert.Contains("give the folder", err);
+        (code, _, err) = CliRunner.Run("logits", Hf, "--inputs", TestPaths.Golden("pg1-tiny"), "--out", "never.npy");
+        Assert.Equal(2, code);
+        Assert.Contains("is a folder", err);
+    }
+
+    [Fact]
     public void AnExistingCheckpointAsTheOutputWarnsThatTheDirectionMayBeBackwards()
     {
         using var dir = new TempDir();
