@@ -15,7 +15,8 @@ public static class ParseErrors
         var options = command.Options.Concat(parsed.RootCommandResult.Command.Options).SelectMany(o => o.Aliases.Append(o.Name))
             .Distinct().ToList();
         var unknown = parsed.Tokens.Where(t => t.Value.StartsWith('-') && t.Value.Length > 1 && !options.Contains(t.Value.Split('=')[0])
-            && !double.TryParse(t.Value, out _)).Select(t => t.Value).ToList();
+            && !double.TryParse(t.Value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+            .Select(t => t.Value).ToList();
         foreach (var u in unknown)
         {
             string name = u.Split('=')[0];

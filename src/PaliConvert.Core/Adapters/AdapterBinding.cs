@@ -100,13 +100,12 @@ internal static class AdapterBinding
             throw Bad(a, l.Shape.Length > 0 && Shape.Equal(l.Shape, wantL) ? r!.Name : l.Name,
                 $"has a shape that does not fit '{module}' {Shape.Format(view.OutputShape)} at rank {rank} " +
                 $"({Shape.Format(l.Shape)} and {Shape.Format(r!.Shape)}; expected {Shape.Format(wantL)} and {Shape.Format(wantR)})");
-        string trained = module;
-        if (!LoraTargets.Targets(a.Config, trained, !embedding))
+        if (!LoraTargets.Targets(a.Config, module, !embedding))
             throw Bad(a, l.Name, $"adapts '{module}', which {AdapterConfig.FileName}'s target_modules does not select");
-        int expected = LoraTargets.Rank(a.Config, trained);
+        int expected = LoraTargets.Rank(a.Config, module);
         if (expected != rank)
             throw Bad(a, l.Name, $"has rank {rank}, but {AdapterConfig.FileName} gives '{module}' rank {expected} (r or rank_pattern)");
-        double alpha = LoraTargets.Alpha(a.Config, trained), scale = LoraTargets.Scale(a.Config, rank, alpha);
+        double alpha = LoraTargets.Alpha(a.Config, module), scale = LoraTargets.Scale(a.Config, rank, alpha);
         var u = new LowRank(weight, l, r, rank, (float)scale, rows, cols, Transposed: embedding);
         if (a.Config.Dora != (p.M != null))
             throw Bad(a, p.M?.Name ?? first + Magnitudes[0],

@@ -34,8 +34,7 @@ public sealed class LoadedModel : IDisposable
             var bound = lora.Bind(HfViews.Of(ck, arch, RuleSet.Load(adapter.MappingsFolder)));
             if (bound.Replacements.Count > 0 && bigVision)
                 throw new BadInputException(adapter.Folder, $"{adapter.Folder}: modules_to_save replaces tensors, which runs on a " +
-                    "Hugging " +
-                    "Face base only; merge the adapter first (merge-adapter) and run the merged model");
+                    "Hugging Face base only; merge the adapter first (merge-adapter) and run the merged model");
             var weights = Plain(bound.Replacements.Count > 0 ? new ReplacedCheckpoint(ck, bound.Replacements) : ck, arch, bigVision);
             return new LoadedModel(ck, new AdaptedWeights(weights, bound), bound);
         }

@@ -32,9 +32,8 @@ public static class MergeAdapter
         if (toNpz) // big_vision in and out: through HF names (unpadded), merged, and back by the rules
         {
             var views = HfViews.FromBigVision(ck, arch, RuleSet.Load(o.MappingsFolder), arch.Decoder.Vocab).views;
-            var a = arch with { ImageTokenIndex = arch.Decoder.Vocab };
             return Hf2Jax.Write(new Hf2JaxOptions(o.Base, o.Output, o.MappingsFolder, o.DType, Force: o.Force) { Adapter = o.Adapter },
-                ck, a, views.ToDictionary(v => v.Name, StringComparer.Ordinal), null, scope, progress);
+                ck, arch, views.ToDictionary(v => v.Name, StringComparer.Ordinal), null, scope, progress);
         }
         return HfToHf(o, ck, scope, progress);
     }

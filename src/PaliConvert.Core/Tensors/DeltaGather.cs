@@ -44,7 +44,8 @@ public sealed class DeltaGather
     private void Load(LowRank u)
     {
         if (ReferenceEquals(u, _for)) return;
-        (_l, _r, _lt, _gains, _for) = (u.ReadL(), u.ReadR(), u.ReadLColumns(), u.Gains?.Value, u);
+        (_l, _r, _gains, _for) = (u.ReadL(), u.ReadR(), u.Gains?.Value, u);
+        _lt = LowRank.Transpose(_l, u.Rows, u.Rank); // L read once, both layouts from it
         // scaled once, so that every path forms the same products (Scale L[i,k]) R[k,j], summed in the same order
         System.Numerics.Tensors.TensorPrimitives.Multiply(_l, u.Scale, _l);
         System.Numerics.Tensors.TensorPrimitives.Multiply(_lt, u.Scale, _lt);

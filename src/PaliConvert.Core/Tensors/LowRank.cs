@@ -30,10 +30,11 @@ public sealed record LowRank(string Module, TensorInfo L, TensorInfo R, int Rank
         return v;
     }
 
-    /// <summary>A stored [rows, cols] tensor as [cols, rows].</summary>
-    private static float[] ReadTransposed(TensorInfo t, long rows, long cols)
+    private static float[] ReadTransposed(TensorInfo t, long rows, long cols) => Transpose(ReadWhole(t), rows, cols);
+
+    /// <summary>A row-major [rows, cols] matrix as [cols, rows].</summary>
+    public static float[] Transpose(float[] v, long rows, long cols)
     {
-        var v = ReadWhole(t);
         var o = new float[v.Length];
         for (long r = 0; r < rows; r++)
             for (long c = 0; c < cols; c++) o[c * rows + r] = v[r * cols + c];

@@ -24,7 +24,6 @@ public sealed class ViewGather
     private byte[] _raw = [];
     private byte[] _out = [];
     private float[] _scratch = [];
-    private float[] _merged = [];
     private readonly DeltaGather _delta = new();
 
     public void Write(TensorView v, DType to, Stream output)
@@ -100,8 +99,7 @@ public sealed class ViewGather
     /// <summary>A block widened to float32, its LoRA update merged, then rounded to the output dtype once.</summary>
     private void Merge(TensorDelta delta, DType from, ReadOnlySpan<byte> raw, long first, DType to, int n, Stream output)
     {
-        if (_merged.Length < n) _merged = new float[n];
-        var values = _merged.AsSpan(0, n);
+        var values = _scratch.AsSpan(0, n); // the block's float32 values (ConvertPart, which also uses it, does not run here)
         FloatConvert.ToF32(from, raw, values);
         _delta.Apply(delta, first, values);
         var bytes = _out.AsSpan(0, n * to.Size());
