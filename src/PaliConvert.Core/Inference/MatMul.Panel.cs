@@ -1,3 +1,4 @@
+using PaliConvert.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -21,48 +22,62 @@ public static partial class MatMul
 
     [ThreadStatic] private static float[]? _rows;
 
-    private static void LoadPanel(LinearBlock b, int inputs, int start, int count, float[] panel)
+    /// <summary>Inputs [kb, kb+kLen) of outputs [start, start+count) as groups of 16 columns, each [kLen, 16].</summary>
+    private static void LoadPanel(LinearBlock b, int inputs, int kb, int kLen, int start, int count, float[] panel)
     {
         int groups = (count + Cols - 1) / Cols;
         if (b.OutIn)
         {
-            var rows = _rows is { } r && r.Length >= Cols * inputs ? r : _rows = new float[Cols * inputs];
+            var rows = _rows ??= new float[Cols * KBlock];
             for (int g = 0; g < groups; g++)
             {
                 int n = Math.Min(Cols, count - g * Cols);
-                LoadTile(b, inputs, start + g * Cols, n, rows);
-                var slice = panel.AsSpan(g * inputs * Cols, inputs * Cols);
-                if (n < Cols) slice.Clear();
                 for (int o = 0; o < n; o++)
-                    for (int k = 0; k < inputs; k++) slice[k * Cols + o] = rows[o * inputs + k];
+                    b.Tensor.ReadF32(b.Offset + (long)(start + g * Cols + o) * inputs + kb, rows.AsSpan(o * kLen, kLen));
+                var slice = panel.AsSpan(g * kLen * Cols, kLen * Cols);
+                if (n < Cols) slice.Clear();
+                Transpose(rows, n, kLen, slice);
             }
             return;
         }
         Span<float> row = stackalloc float[groups * Cols];
         row[count..].Clear();
-        for (int k = 0; k < inputs; k++)
+        for (int k = 0; k < kLen; k++)
         {
-            b.Tensor.ReadF32(b.Offset + (long)k * b.OutCount + start, row[..count]);
-            for (int g = 0; g < groups; g++) row.Slice(g * Cols, Cols).CopyTo(panel.AsSpan((g * inputs + k) * Cols, Cols));
+            b.Tensor.ReadF32(b.Offset + (long)(kb + k) * b.OutCount + start, row[..count]);
+            for (int g = 0; g < groups; g++) row.Slice(g * Cols, Cols).CopyTo(panel.AsSpan((g * kLen + k) * Cols, Cols));
         }
+    }
+
+    /// <summary>
+    /// Outputs [start, start+count) of a block, one input block at a time (a k-block panel, 256 KB, stays in L2);
+    /// xp: x packed for the 512-bit kernel, or null.
+    /// </summary>
+    private static void Panel(LinearBlock b, float[] x, float[]? xp, int s, int n, int start, int count, float[] p, float[] y,
+        int yStride, bool release)
+    {
+        for (int kb = 0; kb < n; kb += KBlock)
+        {
+            int kLen = Math.Min(KBlock, n - kb);
+            LoadPanel(b, n, kb, kLen, start, count, p);
+            if (xp != null) PanelKernel512(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start);
+            else PanelKernel(x, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start);
+        }
+        int es = b.Tensor.DType.Size(); // one release per panel: per group of 16 rows, it split the file's huge pages
+        if (release && b.OutIn) b.Tensor.Data.Release((b.Offset + (long)start * n) * es, (long)count * n * es);
     }
 
     /// <summary>Whether the 512-bit kernel runs: the CPU has AVX-512 and the caller did not ask for the 256-bit one.</summary>
     private static bool Wide(bool allowed) => allowed && Vector512.IsHardwareAccelerated;
 
-    private static void PanelKernel(float[] x, int s, int n, float[] p, int cols, float[] y, int yStride, int yCol, bool wide)
+    private static void PanelKernel(float[] x, int s, int n, int kb, int kLen, float[] p, int cols, float[] y, int yStride,
+        int yCol)
     {
         int groups = (cols + Cols - 1) / Cols;
-        if (Wide(wide)) { PanelKernel512(x, s, n, p, cols, y, yStride, yCol); return; }
-        for (int kb = 0; kb < n; kb += KBlock)
+        for (int g = 0; g < groups; g++)
         {
-            int kLen = Math.Min(KBlock, n - kb);
-            for (int g = 0; g < groups; g++)
-            {
-                int valid = Math.Min(Cols, cols - g * Cols), pAt = (g * n + kb) * Cols, yAt = yCol + g * Cols;
-                for (int i = 0; i < s; i += Rows)
-                    Block(x, i, Math.Min(Rows, s - i), n, kb, kLen, p, pAt, y, yStride, yAt, kb > 0, valid);
-            }
+            int valid = Math.Min(Cols, cols - g * Cols), pAt = g * kLen * Cols, yAt = yCol + g * Cols;
+            for (int i = 0; i < s; i += Rows) Block(x, i, Math.Min(Rows, s - i), n, kb, kLen, p, pAt, y, yStride, yAt, kb > 0, valid);
         }
     }
 
@@ -117,77 +132,5 @@ public static partial class MatMul
         }
         acc[0] = a0; acc[1] = b0; acc[2] = a1; acc[3] = b1; acc[4] = a2; acc[5] = b2;
         acc[6] = a3; acc[7] = b3; acc[8] = a4; acc[9] = b4; acc[10] = a5; acc[11] = b5;
-    }
-
-    /// <summary>
-    /// The same panels under AVX-512: a 12 x 16 kernel, one 512-bit vector per slice row, 12 accumulators of the 32
-    /// registers, one load and 12 broadcasts per 12 FMAs (twice the work per instruction of the 256-bit kernel).
-    /// Rows past the last multiple of 12 go through the 256-bit blocks.
-    /// </summary>
-    private static void PanelKernel512(float[] x, int s, int n, float[] p, int cols, float[] y, int yStride, int yCol)
-    {
-        int groups = (cols + Cols - 1) / Cols, whole = s / Wide12 * Wide12;
-        for (int kb = 0; kb < n; kb += KBlock)
-        {
-            int kLen = Math.Min(KBlock, n - kb);
-            for (int g = 0; g < groups; g++)
-            {
-                int valid = Math.Min(Cols, cols - g * Cols), pAt = (g * n + kb) * Cols, yAt = yCol + g * Cols;
-                for (int i = 0; i < whole; i += Wide12) Block12(x, i, n, kb, kLen, p, pAt, y, yStride, yAt, kb > 0, valid);
-                for (int i = whole; i < s; i += Rows)
-                    Block(x, i, Math.Min(Rows, s - i), n, kb, kLen, p, pAt, y, yStride, yAt, kb > 0, valid);
-            }
-        }
-    }
-
-    private const int Wide12 = 12;
-
-    private static void Block12(float[] x, int i, int n, int kb, int kLen, float[] p, int pAt, float[] y, int yStride, int yAt,
-        bool add, int valid)
-    {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
-        Vector512<float> a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default;
-        ref float xr = ref x[i * n + kb];
-        ref float pr = ref p[pAt];
-        nuint step = (nuint)n, pk = 0;
-        for (nuint k = 0; k < (nuint)kLen; k++, pk += Cols)
-        {
-            var w = Vector512.LoadUnsafe(ref pr, pk);
-            ref float xk = ref Unsafe.Add(ref xr, k);
-            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(xk), w, a0);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xk, step)), w, a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xk, 2 * step)), w, a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xk, 3 * step)), w, a3);
-            a4 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xk, 4 * step)), w, a4);
-            a5 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xk, 5 * step)), w, a5);
-            a6 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xk, 6 * step)), w, a6);
-            a7 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xk, 7 * step)), w, a7);
-            a8 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xk, 8 * step)), w, a8);
-            a9 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xk, 9 * step)), w, a9);
-            a10 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xk, 10 * step)), w, a10);
-            a11 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xk, 11 * step)), w, a11);
-        }
-        int at = i * yStride + yAt;
-        Store(a0, y, at, valid, add); Store(a1, y, at + yStride, valid, add); Store(a2, y, at + 2 * yStride, valid, add);
-        Store(a3, y, at + 3 * yStride, valid, add); Store(a4, y, at + 4 * yStride, valid, add);
-        Store(a5, y, at + 5 * yStride, valid, add); Store(a6, y, at + 6 * yStride, valid, add);
-        Store(a7, y, at + 7 * yStride, valid, add); Store(a8, y, at + 8 * yStride, valid, add);
-        Store(a9, y, at + 9 * yStride, valid, add); Store(a10, y, at + 10 * yStride, valid, add);
-        Store(a11, y, at + 11 * yStride, valid, add);
-    }
-
-    /// <summary>One row's 16 sums into y (added where an earlier input block wrote them), the valid ones only.</summary>
-    private static void Store(Vector512<float> acc, float[] y, int at, int valid, bool add)
-    {
-        var dst = y.AsSpan(at, valid);
-        if (valid == Cols)
-        {
-            (add ? Vector512.Create<float>(dst) + acc : acc).CopyTo(dst);
-            return;
-        }
-        Span<float> out16 = stackalloc float[Cols];
-        acc.CopyTo(out16);
-        if (add) System.Numerics.Tensors.TensorPrimitives.Add(dst, out16[..valid], dst);
-        else out16[..valid].CopyTo(dst);
     }
 }

@@ -20,7 +20,7 @@ public static partial class MatMul
     /// each weight once), which a decode loop, reading them every step, does not want;
     /// <paramref name="wide"/>: the 512-bit panel kernel where the CPU has AVX-512, off by default: on this project's
     /// AMD EPYC machines (AVX-512 on 256-bit units) it ran at half the 256-bit kernel's rate (bench/README.md).</summary>
-    public static void Apply(Linear w, float[] x, int s, float[] y, bool release = true, bool wide = false)
+    public static void Apply(Linear w, float[] x, int s, float[] y, bool release = true, bool wide = true)
     {
         if (x.Length < s * w.In || y.Length < s * w.Out) throw new ArgumentException("buffers too small");
         if (w.Lora != null)
@@ -37,9 +37,10 @@ public static partial class MatMul
             int step = b.OutIn && dots ? TileOut : s == 1 ? VectorTile : PanelWidth(b.OutCount);
             for (int o = 0; o < b.OutCount; o += step) tiles.Add((b, o, Math.Min(step, b.OutCount - o)));
         }
+        var xp = tiles.Any(t => !(t.block.OutIn ? dots : s == 1)) ? PackRows(x, s, w.In, wide) : null;
         Parallel.For(0, tiles.Count, t =>
         {
-            var buf = TileBuffer(PanelMax * w.In); // a tile (32 outputs) or a panel (at most 256, in whole groups of 16)
+            var buf = TileBuffer(Math.Max(PanelMax * KBlock, TileOut * w.In)); // a tile of 32 outputs, or a k-block panel
             var (block, start, count) = tiles[t];
             if (!block.OutIn && s == 1)
             {
@@ -52,9 +53,9 @@ public static partial class MatMul
                 Kernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start);
                 return;
             }
-            LoadPanel(block, w.In, start, count, buf);
-            PanelKernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start, wide);
+            Panel(block, x, xp, s, w.In, start, count, buf, y, w.Out, release);
         });
+        if (xp != null) System.Buffers.ArrayPool<float>.Shared.Return(xp);
         AddBias(w, s, y);
     }
 
