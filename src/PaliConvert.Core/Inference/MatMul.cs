@@ -9,8 +9,8 @@ namespace PaliConvert.Inference;
 /// y[S, Out] = x[S, In] W. Weights go through panels (MatMul.Panel.cs), except [out, in] weights against few rows
 /// (the 16 text rows' logits): those are widened in tiles of 32 outputs x In, whose rows are contiguous already, and a
 /// 4x4 register-blocked kernel computes dot products, and [in, out] weights against one row (a decode step), which are
-/// read row by row into one accumulator per tile of outputs (no panel to pack). Tiles run in parallel. Memory is one
-/// tile per thread: weights are never copied whole.
+/// read as runs of whole rows into partial sums (no panel to pack). Tiles run in parallel. Memory is one tile per
+/// thread: weights are never copied whole.
 /// </summary>
 public static partial class MatMul
 {
@@ -18,8 +18,7 @@ public static partial class MatMul
 
     /// <summary>y = x W; <paramref name="release"/>: drop the weight pages an [out, in] tile used (a single pass reads
     /// each weight once), which a decode loop, reading them every step, does not want;
-    /// <paramref name="wide"/>: the 512-bit panel kernel where the CPU has AVX-512, off by default: on this project's
-    /// AMD EPYC machines (AVX-512 on 256-bit units) it ran at half the 256-bit kernel's rate (bench/README.md).</summary>
+    /// <paramref name="wide"/>: the 512-bit panel kernel where the CPU has AVX-512 (false: the 256-bit one).</summary>
     public static void Apply(Linear w, float[] x, int s, float[] y, bool release = true, bool wide = true)
     {
         if (x.Length < s * w.In || y.Length < s * w.Out) throw new ArgumentException("buffers too small");
@@ -31,22 +30,23 @@ public static partial class MatMul
             return;
         }
         bool dots = s < PanelRowsMin;
+        if (s == 1 && w.Blocks.All(b => !b.OutIn))
+        {
+            RowTimesRows(w, x, y);
+            AddBias(w, s, y);
+            return;
+        }
         var tiles = new List<(LinearBlock block, int start, int count)>();
         foreach (var b in w.Blocks)
         {
-            int step = b.OutIn && dots ? TileOut : s == 1 ? VectorTile : PanelWidth(b.OutCount);
+            int step = b.OutIn && dots ? TileOut : PanelWidth(b.OutCount);
             for (int o = 0; o < b.OutCount; o += step) tiles.Add((b, o, Math.Min(step, b.OutCount - o)));
         }
-        var xp = tiles.Any(t => !(t.block.OutIn ? dots : s == 1)) ? PackRows(x, s, w.In, wide) : null;
+        var xp = tiles.Any(t => !(t.block.OutIn && dots)) ? PackRows(x, s, w.In, wide) : null;
         Parallel.For(0, tiles.Count, t =>
         {
             var buf = TileBuffer(Math.Max(PanelMax * KBlock, TileOut * w.In)); // a tile of 32 outputs, or a k-block panel
             var (block, start, count) = tiles[t];
-            if (!block.OutIn && s == 1)
-            {
-                RowTimesColumns(block, w.In, start, count, x, y, block.OutStart + start);
-                return;
-            }
             if (block.OutIn && dots)
             {
                 LoadTile(block, w.In, start, count, buf, release);
@@ -80,17 +80,31 @@ public static partial class MatMul
         if (release) b.Tensor.Data.Release(at * es, (long)count * inputs * es); // used once: a 1 GB embedding need not stay resident
     }
 
-    /// <summary>One row x times the outputs [start, start+count) of an [in, out] block, reading the weight row by row.</summary>
-    private static void RowTimesColumns(LinearBlock b, int inputs, int start, int count, float[] x, float[] y, int yCol)
+    /// <summary>
+    /// One row x times [in, out] blocks (a decode step): each task takes a run of inputs, whose weight rows are one
+    /// contiguous run of memory, into its own sums over all outputs; the sums are added at the end.
+    /// </summary>
+    private static void RowTimesRows(Linear w, float[] x, float[] y)
     {
-        Span<float> row = stackalloc float[count], acc = stackalloc float[count];
-        acc.Clear();
-        for (int k = 0; k < inputs; k++)
+        int tasks = Math.Clamp(w.In / 64, 1, 4 * Environment.ProcessorCount), per = (w.In + tasks - 1) / tasks;
+        var sums = new float[tasks][];
+        Parallel.For(0, tasks, t =>
         {
-            b.Tensor.ReadF32(b.Offset + (long)k * b.OutCount + start, row);
-            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(row, x[k], acc, acc);
-        }
-        acc.CopyTo(y.AsSpan(yCol, count));
+            var acc = sums[t] = new float[w.Out];
+            Span<float> row = stackalloc float[Math.Min(VectorTile, w.Out)];
+            int end = Math.Min(w.In, (t + 1) * per);
+            foreach (var b in w.Blocks)
+                for (int k = t * per; k < end; k++)
+                    for (int o = 0; o < b.OutCount; o += row.Length)
+                    {
+                        var part = row[..Math.Min(row.Length, b.OutCount - o)];
+                        b.Tensor.ReadF32(b.Offset + (long)k * b.OutCount + o, part);
+                        var dst = acc.AsSpan(b.OutStart + o, part.Length);
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(part, x[k], dst, dst);
+                    }
+        });
+        sums[0].CopyTo(y, 0);
+        for (int t = 1; t < tasks; t++) System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(0, w.Out), sums[t], y.AsSpan(0, w.Out));
     }
 
     private static void Kernel(float[] x, int s, int n, float[] w, int rows, float[] y, int yStride, int yCol)
