@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The reference forward pass beside its own matmul kernel and beside ONNX Runtime, in one run on the synthetic 3B
-# (256 image + 16 text tokens): the kernel's GFLOP/s on the decoder MLP shape (bench/matmul), the whole pass's GFLOP/s
+# (256 image + 16 text tokens): the kernel's and OpenBLAS sgemm's GFLOP/s on the decoder MLP shape (bench/matmul.sh),
+# the whole pass's GFLOP/s
 # (FLOPs counted from the model's shapes) and its share of the kernel's, and ONNX Runtime's session + forward on the
 # f32 export. usage: bench/forward-vs-ort.sh [WORKDIR]
 set -euo pipefail
@@ -8,10 +9,12 @@ work=${1:-bench/work}
 source "$(dirname "$0")/common.sh"
 [ -f "$work/inputs-224.npz" ] || bench/forward.sh "$work"
 t() { /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@"; cat "$work/time.txt"; }
-echo "== the kernel: bench/matmul"
-kernel=$(dotnet run -c Release --project bench/matmul 2>/dev/null | grep "PaliConvert MatMul" | sed 's/.* \([0-9.]*\) GFLOP.*/\1/' \
-  | sort -n | tail -1)
-echo "kernel peak (best of 3 runs of each weight layout): $kernel GFLOP/s"
+echo "== the kernel beside OpenBLAS sgemm: bench/matmul.sh (decoder gate/up, the pass's largest shape, both layouts)"
+bash bench/matmul.sh 3 2>/dev/null | tee "$work/matmul.txt" | grep -E "^Vector512|decoder gate/up"
+# columns: | shape | weights | ours | ours 256-bit | OpenBLAS | ratio | diff |
+kernel=$(grep "decoder gate/up" "$work/matmul.txt" | awk -F'|' '{print $4}' | sort -n | tail -1 | tr -d ' ')
+blas=$(grep "decoder gate/up" "$work/matmul.txt" | awk -F'|' '{print $6}' | sort -n | tail -1 | tr -d ' ')
+echo "kernel (best of both layouts): $kernel GFLOP/s; OpenBLAS sgemm on the same shape: $blas GFLOP/s"
 echo "== reference forward pass (paliconvert logits)"
 read -r fwall frss < <(t "$bin" logits "$ck" --inputs "$work/inputs-224.npz" --out "$work/logits-3b.npy" --force >/dev/null 2>&1 \
   && tail -1 "$work/time.txt")
@@ -24,7 +27,7 @@ read -r owall orss < <(t "$bin" logits "$work/onnx-f32/model.onnx" --inputs "$wo
 echo "$owall s wall, $orss KB peak RSS"
 rm -rf "$work/onnx-f32"
 "$bin" inspect --json "$ck" 2>/dev/null > "$work/arch.json"
-/usr/bin/python3 - "$work/arch.json" "$kernel" "$fwall" "$owall" <<'PY'
+/usr/bin/python3 - "$work/arch.json" "$kernel" "$fwall" "$owall" "$blas" <<'PY'
 import json, sys
 a = json.load(open(sys.argv[1]))["architecture"]
 v, d = a["vision"], a["decoder"]
@@ -35,8 +38,8 @@ qo, kv = d["width"] * d["heads"] * d["head_dim"], d["width"] * d["kv_heads"] * d
 dec = d["layers"] * (2 * s * (2 * qo + 2 * kv + 3 * d["width"] * d["mlp"]) + 4 * s * s * d["heads"] * d["head_dim"])
 proj, logits = 2 * tokens * v["width"] * d["width"], 2 * text * d["vocab"] * d["width"]
 flop = vis + dec + proj + logits
-kernel, fwall, owall = map(float, sys.argv[2:5])
+kernel, fwall, owall, blas = map(float, sys.argv[2:6])
 rate = flop / fwall / 1e9
-print(f"{flop / 1e12:.3f} TFLOP; forward pass {rate:.1f} GFLOP/s = {100 * rate / kernel:.0f}% of the kernel's {kernel:.1f}; "
-      f"ONNX Runtime / forward pass wall = {owall / fwall:.2f}")
+print(f"{flop / 1e12:.3f} TFLOP; forward pass {rate:.1f} GFLOP/s = {100 * rate / kernel:.0f}% of the kernel's {kernel:.1f}, "
+      f"{100 * rate / blas:.0f}% of OpenBLAS sgemm's {blas:.1f}; ONNX Runtime / forward pass wall = {owall / fwall:.2f}")
 PY

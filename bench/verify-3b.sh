@@ -9,4 +9,5 @@ t() { /usr/bin/time -f "%e s wall, %M KB peak RSS" "$@" 2>&1 | tail -1; }
 rm -rf $w/v3; echo "== jax2hf (convert)"; t $bin jax2hf $ck $w/v3
 echo "== verify --weights-only (facts and the weights proof)"; t $bin verify $ck $w/v3 --weights-only
 echo "== verify (facts, weights, both forward passes)"; t $bin verify $ck $w/v3
+rm -rf $w/v3; echo "== jax2hf --verify (convert, then all of verify, in one process)"; t $bin jax2hf $ck $w/v3 --verify
 rm -rf $w/v3
