@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# The reference forward pass beside its own matmul kernel and beside ONNX Runtime, in one run on the synthetic 3B
-# (256 image + 16 text tokens): the kernel's and OpenBLAS sgemm's GFLOP/s on the decoder MLP shape (bench/matmul.sh),
-# the whole pass's GFLOP/s
-# (FLOPs counted from the model's shapes) and its share of the kernel's, and ONNX Runtime's session + forward on the
-# f32 export. usage: bench/forward-vs-ort.sh [WORKDIR]
+# The reference forward pass beside its own matmul kernel, OpenBLAS sgemm and ONNX Runtime, in one run on the
+# synthetic 3B (256 image + 16 text tokens): the kernel's and OpenBLAS's GFLOP/s on the decoder MLP shape
+# (bench/matmul.sh), the whole pass's GFLOP/s (FLOPs counted from the model's shapes) and its share of both, and ONNX
+# Runtime's session + forward on the f32 export. usage: bench/forward-vs-ort.sh [WORKDIR]
 set -euo pipefail
 work=${1:-bench/work}
 source "$(dirname "$0")/common.sh"

@@ -142,9 +142,10 @@ public static partial class MatMul
     {
         Span<Vector512<float>> r = stackalloc Vector512<float>[Cols];
         for (int o = 0; o < Cols; o++) r[o] = Vector512.LoadUnsafe(ref rows[o * inputs + k]);
-        for (int d = 8; d >= 1; d >>= 1)
+        for (int round = 0; round < SwapMasks.Length; round++)
         {
-            var (lo, hi) = SwapMasks[d];
+            int d = 8 >> round;
+            var (lo, hi) = SwapMasks[round];
             for (int i = 0; i < Cols; i++)
             {
                 if ((i & d) != 0) continue;
@@ -156,9 +157,10 @@ public static partial class MatMul
         for (int j = 0; j < Cols; j++) r[j].CopyTo(slice.Slice((k + j) * Cols, Cols));
     }
 
-    /// <summary>Per bit d: the permutes' indices (0-15 the first row, 16-31 the second) for the rows without and with d.</summary>
-    private static readonly Dictionary<int, (Vector512<int> Lo, Vector512<int> Hi)> SwapMasks = new[] { 1, 2, 4, 8 }.ToDictionary(
-        d => d, d => (Mask(j => (j & d) == 0 ? j : 16 + j - d), Mask(j => (j & d) == 0 ? j + d : 16 + j)));
+    /// <summary>Per round (bit d = 8, 4, 2, 1): the permutes' indices (0-15 the first row, 16-31 the second) for the rows
+    /// without and with d.</summary>
+    private static readonly (Vector512<int> Lo, Vector512<int> Hi)[] SwapMasks = new[] { 8, 4, 2, 1 }.Select(
+        d => (Mask(j => (j & d) == 0 ? j : 16 + j - d), Mask(j => (j & d) == 0 ? j + d : 16 + j))).ToArray();
 
     private static Vector512<int> Mask(Func<int, int> f) => Vector512.Create(Enumerable.Range(0, Cols).Select(f).ToArray());
 }

@@ -72,7 +72,7 @@ public static partial class MatMul
     private static float[] TileBuffer(int length) => _tile is { } b && b.Length >= length ? b : _tile = new float[length];
 
     /// <summary>Outputs [start, start+count) of an [out, in] block as rows of In floats.</summary>
-    private static void LoadTile(LinearBlock b, int inputs, int start, int count, float[] buf, bool release = true)
+    private static void LoadTile(LinearBlock b, int inputs, int start, int count, float[] buf, bool release)
     {
         long at = b.Offset + (long)start * inputs;
         b.Tensor.ReadF32(at, buf.AsSpan(0, count * inputs));
@@ -87,10 +87,11 @@ public static partial class MatMul
     private static void RowTimesRows(Linear w, float[] x, float[] y)
     {
         int tasks = Math.Clamp(w.In / 64, 1, 4 * Environment.ProcessorCount), per = (w.In + tasks - 1) / tasks;
-        var sums = new float[tasks][];
+        var sums = new float[tasks][]; // rented (a decode step runs this for every linear), added in task order
         Parallel.For(0, tasks, t =>
         {
-            var acc = sums[t] = new float[w.Out];
+            var acc = sums[t] = System.Buffers.ArrayPool<float>.Shared.Rent(w.Out);
+            Array.Clear(acc, 0, w.Out);
             Span<float> row = stackalloc float[Math.Min(VectorTile, w.Out)];
             int end = Math.Min(w.In, (t + 1) * per);
             foreach (var b in w.Blocks)
@@ -103,8 +104,10 @@ public static partial class MatMul
                         System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(part, x[k], dst, dst);
                     }
         });
-        sums[0].CopyTo(y, 0);
-        for (int t = 1; t < tasks; t++) System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(0, w.Out), sums[t], y.AsSpan(0, w.Out));
+        var dst = y.AsSpan(0, w.Out);
+        sums[0].AsSpan(0, w.Out).CopyTo(dst);
+        for (int t = 1; t < tasks; t++) System.Numerics.Tensors.TensorPrimitives.Add(dst, sums[t].AsSpan(0, w.Out), dst);
+        foreach (var a in sums) System.Buffers.ArrayPool<float>.Shared.Return(a);
     }
 
     private static void Kernel(float[] x, int s, int n, float[] w, int rows, float[] y, int yStride, int yCol)
