@@ -36,6 +36,12 @@ public static partial class MatMul
             AddBias(w, s, y);
             return;
         }
+        if (s == 1 && w.Blocks.All(b => b.OutIn && VectorLoads.Takes(b.Tensor.DType)))
+        {
+            RowDots(w, x, y, release);
+            AddBias(w, s, y);
+            return;
+        }
         var tiles = new List<(LinearBlock block, int start, int count)>();
         foreach (var b in w.Blocks)
         {
@@ -78,36 +84,6 @@ public static partial class MatMul
         b.Tensor.ReadF32(at, buf.AsSpan(0, count * inputs));
         int es = b.Tensor.DType.Size();
         if (release) b.Tensor.Data.Release(at * es, (long)count * inputs * es); // used once: a 1 GB embedding need not stay resident
-    }
-
-    /// <summary>
-    /// One row x times [in, out] blocks (a decode step): each task takes a run of inputs, whose weight rows are one
-    /// contiguous run of memory, into its own sums over all outputs; the sums are added at the end.
-    /// </summary>
-    private static void RowTimesRows(Linear w, float[] x, float[] y)
-    {
-        int tasks = Math.Clamp(w.In / 64, 1, 4 * Environment.ProcessorCount), per = (w.In + tasks - 1) / tasks;
-        var sums = new float[tasks][]; // rented (a decode step runs this for every linear), added in task order
-        Parallel.For(0, tasks, t =>
-        {
-            var acc = sums[t] = System.Buffers.ArrayPool<float>.Shared.Rent(w.Out);
-            Array.Clear(acc, 0, w.Out);
-            Span<float> row = stackalloc float[Math.Min(VectorTile, w.Out)];
-            int end = Math.Min(w.In, (t + 1) * per);
-            foreach (var b in w.Blocks)
-                for (int k = t * per; k < end; k++)
-                    for (int o = 0; o < b.OutCount; o += row.Length)
-                    {
-                        var part = row[..Math.Min(row.Length, b.OutCount - o)];
-                        b.Tensor.ReadF32(b.Offset + (long)k * b.OutCount + o, part);
-                        var dst = acc.AsSpan(b.OutStart + o, part.Length);
-                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(part, x[k], dst, dst);
-                    }
-        });
-        var dst = y.AsSpan(0, w.Out);
-        sums[0].AsSpan(0, w.Out).CopyTo(dst);
-        for (int t = 1; t < tasks; t++) System.Numerics.Tensors.TensorPrimitives.Add(dst, sums[t].AsSpan(0, w.Out), dst);
-        foreach (var a in sums) System.Buffers.ArrayPool<float>.Shared.Return(a);
     }
 
     private static void Kernel(float[] x, int s, int n, float[] w, int rows, float[] y, int yStride, int yCol)

@@ -1,0 +1,113 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Inference;
+
+/// <summary>
+/// Sixteen stored weights widened to f32 in registers, for kernels that read a weight once (a decode step) and so
+/// gain nothing from widening it into a buffer first. <c>Seen</c> gathers what an exact check needs (see F16Load).
+/// </summary>
+internal interface IVectorLoad
+{
+    static abstract Vector512<float> Load(ref byte row, nuint at);
+
+    /// <summary>Bytes per stored element.</summary>
+    static abstract int Size { get; }
+
+    /// <summary>What the exact check keeps of a loaded vector (returned, not by reference: a local whose address is
+    /// taken lives on the stack, stored at every step).</summary>
+    static abstract Vector512<float> Seen(Vector512<float> seen, Vector512<float> v);
+
+    /// <summary>One element, converted exactly (tails).</summary>
+    static abstract float One(ref byte row, nuint at);
+
+    /// <summary>False when <c>Seen</c> shows a value the fast widening got wrong: the caller redoes the work exactly.</summary>
+    static abstract bool Exact(Vector512<float> seen);
+}
+
+internal readonly struct F32Load : IVectorLoad
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(ref byte row, nuint at) => Vector512.LoadUnsafe(ref Unsafe.As<byte, float>(ref row), at);
+
+    public static int Size => 4;
+
+    public static Vector512<float> Seen(Vector512<float> seen, Vector512<float> v) => seen;
+
+    public static float One(ref byte row, nuint at) => Unsafe.Add(ref Unsafe.As<byte, float>(ref row), at);
+
+    public static bool Exact(Vector512<float> seen) => true;
+}
+
+internal readonly struct Bf16Load : IVectorLoad
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(ref byte row, nuint at)
+    {
+        var h = Vector256.LoadUnsafe(ref Unsafe.As<byte, ushort>(ref row), at);
+        return Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(h), 16).AsSingle();
+    }
+
+    public static Vector512<float> Seen(Vector512<float> seen, Vector512<float> v) => seen;
+
+    public static int Size => 2;
+
+    public static float One(ref byte row, nuint at) =>
+        BitConverter.Int32BitsToSingle(Unsafe.Add(ref Unsafe.As<byte, ushort>(ref row), at) << 16);
+
+    public static bool Exact(Vector512<float> seen) => true;
+}
+
+/// <summary>
+/// f16 without a hardware conversion (.NET 10 exposes neither F16C nor AVX512-FP16): sign-extended and shifted, the
+/// sign lands on bit 31 and exponent and mantissa on f32's places, so the value is exact times 2^-112 (subnormals
+/// included, as f32 subnormals) and one multiply by 2^112 rescales it. Infinity and NaN (exponent 31) come out
+/// finite, at 65,536 or more, which no finite f16 reaches: <c>seen</c> keeps the largest magnitude to catch them.
+/// </summary>
+internal readonly struct F16Load : IVectorLoad
+{
+    private const float Scale = 5.1922969e33f; // 2^112
+    private const float Limit = 65536f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(ref byte row, nuint at)
+    {
+        var h = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref row), at);
+        var bits = Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(h), 13) & Vector512.Create(unchecked((int)0x8FFFE000));
+        return bits.AsSingle() * Vector512.Create(Scale);
+    }
+
+    public static int Size => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Seen(Vector512<float> seen, Vector512<float> v) => Avx512DQ.Range(seen, v, 0b1011); // |larger|
+
+    /// <summary>The same trick on one value, with exponent 31 made infinity or NaN (no call: a call in a kernel makes
+    /// the JIT keep its vectors on the stack).</summary>
+    public static float One(ref byte row, nuint at)
+    {
+        int h = Unsafe.Add(ref Unsafe.As<byte, short>(ref row), at);
+        if ((h & 0x7C00) == 0x7C00) return BitConverter.Int32BitsToSingle((h & 0x8000) << 16 | 0x7F800000 | (h & 0x3FF) << 13);
+        return BitConverter.Int32BitsToSingle((h << 13) & unchecked((int)0x8FFFE000)) * Scale;
+    }
+
+    public static bool Exact(Vector512<float> seen) => Vector512.LessThanAll(seen, Vector512.Create(Limit));
+}
+
+internal static unsafe class VectorLoads
+{
+    /// <summary>Asks for the cache line at element <paramref name="at"/> (a hint: never faults, even past the end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch<L>(ref byte row, nuint at) where L : IVectorLoad =>
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref row, at * (nuint)L.Size)));
+
+    /// <summary>Whether the in-register kernels take this dtype on this CPU.</summary>
+    public static bool Takes(DType d) =>
+        Vector512.IsHardwareAccelerated && Avx512DQ.IsSupported && d is DType.F32 or DType.F16 or DType.BF16;
+
+    public static ref byte At(TensorInfo t, long element, long count) =>
+        ref MemoryMarshal.GetReference(t.Data.Span(element * t.DType.Size(), checked((int)(count * t.DType.Size()))));
+}
