@@ -26,6 +26,7 @@ public static partial class MatMul
     private static void LoadPanel(LinearBlock b, int inputs, int kb, int kLen, int start, int count, float[] panel)
     {
         int groups = (count + Cols - 1) / Cols;
+        if (PanelInRegisters(b, kb, kLen, start, count, panel)) return;
         if (b.OutIn)
         {
             var rows = _rows ??= new float[Cols * KBlock];
@@ -33,7 +34,8 @@ public static partial class MatMul
             {
                 int n = Math.Min(Cols, count - g * Cols);
                 for (int o = 0; o < n; o++)
-                    b.Tensor.ReadF32(b.Offset + (long)(start + g * Cols + o) * inputs + kb, rows.AsSpan(o * kLen, kLen));
+                    if (!RowInRegisters(b, inputs, kb, start + g * Cols + o, rows.AsSpan(o * kLen, kLen)))
+                        b.Tensor.ReadF32(b.Offset + (long)(start + g * Cols + o) * inputs + kb, rows.AsSpan(o * kLen, kLen));
                 var slice = panel.AsSpan(g * kLen * Cols, kLen * Cols);
                 if (n < Cols) slice.Clear();
                 Transpose(rows, n, kLen, slice);

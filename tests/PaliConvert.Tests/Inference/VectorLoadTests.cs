@@ -53,8 +53,8 @@ public class VectorLoadTests
     }
 
     [Theory]
-    [InlineData(false), InlineData(true)]
-    public void OneRowThroughInfinitiesAndNaNGivesWhatTheExactValuesGive(bool outIn)
+    [InlineData(false, 1), InlineData(true, 1), InlineData(false, 40), InlineData(true, 40)]
+    public void ThroughInfinitiesAndNaNGivesWhatTheExactValuesGive(bool outIn, int s)
     {
         const int inputs = 96, outputs = 80;
         var w = Enumerable.Range(0, inputs * outputs).Select(i => (Half)((i % 13 - 6) * 0.125f)).ToArray();
@@ -62,23 +62,26 @@ public class VectorLoadTests
         if (!outIn) (inf, nan) = (17 * outputs + 5, 3 * outputs + 41);
         w[inf] = Half.PositiveInfinity;
         w[nan] = Half.NaN;
-        var x = Enumerable.Range(0, inputs).Select(k => 0.5f + k % 3).ToArray();
+        var x = Enumerable.Range(0, s * inputs).Select(k => 0.5f + k % 3).ToArray();
         using var dir = new TempDir();
         string path = dir.File("w.bin");
         File.WriteAllBytes(path, MemoryMarshal.AsBytes(w.AsSpan()).ToArray());
         using var file = new MappedFile(path);
         long[] shape = outIn ? [outputs, inputs] : [inputs, outputs];
         var lin = Linear.Single(new TensorInfo("w", DType.F16, shape, file.Region(0, file.Length)), 0, inputs, outputs, outIn);
-        var y = new float[outputs];
-        MatMul.Apply(lin, x, 1, y, release: false);
-        Assert.Equal(float.PositiveInfinity, y[5]);
-        Assert.True(float.IsNaN(y[41]), $"output 41: {y[41]}");
-        for (int o = 0; o < outputs; o++)
+        var y = new float[s * outputs];
+        MatMul.Apply(lin, x, s, y, release: false);
+        for (int i = 0; i < s; i++)
         {
-            if (o is 5 or 41) continue;
-            double sum = 0;
-            for (int k = 0; k < inputs; k++) sum += (double)x[k] * (float)w[outIn ? o * inputs + k : k * outputs + o];
-            Assert.True(Math.Abs(sum - y[o]) < 1e-4, $"output {o}: {y[o]}, want {sum}");
+            Assert.Equal(float.PositiveInfinity, y[i * outputs + 5]);
+            Assert.True(float.IsNaN(y[i * outputs + 41]), $"row {i}, output 41: {y[i * outputs + 41]}");
+            for (int o = 0; o < outputs; o++)
+            {
+                if (o is 5 or 41) continue;
+                double sum = 0;
+                for (int k = 0; k < inputs; k++) sum += (double)x[i * inputs + k] * (float)w[outIn ? o * inputs + k : k * outputs + o];
+                Assert.True(Math.Abs(sum - y[i * outputs + o]) < 1e-4, $"row {i}, output {o}: {y[i * outputs + o]}, want {sum}");
+            }
         }
     }
 }

@@ -1,0 +1,80 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using PaliConvert.Tensors;
+
+namespace PaliConvert.Inference;
+
+/// <summary>
+/// Panels widened in registers (<see cref="IVectorLoad"/>) rather than through TensorPrimitives' conversion of each
+/// short run (a call per row of at most 256 values), where the CPU and dtype allow.
+/// </summary>
+public static partial class MatMul
+{
+
+    /// <summary>LoadPanel's [inputs, outputs] case; false where not taken or where the exact check failed.</summary>
+    private static bool PanelInRegisters(LinearBlock b, int kb, int kLen, int start, int count, float[] panel)
+    {
+        if (b.OutIn || !VectorLoads.Takes(b.Tensor.DType)) return false;
+        long first = b.Offset + (long)kb * b.OutCount + start, span = (long)(kLen - 1) * b.OutCount + count;
+        ref byte w = ref VectorLoads.At(b.Tensor, first, span);
+        return b.Tensor.DType switch
+        {
+            DType.F16 => PanelRows<F16Load>(ref w, b.OutCount, kLen, count, panel),
+            DType.BF16 => PanelRows<Bf16Load>(ref w, b.OutCount, kLen, count, panel),
+            _ => PanelRows<F32Load>(ref w, b.OutCount, kLen, count, panel),
+        };
+    }
+
+    /// <summary>Row k's outputs go to each 16-column group's row k; the last group's missing columns are zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool PanelRows<L>(ref byte w, int stride, int kLen, int count, float[] panel) where L : IVectorLoad
+    {
+        Vector512<float> seen = default;
+        ref float p = ref MemoryMarshal.GetArrayDataReference(panel);
+        int full = count / Cols, rest = count - full * Cols;
+        for (int k = 0; k < kLen; k++)
+        {
+            nuint row = (nuint)((long)k * stride);
+            for (int g = 0; g < full; g++)
+            {
+                var v = L.Load(ref w, row + (nuint)(g * Cols));
+                seen = L.Seen(seen, v);
+                v.StoreUnsafe(ref p, (nuint)((g * kLen + k) * Cols));
+            }
+            if (rest == 0) continue;
+            int at = (full * kLen + k) * Cols;
+            for (int c = 0; c < Cols; c++) panel[at + c] = c < rest ? L.One(ref w, row + (nuint)(full * Cols + c)) : 0;
+        }
+        return L.Exact(seen);
+    }
+
+    /// <summary>Inputs [kb, kb+kLen) of one [outputs, inputs] row into dst; false where not taken or not exact.</summary>
+    private static bool RowInRegisters(LinearBlock b, int inputs, int kb, int output, Span<float> dst)
+    {
+        if (!VectorLoads.Takes(b.Tensor.DType)) return false;
+        ref byte w = ref VectorLoads.At(b.Tensor, b.Offset + (long)output * inputs + kb, dst.Length);
+        return b.Tensor.DType switch
+        {
+            DType.F16 => Widen<F16Load>(ref w, dst),
+            DType.BF16 => Widen<Bf16Load>(ref w, dst),
+            _ => Widen<F32Load>(ref w, dst),
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool Widen<L>(ref byte w, Span<float> dst) where L : IVectorLoad
+    {
+        Vector512<float> seen = default;
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        int full = dst.Length - dst.Length % 16;
+        for (int k = 0; k < full; k += 16)
+        {
+            var v = L.Load(ref w, (nuint)k);
+            seen = L.Seen(seen, v);
+            v.StoreUnsafe(ref d, (nuint)k);
+        }
+        for (int k = full; k < dst.Length; k++) dst[k] = L.One(ref w, (nuint)k);
+        return L.Exact(seen);
+    }
+}
