@@ -46,6 +46,7 @@ foreach (bool outIn in new[] { false, true })
     Console.WriteLine($"NumSharp np.dot, decoder gate/up [in, out], in memory: {2.0 * s * inF * outF / t / 1e9:F1} GFLOP/s");
 }
 File.Delete(path);
+DecodeTable.Print(reps);
 
 (double, double, double) Best(Action a, Action b, Action c)
 {

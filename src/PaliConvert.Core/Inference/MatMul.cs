@@ -8,9 +8,9 @@ namespace PaliConvert.Inference;
 /// <summary>
 /// y[S, Out] = x[S, In] W. Weights go through panels (MatMul.Panel.cs), except [out, in] weights against few rows
 /// (the 16 text rows' logits): those are widened in tiles of 32 outputs x In, whose rows are contiguous already, and a
-/// 4x4 register-blocked kernel computes dot products, and [in, out] weights against one row (a decode step), which are
-/// read as runs of whole rows into partial sums (no panel to pack). Tiles run in parallel. Memory is one tile per
-/// thread: weights are never copied whole.
+/// 4x4 register-blocked kernel computes dot products; and one row (a decode step, MatMul.Row.cs), whose weights are
+/// read in place and widened in registers, [in, out] as runs of whole rows into partial sums, [out, in] as dot
+/// products. Tiles run in parallel. Memory is one tile per thread: weights are never copied whole.
 /// </summary>
 public static partial class MatMul
 {
