@@ -74,23 +74,17 @@ public static partial class MatMul
         int n = cols - cols % 16, k = start;
         for (; k + RowGroup <= end; k += RowGroup)
         {
-            nuint r0 = (nuint)((long)(k - start) * cols), r1 = r0 + (nuint)cols, r2 = r1 + (nuint)cols, r3 = r2 + (nuint)cols;
+            nuint r0 = (nuint)((long)(k - start) * cols);
             var x0 = Vector512.Create(x[k]); var x1 = Vector512.Create(x[k + 1]);
             var x2 = Vector512.Create(x[k + 2]); var x3 = Vector512.Create(x[k + 3]);
             for (int o = 0; o < n; o += 16)
             {
-                nuint oo = (nuint)o, next = r3 + (nuint)cols + oo; // the next four rows (the prefetcher stops at pages' ends)
-                VectorLoads.Prefetch<L>(ref w, next); VectorLoads.Prefetch<L>(ref w, next + (nuint)cols);
-                VectorLoads.Prefetch<L>(ref w, next + 2 * (nuint)cols); VectorLoads.Prefetch<L>(ref w, next + 3 * (nuint)cols);
+                nuint oo = (nuint)o;
                 var s = Vector512.LoadUnsafe(ref a, oo);
-                Vector512<float> w0 = L.Load(ref w, r0 + oo), w1 = L.Load(ref w, r1 + oo);
-                Vector512<float> w2 = L.Load(ref w, r2 + oo), w3 = L.Load(ref w, r3 + oo);
+                var (w0, w1, w2, w3) = Four<L>(ref w, r0 + oo, (nuint)cols);
                 (seen, seen1, seen2, seen3) = (L.Seen(seen, w0), L.Seen(seen1, w1), L.Seen(seen2, w2), L.Seen(seen3, w3));
-                s = Vector512.FusedMultiplyAdd(w0, x0, s);
-                s = Vector512.FusedMultiplyAdd(w1, x1, s);
-                s = Vector512.FusedMultiplyAdd(w2, x2, s);
-                s = Vector512.FusedMultiplyAdd(w3, x3, s);
-                s.StoreUnsafe(ref a, oo);
+                s = Vector512.FusedMultiplyAdd(w1, x1, Vector512.FusedMultiplyAdd(w0, x0, s));
+                Vector512.FusedMultiplyAdd(w3, x3, Vector512.FusedMultiplyAdd(w2, x2, s)).StoreUnsafe(ref a, oo);
             }
             for (int o = n; o < cols; o++)
                 for (int j = 0; j < RowGroup; j++)
@@ -158,12 +152,9 @@ public static partial class MatMul
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int k = 0; k < full; k += 16)
             {
-                nuint kk = (nuint)k, next = r3 + (nuint)n + kk; // the next four rows, each its own page at f16
-                VectorLoads.Prefetch<L>(ref w, next); VectorLoads.Prefetch<L>(ref w, next + (nuint)n);
-                VectorLoads.Prefetch<L>(ref w, next + 2 * (nuint)n); VectorLoads.Prefetch<L>(ref w, next + 3 * (nuint)n);
+                nuint kk = (nuint)k;
                 var xv = Vector512.LoadUnsafe(ref xr, kk);
-                Vector512<float> w0 = L.Load(ref w, r0 + kk), w1 = L.Load(ref w, r1 + kk);
-                Vector512<float> w2 = L.Load(ref w, r2 + kk), w3 = L.Load(ref w, r3 + kk);
+                var (w0, w1, w2, w3) = Four<L>(ref w, r0 + kk, (nuint)n);
                 (seen, seen1, seen2, seen3) = (L.Seen(seen, w0), L.Seen(seen1, w1), L.Seen(seen2, w2), L.Seen(seen3, w3));
                 a0 = Vector512.FusedMultiplyAdd(w0, xv, a0);
                 a1 = Vector512.FusedMultiplyAdd(w1, xv, a1);
@@ -188,6 +179,15 @@ public static partial class MatMul
             dst[r] = Tail<L>(ref w, r0, n, full, x, Vector512.Sum(a0));
         }
         return L.Exact(Vector512.Max(Vector512.Max(seen, seen1), Vector512.Max(seen2, seen3)));
+    }
+
+    /// <summary>The vectors at the same place of four rows; the next four rows' cache lines there are asked for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Four<L>(ref byte w, nuint at,
+        nuint stride) where L : IVectorLoad
+    {
+        VectorLoads.PrefetchRows<L>(ref w, at + 4 * stride, stride);
+        return (L.Load(ref w, at), L.Load(ref w, at + stride), L.Load(ref w, at + 2 * stride), L.Load(ref w, at + 3 * stride));
     }
 
     private static float Tail<L>(ref byte w, nuint row, int n, int from, float[] x, float sum) where L : IVectorLoad
