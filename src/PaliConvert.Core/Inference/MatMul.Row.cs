@@ -21,13 +21,14 @@ public static partial class MatMul
     {
         int tasks = Math.Clamp(w.In / 64, 1, 4 * Environment.ProcessorCount), per = (w.In + tasks - 1) / tasks;
         var sums = new float[tasks][]; // rented (a decode step runs this for every linear), added in task order
+        bool scaled = ScaledF16Load.Takes(x, w.In);
         Parallel.For(0, tasks, t =>
         {
             var acc = sums[t] = System.Buffers.ArrayPool<float>.Shared.Rent(w.Out);
             Array.Clear(acc, 0, w.Out);
             int start = t * per, end = Math.Min(w.In, start + per);
             foreach (var b in w.Blocks)
-                if (!RowsInRegisters(b, x, start, end, acc))
+                if (!RowsInRegisters(b, x, start, end, acc, scaled))
                 {
                     Array.Clear(acc, b.OutStart, b.OutCount);
                     RowsThroughBuffer(b, x, start, end, acc);
@@ -53,12 +54,13 @@ public static partial class MatMul
     }
 
     /// <summary>False where the dtype or CPU has no in-register path, or the exact check failed (acc then dirty).</summary>
-    private static bool RowsInRegisters(LinearBlock b, float[] x, int start, int end, float[] acc)
+    private static bool RowsInRegisters(LinearBlock b, float[] x, int start, int end, float[] acc, bool scaled)
     {
         if (end <= start || !VectorLoads.Takes(b.Tensor.DType)) return end <= start;
         ref byte w = ref VectorLoads.At(b.Tensor, b.Offset + (long)start * b.OutCount, (long)(end - start) * b.OutCount);
         return b.Tensor.DType switch
         {
+            DType.F16 when scaled => RowRuns<ScaledF16Load>(ref w, b.OutCount, x, start, end, acc.AsSpan(b.OutStart, b.OutCount)),
             DType.F16 => RowRuns<F16Load>(ref w, b.OutCount, x, start, end, acc.AsSpan(b.OutStart, b.OutCount)),
             DType.BF16 => RowRuns<Bf16Load>(ref w, b.OutCount, x, start, end, acc.AsSpan(b.OutStart, b.OutCount)),
             _ => RowRuns<F32Load>(ref w, b.OutCount, x, start, end, acc.AsSpan(b.OutStart, b.OutCount)),
@@ -75,8 +77,8 @@ public static partial class MatMul
         for (; k + RowGroup <= end; k += RowGroup)
         {
             nuint r0 = (nuint)((long)(k - start) * cols);
-            var x0 = Vector512.Create(x[k]); var x1 = Vector512.Create(x[k + 1]);
-            var x2 = Vector512.Create(x[k + 2]); var x3 = Vector512.Create(x[k + 3]);
+            var x0 = Vector512.Create(x[k] * L.XScale); var x1 = Vector512.Create(x[k + 1] * L.XScale);
+            var x2 = Vector512.Create(x[k + 2] * L.XScale); var x3 = Vector512.Create(x[k + 3] * L.XScale);
             for (int o = 0; o < n; o += 16)
             {
                 nuint oo = (nuint)o;
@@ -93,7 +95,7 @@ public static partial class MatMul
         for (; k < end; k++)
         {
             nuint r = (nuint)((long)(k - start) * cols);
-            var xk = Vector512.Create(x[k]);
+            var xk = Vector512.Create(x[k] * L.XScale);
             for (int o = 0; o < n; o += 16)
             {
                 nuint oo = (nuint)o;
@@ -111,6 +113,7 @@ public static partial class MatMul
     {
         var chunks = w.Blocks.SelectMany(b => Enumerable.Range(0, (b.OutCount + DotRows - 1) / DotRows).Select(c => (b, c * DotRows)))
             .ToArray();
+        bool scaled = ScaledF16Load.Takes(x, w.In);
         Parallel.For(0, chunks.Length, c =>
         {
             var (b, start) = chunks[c];
@@ -120,6 +123,7 @@ public static partial class MatMul
             ref byte m = ref VectorLoads.At(b.Tensor, at, (long)rows * w.In);
             bool exact = b.Tensor.DType switch
             {
+                DType.F16 when scaled => Dots<ScaledF16Load>(ref m, w.In, x, dst),
                 DType.F16 => Dots<F16Load>(ref m, w.In, x, dst),
                 DType.BF16 => Dots<Bf16Load>(ref m, w.In, x, dst),
                 _ => Dots<F32Load>(ref m, w.In, x, dst),
@@ -153,7 +157,7 @@ public static partial class MatMul
             for (int k = 0; k < full; k += 16)
             {
                 nuint kk = (nuint)k;
-                var xv = Vector512.LoadUnsafe(ref xr, kk);
+                var xv = Vector512.LoadUnsafe(ref xr, kk) * L.XScale;
                 var (w0, w1, w2, w3) = Four<L>(ref w, r0 + kk, (nuint)n);
                 (seen, seen1, seen2, seen3) = (L.Seen(seen, w0), L.Seen(seen1, w1), L.Seen(seen2, w2), L.Seen(seen3, w3));
                 a0 = Vector512.FusedMultiplyAdd(w0, xv, a0);
@@ -174,7 +178,7 @@ public static partial class MatMul
             {
                 var wk = L.Load(ref w, r0 + (nuint)k);
                 seen = L.Seen(seen, wk);
-                a0 = Vector512.FusedMultiplyAdd(wk, Vector512.LoadUnsafe(ref xr, (nuint)k), a0);
+                a0 = Vector512.FusedMultiplyAdd(wk, Vector512.LoadUnsafe(ref xr, (nuint)k) * L.XScale, a0);
             }
             dst[r] = Tail<L>(ref w, r0, n, full, x, Vector512.Sum(a0));
         }

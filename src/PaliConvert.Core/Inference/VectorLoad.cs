@@ -17,6 +17,9 @@ internal interface IVectorLoad
     /// <summary>Bytes per stored element.</summary>
     static abstract int Size { get; }
 
+    /// <summary>What x is multiplied by against loaded vectors (1 but for <see cref="ScaledF16Load"/>).</summary>
+    static abstract float XScale { get; }
+
     /// <summary>What the exact check keeps of a loaded vector (returned, not by reference: a local whose address is
     /// taken lives on the stack, stored at every step).</summary>
     static abstract Vector512<float> Seen(Vector512<float> seen, Vector512<float> v);
@@ -34,6 +37,8 @@ internal readonly struct F32Load : IVectorLoad
     public static Vector512<float> Load(ref byte row, nuint at) => Vector512.LoadUnsafe(ref Unsafe.As<byte, float>(ref row), at);
 
     public static int Size => 4;
+
+    public static float XScale => 1;
 
     public static Vector512<float> Seen(Vector512<float> seen, Vector512<float> v) => seen;
 
@@ -54,6 +59,8 @@ internal readonly struct Bf16Load : IVectorLoad
     public static Vector512<float> Seen(Vector512<float> seen, Vector512<float> v) => seen;
 
     public static int Size => 2;
+
+    public static float XScale => 1;
 
     public static float One(ref byte row, nuint at) =>
         BitConverter.Int32BitsToSingle(Unsafe.Add(ref Unsafe.As<byte, ushort>(ref row), at) << 16);
@@ -82,6 +89,8 @@ internal readonly struct F16Load : IVectorLoad
 
     public static int Size => 2;
 
+    public static float XScale => 1;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Seen(Vector512<float> seen, Vector512<float> v) => Avx512DQ.Range(seen, v, 0b1011); // |larger|
 
@@ -95,6 +104,37 @@ internal readonly struct F16Load : IVectorLoad
     }
 
     public static bool Exact(Vector512<float> seen) => Vector512.LessThanAll(seen, Vector512.Create(Limit));
+}
+
+/// <summary>
+/// f16 without the multiply: the loaded vector is the value times 2^-112 (exact, as in <see cref="F16Load"/>), and the
+/// kernel multiplies x by 2^112 instead, once per x value rather than per weight; the products are the same real
+/// numbers, so every sum rounds as with <see cref="F16Load"/>. Taken where |x| &lt; 2^15 (x times 2^112 stays finite).
+/// </summary>
+internal readonly struct ScaledF16Load : IVectorLoad
+{
+    private const float Limit = 1.2621775e-29f; // 2^-96: 65,536 times 2^-112
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(ref byte row, nuint at)
+    {
+        var h = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref row), at);
+        return (Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(h), 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
+    }
+
+    public static int Size => 2;
+
+    public static float XScale => 5.1922969e33f; // 2^112
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Seen(Vector512<float> seen, Vector512<float> v) => F16Load.Seen(seen, v);
+
+    public static float One(ref byte row, nuint at) => F16Load.One(ref row, at);
+
+    public static bool Exact(Vector512<float> seen) => Vector512.LessThanAll(seen, Vector512.Create(Limit));
+
+    /// <summary>Whether x (its first <paramref name="n"/> values) may be scaled: all finite and under 2^15.</summary>
+    public static bool Takes(float[] x, int n) => System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(x.AsSpan(0, n)) < 32768f;
 }
 
 internal static unsafe class VectorLoads

@@ -30,6 +30,10 @@ public class VectorLoadTests
                 special |= !float.IsFinite(want);
             }
             Assert.Equal(special, !F16Load.Exact(F16Load.Seen(Vector512<float>.Zero, v)));
+            var scaled = ScaledF16Load.Load(ref at, (nuint)i); // the value times 2^-112, exactly
+            Assert.Equal(special, !ScaledF16Load.Exact(ScaledF16Load.Seen(Vector512<float>.Zero, scaled)));
+            for (int j = 0; j < 16; j++)
+                if (float.IsFinite(v[j])) Assert.Equal(v[j], scaled[j] * ScaledF16Load.XScale);
         }
     }
 
@@ -82,6 +86,33 @@ public class VectorLoadTests
                 for (int k = 0; k < inputs; k++) sum += (double)x[i * inputs + k] * (float)w[outIn ? o * inputs + k : k * outputs + o];
                 Assert.True(Math.Abs(sum - y[i * outputs + o]) < 1e-4, $"row {i}, output {o}: {y[i * outputs + o]}, want {sum}");
             }
+        }
+    }
+}
+
+public class OneRowScalingTests
+{
+    /// <summary>x of 2^15 or more cannot be scaled by 2^112 (it would overflow): the unscaled widening runs instead.</summary>
+    [Theory]
+    [InlineData(false), InlineData(true)]
+    public void LargeInputsTakeTheUnscaledWideningAndStayExact(bool outIn)
+    {
+        const int inputs = 64, outputs = 48;
+        var w = Enumerable.Range(0, inputs * outputs).Select(i => (Half)((i % 11 - 5) * 0.0625f)).ToArray();
+        var x = Enumerable.Range(0, inputs).Select(k => k == 7 ? 1e36f : (k % 5) * 3000f).ToArray();
+        using var dir = new TempDir();
+        string path = dir.File("w.bin");
+        File.WriteAllBytes(path, MemoryMarshal.AsBytes(w.AsSpan()).ToArray());
+        using var file = new MappedFile(path);
+        long[] shape = outIn ? [outputs, inputs] : [inputs, outputs];
+        var lin = Linear.Single(new TensorInfo("w", DType.F16, shape, file.Region(0, file.Length)), 0, inputs, outputs, outIn);
+        var y = new float[outputs];
+        MatMul.Apply(lin, x, 1, y, release: false);
+        for (int o = 0; o < outputs; o++)
+        {
+            double sum = 0;
+            for (int k = 0; k < inputs; k++) sum += (double)x[k] * (float)w[outIn ? o * inputs + k : k * outputs + o];
+            Assert.True(float.IsFinite(y[o]) && Math.Abs(sum - y[o]) <= 1e-6 * Math.Abs(sum) + 1, $"output {o}: {y[o]}, want {sum}");
         }
     }
 }
