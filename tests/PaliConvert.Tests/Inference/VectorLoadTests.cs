@@ -67,14 +67,7 @@ public class VectorLoadTests
         w[inf] = Half.PositiveInfinity;
         w[nan] = Half.NaN;
         var x = Enumerable.Range(0, s * inputs).Select(k => 0.5f + k % 3).ToArray();
-        using var dir = new TempDir();
-        string path = dir.File("w.bin");
-        File.WriteAllBytes(path, MemoryMarshal.AsBytes(w.AsSpan()).ToArray());
-        using var file = new MappedFile(path);
-        long[] shape = outIn ? [outputs, inputs] : [inputs, outputs];
-        var lin = Linear.Single(new TensorInfo("w", DType.F16, shape, file.Region(0, file.Length)), 0, inputs, outputs, outIn);
-        var y = new float[s * outputs];
-        MatMul.Apply(lin, x, s, y, release: false);
+        var y = Product(w, x, s, inputs, outputs, outIn);
         for (int i = 0; i < s; i++)
         {
             Assert.Equal(float.PositiveInfinity, y[i * outputs + 5]);
@@ -88,6 +81,20 @@ public class VectorLoadTests
             }
         }
     }
+
+    /// <summary>x [s, inputs] times f16 weights stored in a mapped file in the given layout.</summary>
+    internal static float[] Product(Half[] w, float[] x, int s, int inputs, int outputs, bool outIn)
+    {
+        using var dir = new TempDir();
+        string path = dir.File("w.bin");
+        File.WriteAllBytes(path, MemoryMarshal.AsBytes(w.AsSpan()).ToArray());
+        using var file = new MappedFile(path);
+        long[] shape = outIn ? [outputs, inputs] : [inputs, outputs];
+        var lin = Linear.Single(new TensorInfo("w", DType.F16, shape, file.Region(0, file.Length)), 0, inputs, outputs, outIn);
+        var y = new float[s * outputs];
+        MatMul.Apply(lin, x, s, y, release: false);
+        return y;
+    }
 }
 
 public class OneRowScalingTests
@@ -100,14 +107,7 @@ public class OneRowScalingTests
         const int inputs = 64, outputs = 48;
         var w = Enumerable.Range(0, inputs * outputs).Select(i => (Half)((i % 11 - 5) * 0.0625f)).ToArray();
         var x = Enumerable.Range(0, inputs).Select(k => k == 7 ? 1e36f : (k % 5) * 3000f).ToArray();
-        using var dir = new TempDir();
-        string path = dir.File("w.bin");
-        File.WriteAllBytes(path, MemoryMarshal.AsBytes(w.AsSpan()).ToArray());
-        using var file = new MappedFile(path);
-        long[] shape = outIn ? [outputs, inputs] : [inputs, outputs];
-        var lin = Linear.Single(new TensorInfo("w", DType.F16, shape, file.Region(0, file.Length)), 0, inputs, outputs, outIn);
-        var y = new float[outputs];
-        MatMul.Apply(lin, x, 1, y, release: false);
+        var y = VectorLoadTests.Product(w, x, 1, inputs, outputs, outIn);
         for (int o = 0; o < outputs; o++)
         {
             double sum = 0;
