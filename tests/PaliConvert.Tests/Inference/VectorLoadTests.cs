@@ -95,10 +95,7 @@ public class VectorLoadTests
         MatMul.Apply(lin, x, s, y, release: false);
         return y;
     }
-}
 
-public class OneRowScalingTests
-{
     /// <summary>x of 2^15 or more cannot be scaled by 2^112 (it would overflow): the unscaled widening runs instead.</summary>
     [Theory]
     [InlineData(false), InlineData(true)]
@@ -107,7 +104,7 @@ public class OneRowScalingTests
         const int inputs = 64, outputs = 48;
         var w = Enumerable.Range(0, inputs * outputs).Select(i => (Half)((i % 11 - 5) * 0.0625f)).ToArray();
         var x = Enumerable.Range(0, inputs).Select(k => k == 7 ? 1e36f : (k % 5) * 3000f).ToArray();
-        var y = VectorLoadTests.Product(w, x, 1, inputs, outputs, outIn);
+        var y = Product(w, x, 1, inputs, outputs, outIn);
         for (int o = 0; o < outputs; o++)
         {
             double sum = 0;
