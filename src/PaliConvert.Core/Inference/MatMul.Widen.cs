@@ -11,7 +11,6 @@ namespace PaliConvert.Inference;
 /// </summary>
 public static partial class MatMul
 {
-
     /// <summary>LoadPanel's [inputs, outputs] case; false where not taken or where the exact check failed.</summary>
     private static bool PanelInRegisters(LinearBlock b, int kb, int kLen, int start, int count, float[] panel)
     {

@@ -76,16 +76,11 @@ internal readonly struct Bf16Load : IVectorLoad
 /// </summary>
 internal readonly struct F16Load : IVectorLoad
 {
-    private const float Scale = 5.1922969e33f; // 2^112
+    internal const float Scale = 5.1922969e33f; // 2^112
     private const float Limit = 65536f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Load(ref byte row, nuint at)
-    {
-        var h = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref row), at);
-        var bits = Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(h), 13) & Vector512.Create(unchecked((int)0x8FFFE000));
-        return bits.AsSingle() * Vector512.Create(Scale);
-    }
+    public static Vector512<float> Load(ref byte row, nuint at) => ScaledF16Load.Load(ref row, at) * Vector512.Create(Scale);
 
     public static int Size => 2;
 
@@ -124,7 +119,7 @@ internal readonly struct ScaledF16Load : IVectorLoad
 
     public static int Size => 2;
 
-    public static float XScale => 5.1922969e33f; // 2^112
+    public static float XScale => F16Load.Scale;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Seen(Vector512<float> seen, Vector512<float> v) => F16Load.Seen(seen, v);
