@@ -12,42 +12,24 @@ public static partial class MatMul
     /// apart would fill one L1 set), by two 16-column groups: 24 accumulators of the 32 registers, 2 loads and 12
     /// broadcasts per 24 FMAs. The last block's missing rows are zeros, not stored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per panel and input block: no slow tier first
     private static void PanelKernel512(float[] xp, int s, int n, int kb, int kLen, float[] p, int cols, float[] y, int yStride,
-        int yCol)
+        int yCol, PanelAhead ahead)
     {
-        int groups = (cols + Cols - 1) / Cols;
-        for (int i = 0; i < s; i += Wide12)
+        int groups = (cols + Cols - 1) / Cols, pairs = (groups + 1) / 2, calls = (s + Wide12 - 1) / Wide12 * pairs;
+        for (int i = 0, call = 0; i < s; i += Wide12)
             for (int g = 0; g < groups; g += 2)
             {
+                ahead.Part(call++, calls);
                 int pAt = g * kLen * Cols, yAt = i * yStride + yCol + g * Cols, xAt = i * n + kb * Wide12;
                 int valid = Math.Min(2 * Cols, cols - g * Cols), next = g + 1 < groups ? pAt + kLen * Cols : pAt;
                 Block12(xp, xAt, kLen, p, pAt, next, y, yStride, yAt, kb > 0, valid, Math.Min(Wide12, s - i));
             }
     }
 
-    /// <summary>
-    /// x as blocks of 12 rows, [block, input, 12], the last block padded with zeros (rented; null without AVX-512 or
-    /// for fewer than 12 rows, which the 256-bit kernel takes).
-    /// </summary>
-    private static float[]? PackRows(float[] x, int s, int n, bool wide)
-    {
-        int blocks = (s + Wide12 - 1) / Wide12;
-        if (!Wide(wide) || s < Wide12) return null;
-        var xp = System.Buffers.ArrayPool<float>.Shared.Rent(blocks * Wide12 * n);
-        Parallel.For(0, blocks, rb =>
-        {
-            for (int r = 0; r < Wide12; r++)
-            {
-                int row = rb * Wide12 + r, to = rb * Wide12 * n + r;
-                if (row >= s) { for (int k = 0; k < n; k++) xp[to + k * Wide12] = 0; continue; }
-                for (int k = 0; k < n; k++) xp[to + k * Wide12] = x[row * n + k];
-            }
-        });
-        return xp;
-    }
-
     private const int Wide12 = 12;
 
+    [SkipLocalsInit]
     private static void Block12(float[] xp, int xAt, int kLen, float[] p, int pAt, int qAt, float[] y, int yStride, int yAt,
         bool add, int valid, int rows)
     {
@@ -95,27 +77,27 @@ public static partial class MatMul
         acc[6] = a6; acc[7] = a7; acc[8] = a8; acc[9] = a9; acc[10] = a10; acc[11] = a11;
         acc[12] = b0; acc[13] = b1; acc[14] = b2; acc[15] = b3; acc[16] = b4; acc[17] = b5;
         acc[18] = b6; acc[19] = b7; acc[20] = b8; acc[21] = b9; acc[22] = b10; acc[23] = b11;
+        _ = y.AsSpan(yAt + (rows - 1) * yStride, valid); // the one bounds check: the stores below go by reference
+        ref float yr = ref y[yAt];
         for (int r = 0; r < rows; r++)
         {
-            Store(acc[r], y, yAt + r * yStride, Math.Min(valid, Cols), add);
-            if (valid > Cols) Store(acc[Wide12 + r], y, yAt + r * yStride + Cols, valid - Cols, add);
+            ref float row = ref Unsafe.Add(ref yr, r * yStride);
+            Store(acc[r], ref row, Math.Min(valid, Cols), add);
+            if (valid > Cols) Store(acc[Wide12 + r], ref Unsafe.Add(ref row, Cols), valid - Cols, add);
         }
     }
 
-    /// <summary>One row's 16 sums into y (added where an earlier input block wrote them), the valid ones only.</summary>
+    /// <summary>One row's 16 sums into y (added where an earlier input block wrote them), the valid ones only; inlined,
+    /// no call per row (a call with a span and a stack buffer for each of the 24 cost a fifth of a short shape's time).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<float> acc, float[] y, int at, int valid, bool add)
+    private static void Store(Vector512<float> acc, ref float dst, int valid, bool add)
     {
-        var dst = y.AsSpan(at, valid);
         if (valid == Cols)
         {
-            (add ? Vector512.Create<float>(dst) + acc : acc).CopyTo(dst);
+            (add ? Vector512.LoadUnsafe(ref dst) + acc : acc).StoreUnsafe(ref dst);
             return;
         }
-        Span<float> out16 = stackalloc float[Cols];
-        acc.CopyTo(out16);
-        if (add) System.Numerics.Tensors.TensorPrimitives.Add(dst, out16[..valid], dst);
-        else out16[..valid].CopyTo(dst);
+        for (int c = 0; c < valid; c++) Unsafe.Add(ref dst, c) = (add ? Unsafe.Add(ref dst, c) : 0) + acc.GetElement(c);
     }
 
     private const int TransposeBlock = 64;
@@ -142,6 +124,13 @@ public static partial class MatMul
     {
         Span<Vector512<float>> r = stackalloc Vector512<float>[Cols];
         for (int o = 0; o < Cols; o++) r[o] = Vector512.LoadUnsafe(ref rows[o * inputs + k]);
+        Transpose16(r);
+        for (int j = 0; j < Cols; j++) r[j].CopyTo(slice.Slice((k + j) * Cols, Cols));
+    }
+
+    /// <summary>16 vectors as a 16 x 16 block, transposed in place.</summary>
+    private static void Transpose16(Span<Vector512<float>> r)
+    {
         for (int round = 0; round < SwapMasks.Length; round++)
         {
             int d = 8 >> round;
@@ -154,7 +143,6 @@ public static partial class MatMul
                 r[i + d] = Avx512F.PermuteVar16x32x2(a, hi, r[i + d]);
             }
         }
-        for (int j = 0; j < Cols; j++) r[j].CopyTo(slice.Slice((k + j) * Cols, Cols));
     }
 
     /// <summary>Per round (bit d = 8, 4, 2, 1): the permutes' indices (0-15 the first row, 16-31 the second) for the rows
