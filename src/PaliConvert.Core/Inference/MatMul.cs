@@ -100,7 +100,9 @@ public static partial class MatMul
             for (int o = 0; o < rows; o++) y[i * yStride + yCol + o] = Dot(x.AsSpan(i * n, n), w.AsSpan(o * n, n));
     }
 
-    /// <summary>4 rows of x by 4 weight rows: 16 accumulators kept in registers (locals, not an array).</summary>
+    /// <summary>4 rows of x by 4 weight rows: 16 accumulators kept in registers (locals, not an array); optimized at
+    /// once: the tied logits run it from cold, and its first tier called Fma256 rather than inlining it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4x4(float[] x, int i, int n, float[] w, int o, float[] y, int yStride, int yCol)
     {
         Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default,
