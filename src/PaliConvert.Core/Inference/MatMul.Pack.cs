@@ -35,7 +35,8 @@ public static partial class MatMul
         if (Avx512F.IsSupported)
             for (; k + Cols <= n; k += Cols)
             {
-                for (int i = 0; i < Cols; i++) r[i] = i < rows ? Vector512.Create<float>(x.AsSpan((rb * Wide12 + i) * n + k, Cols)) : default;
+                for (int i = 0; i < Cols; i++)
+                    r[i] = i < rows ? Vector512.Create<float>(x.AsSpan((rb * Wide12 + i) * n + k, Cols)) : default;
                 Transpose16(r);
                 for (int j = 0; j < Cols - 1; j++) r[j].CopyTo(xp.AsSpan(to + (k + j) * Wide12, Cols));
                 last.CopyTo(xp.AsSpan(to + (k + Cols - 1) * Wide12, Wide12));
