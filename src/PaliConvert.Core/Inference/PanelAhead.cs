@@ -28,7 +28,7 @@ internal readonly unsafe struct PanelAhead
         int kLen = Math.Min(MatMul.KBlock, inputs - kb), es = b.Tensor.DType.Size();
         long first = b.OutIn ? b.Offset + (long)start * inputs + kb : b.Offset + (long)kb * b.OutCount + start;
         long span = b.OutIn ? (long)(count - 1) * inputs + kLen : (long)(kLen - 1) * b.OutCount + count;
-        var at = (byte*)Unsafe.AsPointer(ref Unsafe.AsRef(in b.Tensor.Data.Span(first * es, checked((int)(span * es)))[0]));
+        var at = (byte*)Unsafe.AsPointer(ref VectorLoads.At(b.Tensor, first, span));
         return b.OutIn ? new(at, (long)inputs * es, count, kLen * es) : new(at, (long)b.OutCount * es, kLen, count * es);
     }
 
