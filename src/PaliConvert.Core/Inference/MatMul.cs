@@ -45,7 +45,7 @@ public static partial class MatMul
         var tiles = new List<(LinearBlock block, int start, int count)>();
         foreach (var b in w.Blocks)
         {
-            int step = b.OutIn && dots ? TileOut : PanelWidth(b.OutCount);
+            int step = b.OutIn && dots ? DotsWidth(b.OutCount) : PanelWidth(b.OutCount);
             for (int o = 0; o < b.OutCount; o += step) tiles.Add((b, o, Math.Min(step, b.OutCount - o)));
         }
         var xp = tiles.Any(t => !(t.block.OutIn && dots)) ? PackRows(x, s, w.In, wide) : null;
@@ -55,8 +55,7 @@ public static partial class MatMul
             var (block, start, count) = tiles[t];
             if (block.OutIn && dots)
             {
-                LoadTile(block, w.In, start, count, buf, release);
-                Kernel(x, s, w.In, buf, count, y, w.Out, block.OutStart + start);
+                Dots(block, x, s, w.In, start, count, buf, y, w.Out, release);
                 return;
             }
             Panel(block, x, xp, s, w.In, start, count, buf, y, w.Out, release);
@@ -77,13 +76,25 @@ public static partial class MatMul
     /// <summary>One tile buffer per thread, kept: fresh ones per call would pile up on the large object heap.</summary>
     private static float[] TileBuffer(int length) => _tile is { } b && b.Length >= length ? b : _tile = new float[length];
 
-    /// <summary>Outputs [start, start+count) of an [out, in] block as rows of In floats.</summary>
-    private static void LoadTile(LinearBlock b, int inputs, int start, int count, float[] buf, bool release)
+    /// <summary>Outputs a dot-product item covers: up to 1,024 (about four items per core), in whole tiles.</summary>
+    private static int DotsWidth(int outputs) =>
+        Math.Clamp(outputs / (4 * Environment.ProcessorCount) / TileOut * TileOut, TileOut, 1024);
+
+    /// <summary>
+    /// Outputs [start, start+count) of an [out, in] block against few rows, widened a tile of 32 rows of In at a time.
+    /// The pages are released once per item: a release per tile (128 KB) was a TLB shootdown of every other core.
+    /// </summary>
+    private static void Dots(LinearBlock b, float[] x, int s, int n, int start, int count, float[] buf, float[] y, int yStride,
+        bool release)
     {
-        long at = b.Offset + (long)start * inputs;
-        b.Tensor.ReadF32(at, buf.AsSpan(0, count * inputs));
+        for (int o = start; o < start + count; o += TileOut)
+        {
+            int rows = Math.Min(TileOut, start + count - o);
+            b.Tensor.ReadF32(b.Offset + (long)o * n, buf.AsSpan(0, rows * n));
+            Kernel(x, s, n, buf, rows, y, yStride, b.OutStart + o);
+        }
         int es = b.Tensor.DType.Size();
-        if (release) b.Tensor.Data.Release(at * es, (long)count * inputs * es); // used once: a 1 GB embedding need not stay resident
+        if (release) b.Tensor.Data.Release((b.Offset + (long)start * n) * es, (long)count * n * es);
     }
 
     private static void Kernel(float[] x, int s, int n, float[] w, int rows, float[] y, int yStride, int yCol)
