@@ -90,7 +90,8 @@ public static partial class MatMul
         for (int o = start; o < start + count; o += TileOut)
         {
             int rows = Math.Min(TileOut, start + count - o);
-            b.Tensor.ReadF32(b.Offset + (long)o * n, buf.AsSpan(0, rows * n));
+            var tile = buf.AsSpan(0, rows * n); // the rows are contiguous: widened as one run
+            if (!RowInRegisters(b, n, 0, o, tile)) b.Tensor.ReadF32(b.Offset + (long)o * n, tile);
             Kernel(x, s, n, buf, rows, y, yStride, b.OutStart + o);
         }
         int es = b.Tensor.DType.Size();
