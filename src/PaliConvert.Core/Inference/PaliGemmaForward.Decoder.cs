@@ -58,7 +58,7 @@ public sealed partial class PaliGemmaForward
             k.CopyTo(ck, start * kvRow);
             v.CopyTo(cv, start * kvRow);
             TensorPrimitives.Multiply(q, qScale, q);
-            Attention(q, ck, cv, n, start, total, dec.Heads, dec.KvHeads, h, 1f, cache.Groups, (float)dec.AttnSoftcap,
+            Attention.Apply(q, ck, cv, n, start, total, dec.Heads, dec.KvHeads, h, 1f, cache.Groups, (float)dec.AttnSoftcap,
                 dec.WindowOf(l), att);
             Apply(w.Decoder(DecoderLinear.Out, l), att, n, o);
             if (gemma2) Ops.RmsNorm(o, n, width, w.Decoder(DecoderNorm.PostAttention, l), o, eps);

@@ -83,7 +83,7 @@ public sealed partial class PaliGemmaForward(IModelWeights w, IProgress<(string,
             Apply(w.Vision(VisionLinear.Q, l), y, tokens, q);
             Apply(w.Vision(VisionLinear.K, l), y, tokens, k2);
             Apply(w.Vision(VisionLinear.V, l), y, tokens, val);
-            Attention(q, k2, val, tokens, 0, tokens, v.Heads, v.Heads, v.HeadDim, 1f / MathF.Sqrt(v.HeadDim), null, 0, 0, att);
+            Attention.Apply(q, k2, val, tokens, 0, tokens, v.Heads, v.Heads, v.HeadDim, 1f / MathF.Sqrt(v.HeadDim), null, 0, 0, att);
             Apply(w.Vision(VisionLinear.Out, l), att, tokens, y);
             System.Numerics.Tensors.TensorPrimitives.Add(x, y, x);
             var (s2, b2) = w.Vision(VisionNorm.Ln2, l);
@@ -127,38 +127,5 @@ public sealed partial class PaliGemmaForward(IModelWeights w, IProgress<(string,
     {
         MatMul.Apply(linear, x, rows, y, ReleaseWeights);
         if (ReleaseWeights) linear.Release();
-    }
-
-    /// <summary>
-    /// Multi-head attention of <paramref name="n"/> query rows (positions start.. start + n) over keys and values of
-    /// positions 0..total; query head m uses kv head m / (heads / kvHeads). softcap 0: none. Mask: none when group is
-    /// null, else <see cref="Visible"/> on the positions.
-    /// </summary>
-    private static void Attention(float[] q, float[] k, float[] v, int n, int start, int total, int heads, int kvHeads, int h,
-        float scale, int[]? group, float softcap, int window, float[] output)
-    {
-        int perKv = heads / kvHeads;
-        Parallel.For(0, heads, () => new float[total], (m, _, scores) =>
-        {
-            int g = m / perKv;
-            for (int r = 0; r < n; r++)
-            {
-                int i = start + r;
-                var qi = q.AsSpan((r * heads + m) * h, h);
-                for (int j = 0; j < total; j++)
-                {
-                    float logit = MatMul.Dot(qi, k.AsSpan((j * kvHeads + g) * h, h)) * scale;
-                    if (softcap > 0) logit = Ops.SoftCap(logit, softcap);
-                    scores[j] = group == null || Visible(group, i, j, window) ? logit : ModelDefaults.MaskedLogit;
-                }
-                Ops.Softmax(scores);
-                var outRow = output.AsSpan((r * heads + m) * h, h);
-                outRow.Clear();
-                for (int j = 0; j < total; j++)
-                    if (scores[j] != 0)
-                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(v.AsSpan((j * kvHeads + g) * h, h), scores[j], outRow, outRow);
-            }
-            return scores;
-        }, _ => { });
     }
 }

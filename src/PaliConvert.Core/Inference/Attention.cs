@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using PaliConvert.Models;
+
+namespace PaliConvert.Inference;
+
+/// <summary>
+/// Multi-head attention as two small matrix products per head and block of query rows: scores = Q K^T against the
+/// keys transposed once per kv head, the rows softmaxed, then out = P V. A dot product and an axpy per query and key
+/// (72 values each in the vision tower) spent more in calls than in arithmetic. Operands are padded with zeros to
+/// whole register blocks.
+/// </summary>
+internal static class Attention
+{
+    private const int QueryBlock = 64, Rows = 4;
+
+    private static int Lanes => 2 * Vector<float>.Count;
+
+    private static int Up(int x, int to) => (x + to - 1) / to * to;
+
+    /// <summary>
+    /// <paramref name="n"/> query rows (positions start.. start + n) over the keys and values of positions 0..total;
+    /// query head m uses kv head m / (heads / kvHeads). softcap 0: none. Mask: none when group is null, else
+    /// <see cref="PaliGemmaForward.Visible"/> on the positions. Layouts: [row, head, h].
+    /// </summary>
+    public static void Apply(float[] q, float[] k, float[] v, int n, int start, int total, int heads, int kvHeads, int h,
+        float scale, int[]? group, float softcap, int window, float[] output)
+    {
+        int perKv = heads / kvHeads, tp = Up(total, Lanes), hp = Up(h, Lanes), blocks = (n + QueryBlock - 1) / QueryBlock;
+        var pool = ArrayPool<float>.Shared;
+        var kt = new float[kvHeads][];
+        var vp = new float[kvHeads][];
+        Parallel.For(0, kvHeads, g =>
+        {
+            kt[g] = Zeroed(pool, h * tp);
+            vp[g] = Zeroed(pool, tp * hp);
+            for (int j = 0; j < total; j++)
+            {
+                int at = (j * kvHeads + g) * h;
+                for (int d = 0; d < h; d++) kt[g][d * tp + j] = k[at + d];
+                v.AsSpan(at, h).CopyTo(vp[g].AsSpan(j * hp, h));
+            }
+        });
+        Parallel.For(0, heads * blocks, () => pool.Rent(QueryBlock * (h + tp + hp)), (item, _, buf) =>
+        {
+            int m = item / blocks, r0 = item % blocks * QueryBlock, rows = Math.Min(QueryBlock, n - r0), rp = Up(rows, Rows);
+            Span<float> qb = buf.AsSpan(0, rp * h), s = buf.AsSpan(QueryBlock * h, rp * tp);
+            Span<float> o = buf.AsSpan(QueryBlock * (h + tp), rp * hp);
+            qb.Clear();
+            for (int r = 0; r < rows; r++) q.AsSpan(((r0 + r) * heads + m) * h, h).CopyTo(qb.Slice(r * h, h));
+            Product(qb, rp, h, kt[m / perKv], tp, s);
+            for (int r = 0; r < rp; r++)
+            {
+                var row = s.Slice(r * tp, tp);
+                if (r < rows) Probabilities(row[..total], start + r0 + r, scale, group, softcap, window);
+                row[(r < rows ? total : 0)..].Clear();
+            }
+            Product(s, rp, tp, vp[m / perKv], hp, o);
+            for (int r = 0; r < rows; r++) o.Slice(r * hp, h).CopyTo(output.AsSpan(((r0 + r) * heads + m) * h, h));
+            return buf;
+        }, b => pool.Return(b));
+        for (int g = 0; g < kvHeads; g++) { pool.Return(kt[g]); pool.Return(vp[g]); }
+    }
+
+    private static float[] Zeroed(ArrayPool<float> pool, int length)
+    {
+        var a = pool.Rent(length);
+        a.AsSpan(0, length).Clear();
+        return a;
+    }
+
+    /// <summary>A row of logits (query position i) into its softmax, masked and capped as the model says.</summary>
+    private static void Probabilities(Span<float> row, int i, float scale, int[]? group, float softcap, int window)
+    {
+        for (int j = 0; j < row.Length; j++)
+        {
+            float logit = row[j] * scale;
+            if (softcap > 0) logit = Ops.SoftCap(logit, softcap);
+            row[j] = group == null || PaliGemmaForward.Visible(group, i, j, window) ? logit : ModelDefaults.MaskedLogit;
+        }
+        Ops.Softmax(row);
+    }
+
+    /// <summary>c[rows, cols] = a[rows, depth] b[depth, cols], row-major; rows a multiple of 4, cols of two vectors.</summary>
+    private static void Product(ReadOnlySpan<float> a, int rows, int depth, ReadOnlySpan<float> b, int cols, Span<float> c)
+    {
+        int w = Vector<float>.Count;
+        if (a.Length < rows * depth || b.Length < depth * cols || c.Length < rows * cols || rows % Rows != 0 || cols % (2 * w) != 0)
+            throw new ArgumentException("operands too small or not padded");
+        ref float ar = ref MemoryMarshal.GetReference(a);
+        ref float br = ref MemoryMarshal.GetReference(b);
+        ref float cr = ref MemoryMarshal.GetReference(c);
+        for (int i = 0; i < rows; i += Rows)
+        {
+            nuint a0 = (nuint)(i * depth), a1 = a0 + (nuint)depth, a2 = a1 + (nuint)depth, a3 = a2 + (nuint)depth;
+            for (int j = 0; j < cols; j += 2 * w)
+            {
+                Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
+                Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
+                for (int d = 0; d < depth; d++)
+                {
+                    nuint at = (nuint)(d * cols + j);
+                    var b0 = Vector.LoadUnsafe(ref br, at);
+                    var b1 = Vector.LoadUnsafe(ref br, at + (nuint)w);
+                    var x = new Vector<float>(Unsafe.Add(ref ar, a0 + (nuint)d));
+                    c00 = Vector.FusedMultiplyAdd(x, b0, c00); c01 = Vector.FusedMultiplyAdd(x, b1, c01);
+                    x = new Vector<float>(Unsafe.Add(ref ar, a1 + (nuint)d));
+                    c10 = Vector.FusedMultiplyAdd(x, b0, c10); c11 = Vector.FusedMultiplyAdd(x, b1, c11);
+                    x = new Vector<float>(Unsafe.Add(ref ar, a2 + (nuint)d));
+                    c20 = Vector.FusedMultiplyAdd(x, b0, c20); c21 = Vector.FusedMultiplyAdd(x, b1, c21);
+                    x = new Vector<float>(Unsafe.Add(ref ar, a3 + (nuint)d));
+                    c30 = Vector.FusedMultiplyAdd(x, b0, c30); c31 = Vector.FusedMultiplyAdd(x, b1, c31);
+                }
+                nuint o = (nuint)(i * cols + j), s = (nuint)cols, wn = (nuint)w;
+                c00.StoreUnsafe(ref cr, o); c01.StoreUnsafe(ref cr, o + wn);
+                c10.StoreUnsafe(ref cr, o + s); c11.StoreUnsafe(ref cr, o + s + wn);
+                c20.StoreUnsafe(ref cr, o + 2 * s); c21.StoreUnsafe(ref cr, o + 2 * s + wn);
+                c30.StoreUnsafe(ref cr, o + 3 * s); c31.StoreUnsafe(ref cr, o + 3 * s + wn);
+            }
+        }
+    }
+}
