@@ -33,32 +33,21 @@ public static partial class MatMul
 
     [ThreadStatic] private static float[]? _rows;
 
-    /// <summary>Inputs [kb, kb+kLen) of outputs [start, start+count) as groups of 16 columns, each [kLen, 16].</summary>
+    /// <summary>Inputs [kb, kb+kLen) of outputs [start, start+count) of an [outputs, inputs] block as groups of 16
+    /// columns, each [kLen, 16] ([inputs, outputs] blocks go through MatMul.Slab.cs).</summary>
     private static void LoadPanel(LinearBlock b, int inputs, int kb, int kLen, int start, int count, float[] panel)
     {
         int groups = (count + Cols - 1) / Cols;
-        if (PanelInRegisters(b, kb, kLen, start, count, panel)) return;
-        if (b.OutIn)
+        var rows = _rows ??= new float[Cols * KBlock];
+        for (int g = 0; g < groups; g++)
         {
-            var rows = _rows ??= new float[Cols * KBlock];
-            for (int g = 0; g < groups; g++)
-            {
-                int n = Math.Min(Cols, count - g * Cols);
-                for (int o = 0; o < n; o++)
-                    if (!RowInRegisters(b, inputs, kb, start + g * Cols + o, rows.AsSpan(o * kLen, kLen)))
-                        b.Tensor.ReadF32(b.Offset + (long)(start + g * Cols + o) * inputs + kb, rows.AsSpan(o * kLen, kLen));
-                var slice = panel.AsSpan(g * kLen * Cols, kLen * Cols);
-                if (n < Cols) slice.Clear();
-                Transpose(rows, n, kLen, slice);
-            }
-            return;
-        }
-        Span<float> row = stackalloc float[groups * Cols];
-        row[count..].Clear();
-        for (int k = 0; k < kLen; k++)
-        {
-            b.Tensor.ReadF32(b.Offset + (long)(kb + k) * b.OutCount + start, row[..count]);
-            for (int g = 0; g < groups; g++) row.Slice(g * Cols, Cols).CopyTo(panel.AsSpan((g * kLen + k) * Cols, Cols));
+            int n = Math.Min(Cols, count - g * Cols);
+            for (int o = 0; o < n; o++)
+                if (!RowInRegisters(b, inputs, kb, start + g * Cols + o, rows.AsSpan(o * kLen, kLen)))
+                    b.Tensor.ReadF32(b.Offset + (long)(start + g * Cols + o) * inputs + kb, rows.AsSpan(o * kLen, kLen));
+            var slice = panel.AsSpan(g * kLen * Cols, kLen * Cols);
+            if (n < Cols) slice.Clear();
+            Transpose(rows, n, kLen, slice);
         }
     }
 
@@ -78,7 +67,7 @@ public static partial class MatMul
             else PanelKernel(x, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
         }
         int es = b.Tensor.DType.Size(); // one release per panel: per group of 16 rows, it split the file's huge pages
-        if (release && b.OutIn) b.Tensor.Data.Release((b.Offset + (long)start * n) * es, (long)count * n * es);
+        if (release) b.Tensor.Data.Release((b.Offset + (long)start * n) * es, (long)count * n * es);
     }
 
     /// <summary>Whether the 512-bit kernel runs: the CPU has AVX-512 and the caller did not ask for the 256-bit one.</summary>

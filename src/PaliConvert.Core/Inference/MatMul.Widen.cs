@@ -11,20 +11,6 @@ namespace PaliConvert.Inference;
 /// </summary>
 public static partial class MatMul
 {
-    /// <summary>LoadPanel's [inputs, outputs] case; false where not taken or where the exact check failed.</summary>
-    private static bool PanelInRegisters(LinearBlock b, int kb, int kLen, int start, int count, float[] panel)
-    {
-        if (b.OutIn || !VectorLoads.Takes(b.Tensor.DType)) return false;
-        long first = b.Offset + (long)kb * b.OutCount + start, span = (long)(kLen - 1) * b.OutCount + count;
-        ref byte w = ref VectorLoads.At(b.Tensor, first, span);
-        return b.Tensor.DType switch
-        {
-            DType.F16 => PanelRows<F16Load>(ref w, b.OutCount, kLen, count, panel),
-            DType.BF16 => PanelRows<Bf16Load>(ref w, b.OutCount, kLen, count, panel),
-            _ => PanelRows<F32Load>(ref w, b.OutCount, kLen, count, panel),
-        };
-    }
-
     /// <summary>Row k's outputs go to each 16-column group's row k; the last group's missing columns are zeros.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PanelRows<L>(ref byte w, int stride, int kLen, int count, float[] panel) where L : IVectorLoad
@@ -49,16 +35,21 @@ public static partial class MatMul
     }
 
     /// <summary>Inputs [kb, kb+kLen) of one [outputs, inputs] row into dst; false where not taken or not exact.</summary>
-    private static bool RowInRegisters(LinearBlock b, int inputs, int kb, int output, Span<float> dst)
+    private static bool RowInRegisters(LinearBlock b, int inputs, int kb, int output, Span<float> dst) =>
+        VectorLoads.Takes(b.Tensor.DType) &&
+        InRegisters(b.Tensor.DType, ref VectorLoads.At(b.Tensor, b.Offset + (long)output * inputs + kb, dst.Length), dst);
+
+    private static bool InRegisters(DType d, ref byte w, Span<float> dst) => d switch
     {
-        if (!VectorLoads.Takes(b.Tensor.DType)) return false;
-        ref byte w = ref VectorLoads.At(b.Tensor, b.Offset + (long)output * inputs + kb, dst.Length);
-        return b.Tensor.DType switch
-        {
-            DType.F16 => Widen<F16Load>(ref w, dst),
-            DType.BF16 => Widen<Bf16Load>(ref w, dst),
-            _ => Widen<F32Load>(ref w, dst),
-        };
+        DType.F16 => Widen<F16Load>(ref w, dst),
+        DType.BF16 => Widen<Bf16Load>(ref w, dst),
+        _ => Widen<F32Load>(ref w, dst),
+    };
+
+    /// <summary>Values of dtype d as floats: in registers where the CPU takes d and that was exact, else converted.</summary>
+    private static void Widen(DType d, ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        if (!VectorLoads.Takes(d) || !InRegisters(d, ref MemoryMarshal.GetReference(src), dst)) FloatConvert.ToF32(d, src, dst);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -6,11 +6,12 @@ using PaliConvert.Tensors;
 namespace PaliConvert.Inference;
 
 /// <summary>
-/// y[S, Out] = x[S, In] W. Weights go through panels (MatMul.Panel.cs), except [out, in] weights against few rows
-/// (the 16 text rows' logits): those are widened in tiles of 32 outputs x In, whose rows are contiguous already, and a
-/// 4x4 register-blocked kernel computes dot products; and one row (a decode step, MatMul.Row.cs), whose weights are
-/// read in place and widened in registers, [in, out] as runs of whole rows into partial sums, [out, in] as dot
-/// products. Tiles run in parallel. Memory is one tile per thread: weights are never copied whole.
+/// y[S, Out] = x[S, In] W. Weights go through panels (MatMul.Panel.cs): [in, out] ones read an input block of rows at
+/// a time into a slab (MatMul.Slab.cs); [out, in] ones against few rows (the 16 text rows' logits) are read in tiles
+/// of 32 outputs x In, whose rows are contiguous already, and a 4x4 register-blocked kernel computes dot products; one
+/// row (a decode step, MatMul.Row.cs) reads its weights in place, widened in registers, [in, out] as runs of whole
+/// rows into partial sums, [out, in] as dot products. Tiles run in parallel. Memory is a tile or slab per thread:
+/// weights are never copied whole.
 /// </summary>
 public static partial class MatMul
 {
@@ -42,20 +43,22 @@ public static partial class MatMul
             AddBias(w, s, y);
             return;
         }
+        var slabs = w.Blocks.Where(b => !b.OutIn).ToList();
         var tiles = new List<(LinearBlock block, int start, int count)>();
-        foreach (var b in w.Blocks)
+        foreach (var b in w.Blocks.Except(slabs))
         {
             int step = b.OutIn && dots ? DotsWidth(b.OutCount) : PanelWidth(b.OutCount);
             for (int o = 0; o < b.OutCount; o += step) tiles.Add((b, o, Math.Min(step, b.OutCount - o)));
         }
-        var xp = tiles.Any(t => !(t.block.OutIn && dots)) ? PackRows(x, s, w.In, wide) : null;
+        var xp = slabs.Count > 0 || tiles.Any(t => !(t.block.OutIn && dots)) ? PackRows(x, s, w.In, wide) : null;
+        foreach (var b in slabs) Slabs(b, x, xp, s, w.In, y, w.Out);
         Parallel.For(0, tiles.Count, t =>
         {
             var buf = TileBuffer(Math.Max(PanelMax * KBlock, TileOut * w.In)); // a tile of 32 outputs, or a k-block panel
             var (block, start, count) = tiles[t];
             if (block.OutIn && dots)
             {
-                Dots(block, x, s, w.In, start, count, buf, y, w.Out, release);
+                Dots(block, x, s, w.In, start, count, buf, y, w.Out);
                 return;
             }
             Panel(block, x, xp, s, w.In, start, count, buf, y, w.Out, release);
@@ -81,22 +84,26 @@ public static partial class MatMul
         Math.Clamp(outputs / (4 * Environment.ProcessorCount) / TileOut * TileOut, TileOut, 1024);
 
     /// <summary>
-    /// Outputs [start, start+count) of an [out, in] block against few rows, widened a tile of 32 rows of In at a time.
-    /// The pages are released once per item: a release per tile (128 KB) was a TLB shootdown of every other core.
+    /// Outputs [start, start+count) of an [out, in] block against few rows, a tile of 32 rows of In at a time: its
+    /// bytes read (not mapped: <see cref="MappedFile.Read"/>) into a buffer that stays in L2, then widened as one run.
     /// </summary>
-    private static void Dots(LinearBlock b, float[] x, int s, int n, int start, int count, float[] buf, float[] y, int yStride,
-        bool release)
+    private static void Dots(LinearBlock b, float[] x, int s, int n, int start, int count, float[] buf, float[] y, int yStride)
     {
+        int es = b.Tensor.DType.Size();
+        var bytes = ByteBuffer(TileOut * n * es);
         for (int o = start; o < start + count; o += TileOut)
         {
             int rows = Math.Min(TileOut, start + count - o);
-            var tile = buf.AsSpan(0, rows * n); // the rows are contiguous: widened as one run
-            if (!RowInRegisters(b, n, 0, o, tile)) b.Tensor.ReadF32(b.Offset + (long)o * n, tile);
+            var raw = bytes.AsSpan(0, rows * n * es);
+            b.Tensor.Data.Read((b.Offset + (long)o * n) * es, raw);
+            Widen(b.Tensor.DType, raw, buf.AsSpan(0, rows * n));
             Kernel(x, s, n, buf, rows, y, yStride, b.OutStart + o);
         }
-        int es = b.Tensor.DType.Size();
-        if (release) b.Tensor.Data.Release((b.Offset + (long)start * n) * es, (long)count * n * es);
     }
+
+    [ThreadStatic] private static byte[]? _bytes;
+
+    private static byte[] ByteBuffer(int length) => _bytes is { } b && b.Length >= length ? b : _bytes = new byte[length];
 
     private static void Kernel(float[] x, int s, int n, float[] w, int rows, float[] y, int yStride, int yCol)
     {

@@ -21,15 +21,15 @@ internal readonly unsafe struct PanelAhead
         (_stride, _rows, _rowBytes) = (stride, rows, rowBytes);
     }
 
-    /// <summary>Input block [kb, kb+kLen) of outputs [start, start+count), or nothing where kb is past the inputs.</summary>
+    /// <summary>Input block [kb, kb+kLen) of outputs [start, start+count) of an [outputs, inputs] block (a slice of
+    /// each of count rows), or nothing where kb is past the inputs.</summary>
     public static PanelAhead Of(LinearBlock b, int inputs, int kb, int start, int count)
     {
         if (kb >= inputs || !Sse.IsSupported) return default;
         int kLen = Math.Min(MatMul.KBlock, inputs - kb), es = b.Tensor.DType.Size();
-        long first = b.OutIn ? b.Offset + (long)start * inputs + kb : b.Offset + (long)kb * b.OutCount + start;
-        long span = b.OutIn ? (long)(count - 1) * inputs + kLen : (long)(kLen - 1) * b.OutCount + count;
+        long first = b.Offset + (long)start * inputs + kb, span = (long)(count - 1) * inputs + kLen;
         var at = (byte*)Unsafe.AsPointer(ref VectorLoads.At(b.Tensor, first, span));
-        return b.OutIn ? new(at, (long)inputs * es, count, kLen * es) : new(at, (long)b.OutCount * es, kLen, count * es);
+        return new(at, (long)inputs * es, count, kLen * es);
     }
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/>: its share of the rows, every line of each.</summary>

@@ -18,4 +18,28 @@ public class MappedFileTests
         r.Release(0, 8); // advice to the kernel only: a read-ahead thread may still give it as the file closes
         f.Dispose(); // twice is harmless
     }
+
+    /// <summary>Read (pread, for streaming weights) gives the map's bytes; a file cut short under it is the input's
+    /// problem, named, where a read through the map would have been a SIGBUS.</summary>
+    [Fact]
+    public void ReadGivesTheMappedBytesAndNamesAFileCutShort()
+    {
+        using var dir = new TempDir();
+        var bytes = new byte[3 * 4096 + 100];
+        new Random(7).NextBytes(bytes);
+        File.WriteAllBytes(dir.File("f"), bytes);
+        using var f = new MappedFile(dir.File("f"));
+        foreach (var (at, n) in new[] { (0, bytes.Length), (4095, 2), (5000, 7000), (bytes.Length - 1, 1) })
+        {
+            var got = new byte[n];
+            f.Region(0, bytes.Length).Read(at, got);
+            Assert.True(got.AsSpan().SequenceEqual(f.Span(at, n)), $"{at}+{n}");
+            Assert.True(got.AsSpan().SequenceEqual(bytes.AsSpan(at, n)), $"{at}+{n}");
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => f.Read(bytes.Length - 1, new byte[2]));
+        using (var cut = new FileStream(dir.File("f"), FileMode.Open, FileAccess.Write)) cut.SetLength(100);
+        var e = Assert.Throws<BadInputException>(() => f.Read(4000, new byte[200]));
+        Assert.Equal(dir.File("f"), e.File);
+        Assert.Contains("ends at byte", e.Message);
+    }
 }
