@@ -42,6 +42,9 @@ public sealed partial class PaliGemmaForward
         var o = new float[n * width];
         var gate = new float[n * dec.Mlp];
         var up = new float[n * dec.Mlp];
+        float[] sines = new float[n * h / 2], cosines = new float[n * h / 2]; // the same for every layer and head
+        for (int i = 0; i < n; i++)
+            Ops.RopeAngles(start + i, h, theta, sines.AsSpan(i * h / 2, h / 2), cosines.AsSpan(i * h / 2, h / 2));
         for (int l = 0; l < dec.Layers; l++)
         {
             progress?.Report(($"decoder layer {l}", (double)(a.Vision.Layers + l) / (a.Vision.Layers + dec.Layers)));
@@ -51,8 +54,9 @@ public sealed partial class PaliGemmaForward
             Apply(w.Decoder(DecoderLinear.V, l), hbuf, n, v);
             for (int i = 0; i < n; i++)
             {
-                for (int m = 0; m < dec.Heads; m++) Ops.Rope(q.AsSpan((i * dec.Heads + m) * h, h), start + i, theta);
-                for (int m = 0; m < dec.KvHeads; m++) Ops.Rope(k.AsSpan((i * dec.KvHeads + m) * h, h), start + i, theta);
+                ReadOnlySpan<float> sin = sines.AsSpan(i * h / 2, h / 2), cos = cosines.AsSpan(i * h / 2, h / 2);
+                for (int m = 0; m < dec.Heads; m++) Ops.Rope(q.AsSpan((i * dec.Heads + m) * h, h), sin, cos);
+                for (int m = 0; m < dec.KvHeads; m++) Ops.Rope(k.AsSpan((i * dec.KvHeads + m) * h, h), sin, cos);
             }
             var (ck, cv) = cache.Layer(l);
             k.CopyTo(ck, start * kvRow);
