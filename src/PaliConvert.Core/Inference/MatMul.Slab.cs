@@ -6,8 +6,8 @@ namespace PaliConvert.Inference;
 
 /// <summary>
 /// [inputs, outputs] weights against many rows, an input block at a time: the block's rows, all outputs, are one
-/// contiguous run of the file, read (not mapped) into a buffer while the cores work on the one before; each panel
-/// is widened from that buffer. Through the map every weight page was a first-touch fault and a TLB walk, which
+/// contiguous run of the file, read (not mapped) into a buffer by the same two workers that compute the panels of
+/// the block before, its reads being items beside those panels; each panel is widened from that buffer. Through the map every weight page was a first-touch fault and a TLB walk, which
 /// under a VM's shadow paging cost several times a read of the same bytes (bench/README.md, "Reading the weights").
 /// </summary>
 public static partial class MatMul
@@ -15,31 +15,47 @@ public static partial class MatMul
     /// <summary>A slab's bytes at most; wider rows take smaller input blocks.</summary>
     private const int SlabBytes = 8 << 20;
 
-    private static void Slabs(LinearBlock b, float[] x, float[]? xp, int s, int n, float[] y, int yStride)
+    /// <summary>
+    /// All [in, out] blocks of a linear together (a Gemma query is one block per head): a slab holds the same input
+    /// rows of each, one after the other, and its panels, as wide as the whole output allows, span every block.
+    /// </summary>
+    private static void Slabs(IReadOnlyList<LinearBlock> blocks, float[] x, float[]? xp, int s, int n, float[] y, int yStride)
     {
-        int es = b.Tensor.DType.Size(), width = PanelWidth(b.OutCount);
-        long rowBytes = (long)b.OutCount * es;
+        long rowBytes = blocks.Sum(b => (long)b.OutCount * b.Tensor.DType.Size());
         int rowsPer = (int)Math.Clamp(SlabBytes / rowBytes / 16 * 16, 16, KBlock);
+        int width = PanelWidth(blocks.Sum(b => b.OutCount));
+        var panels = new List<(LinearBlock Block, long At, int Start, int Count)>();
+        long at = 0; // each block's place in a slab, per input row
+        foreach (var b in blocks)
+        {
+            for (int o = 0; o < b.OutCount; o += width) panels.Add((b, at, o, Math.Min(width, b.OutCount - o)));
+            at += (long)b.OutCount * b.Tensor.DType.Size();
+        }
         var pool = ArrayPool<byte>.Shared;
         byte[] cur = pool.Rent((int)(rowsPer * rowBytes)), next = pool.Rent((int)(rowsPer * rowBytes));
         try
         {
-            ReadSlab(b, 0, Math.Min(rowsPer, n), cur);
+            var first = SlabReads(blocks, 0, Math.Min(rowsPer, n));
+            Parallel.For(0, first.Count, Cores, r => Read(first[r], cur));
             for (int kb = 0; kb < n; kb += rowsPer)
             {
                 int kLen = Math.Min(rowsPer, n - kb), nk = kb + rowsPer;
-                var buffer = cur;
-                var ahead = nk < n ? Task.Run(() => ReadSlab(b, nk, Math.Min(rowsPer, n - nk), next)) : null;
-                int panels = (b.OutCount + width - 1) / width;
-                Parallel.For(0, panels, t =>
+                var (buffer, ahead) = (cur, next);
+                var reads = nk < n ? SlabReads(blocks, nk, Math.Min(rowsPer, n - nk)) : [];
+                Parallel.For(0, reads.Count + panels.Count, Cores, t =>
                 {
-                    int start = t * width, count = Math.Min(width, b.OutCount - start);
+                    if (t < reads.Count)
+                    {
+                        Read(reads[t], ahead);
+                        return;
+                    }
+                    var (b, rowAt, start, count) = panels[t - reads.Count];
+                    int es = b.Tensor.DType.Size();
                     var p = TileBuffer(PanelMax * KBlock);
-                    PanelFromRows(b.Tensor.DType, buffer.AsSpan((int)(start * es)), b.OutCount, kLen, count, p);
+                    PanelFromRows(b.Tensor.DType, buffer.AsSpan((int)(rowAt * kLen + (long)start * es)), b.OutCount, kLen, count, p);
                     if (xp != null) PanelKernel512(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
                     else PanelKernel(x, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
                 });
-                ahead?.Wait();
                 (cur, next) = (next, cur);
             }
         }
@@ -50,11 +66,32 @@ public static partial class MatMul
         }
     }
 
-    private static void ReadSlab(LinearBlock b, int kb, int kLen, byte[] slab)
+    /// <summary>One worker per core: the next slab's reads are items beside the panels, not a third thread that took
+    /// turns with the two computing.</summary>
+    private static readonly ParallelOptions Cores = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+
+    /// <summary>A read's bytes at most, so that the cores share a slab's reads.</summary>
+    private const int ReadPiece = 1 << 20;
+
+    /// <summary>The reads that fill a slab with input rows [kb, kb+kLen) of each block, one block's after the other's:
+    /// (block, file offset within its data, place in the slab, bytes).</summary>
+    private static List<(LinearBlock Block, long From, int To, int Bytes)> SlabReads(IReadOnlyList<LinearBlock> blocks, int kb,
+        int kLen)
     {
-        int es = b.Tensor.DType.Size();
-        b.Tensor.Data.Read((b.Offset + (long)kb * b.OutCount) * es, slab.AsSpan(0, (int)((long)kLen * b.OutCount * es)));
+        var reads = new List<(LinearBlock, long, int, int)>();
+        int to = 0;
+        foreach (var b in blocks)
+        {
+            int es = b.Tensor.DType.Size(), bytes = (int)((long)kLen * b.OutCount * es);
+            long from = (b.Offset + (long)kb * b.OutCount) * es;
+            for (int done = 0; done < bytes; done += ReadPiece) reads.Add((b, from + done, to + done, Math.Min(ReadPiece, bytes - done)));
+            to += bytes;
+        }
+        return reads;
     }
+
+    private static void Read((LinearBlock Block, long From, int To, int Bytes) r, byte[] slab) =>
+        r.Block.Tensor.Data.Read(r.From, slab.AsSpan(r.To, r.Bytes));
 
     /// <summary>
     /// Columns [0, count) of kLen rows <paramref name="stride"/> values apart (dtype d) into groups of 16 columns,

@@ -51,7 +51,7 @@ public static partial class MatMul
             for (int o = 0; o < b.OutCount; o += step) tiles.Add((b, o, Math.Min(step, b.OutCount - o)));
         }
         var xp = slabs.Count > 0 || tiles.Any(t => !(t.block.OutIn && dots)) ? PackRows(x, s, w.In, wide) : null;
-        foreach (var b in slabs) Slabs(b, x, xp, s, w.In, y, w.Out);
+        if (slabs.Count > 0) Slabs(slabs, x, xp, s, w.In, y, w.Out);
         Parallel.For(0, tiles.Count, t =>
         {
             var buf = TileBuffer(Math.Max(PanelMax * KBlock, TileOut * w.In)); // a tile of 32 outputs, or a k-block panel

@@ -54,4 +54,56 @@ public class MatMulTests
             }
         Assert.True(worst <= 1e-5 * Math.Sqrt(inputs) * 4, $"wide {wide}: max |diff| {worst}");
     }
+
+    /// <summary>
+    /// A linear made of several [in, out] blocks, as big_vision's Gemma query is (one block per head, [heads, in, h]),
+    /// here from two files of different dtypes, against the same triple loop: the slabs hold every block's rows and
+    /// their panels span the blocks; 300 inputs give two input blocks, the second partial.
+    /// </summary>
+    [Theory]
+    [InlineData(30, 300, 5, 40), InlineData(272, 300, 8, 64), InlineData(1, 300, 3, 40), InlineData(13, 40, 2, 100)]
+    public void ManyInOutBlocksEqualATripleLoopInDouble(int s, int inputs, int heads, int h)
+    {
+        var rng = new Random(s + heads * h);
+        var x = Enumerable.Range(0, s * inputs).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        using var dir = new TempDir();
+        var files = new List<MappedFile>();
+        var blocks = new List<LinearBlock>();
+        var w = new float[heads][];
+        try
+        {
+            foreach (var (dtype, first, count) in new[] { (DType.F16, 0, heads / 2), (DType.F32, heads / 2, heads - heads / 2) })
+            {
+                var values = Enumerable.Range(0, count * inputs * h).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+                var bytes = new byte[values.Length * dtype.Size()];
+                FloatConvert.FromF32(dtype, values, bytes);
+                FloatConvert.ToF32(dtype, bytes, values);
+                string path = dir.File($"w{first}.bin");
+                File.WriteAllBytes(path, bytes);
+                var file = new MappedFile(path);
+                files.Add(file);
+                var t = new TensorInfo("w", dtype, [count, inputs, h], file.Region(0, file.Length));
+                for (int j = 0; j < count; j++)
+                {
+                    blocks.Add(new LinearBlock(t, (long)j * inputs * h, false, (first + j) * h, h));
+                    w[first + j] = values.AsSpan(j * inputs * h, inputs * h).ToArray();
+                }
+            }
+            var y = new float[s * heads * h];
+            MatMul.Apply(new Linear(inputs, heads * h, blocks.ToArray()), x, s, y);
+            double worst = 0;
+            for (int i = 0; i < s; i++)
+                for (int o = 0; o < heads * h; o++)
+                {
+                    double sum = 0;
+                    for (int k = 0; k < inputs; k++) sum += (double)x[i * inputs + k] * w[o / h][k * h + o % h];
+                    worst = Math.Max(worst, Math.Abs(sum - y[i * heads * h + o]));
+                }
+            Assert.True(worst <= 1e-5 * Math.Sqrt(inputs) * 4, $"max |diff| {worst}");
+        }
+        finally
+        {
+            foreach (var f in files) f.Dispose();
+        }
+    }
 }
