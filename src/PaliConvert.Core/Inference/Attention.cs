@@ -12,11 +12,17 @@ namespace PaliConvert.Inference;
 /// (72 values each in the vision tower) spent more in calls than in arithmetic. Operands are padded with zeros to
 /// whole register blocks.
 /// </summary>
-internal static class Attention
+internal static partial class Attention
 {
-    private const int QueryBlock = 64, Rows = 4;
+    private const int QueryBlock = 64;
 
-    private static int Lanes => 2 * Vector<float>.Count;
+    /// <summary>Rows of a register block, and columns (two vectors): 8 x 32 under AVX-512 (Attention.Wide.cs), else 4 x
+    /// two of Vector&lt;float&gt;.</summary>
+    private static int Rows => Wide ? 8 : 4;
+
+    private static int Lanes => Wide ? 32 : 2 * Vector<float>.Count;
+
+    private static bool Wide => System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
 
     private static int Up(int x, int to) => (x + to - 1) / to * to;
 
@@ -83,16 +89,23 @@ internal static class Attention
         Ops.Softmax(row);
     }
 
-    /// <summary>c[rows, cols] = a[rows, depth] b[depth, cols], row-major; rows a multiple of 4, cols of two vectors.</summary>
+    /// <summary>c[rows, cols] = a[rows, depth] b[depth, cols], row-major; rows a multiple of <see cref="Rows"/>, cols of
+    /// <see cref="Lanes"/>.</summary>
     private static void Product(ReadOnlySpan<float> a, int rows, int depth, ReadOnlySpan<float> b, int cols, Span<float> c)
     {
-        int w = Vector<float>.Count;
-        if (a.Length < rows * depth || b.Length < depth * cols || c.Length < rows * cols || rows % Rows != 0 || cols % (2 * w) != 0)
+        if (a.Length < rows * depth || b.Length < depth * cols || c.Length < rows * cols || rows % Rows != 0 || cols % Lanes != 0)
             throw new ArgumentException("operands too small or not padded");
+        if (Wide) Product8x32(a, rows, depth, b, cols, c);
+        else Product4(a, rows, depth, b, cols, c);
+    }
+
+    private static void Product4(ReadOnlySpan<float> a, int rows, int depth, ReadOnlySpan<float> b, int cols, Span<float> c)
+    {
+        int w = Vector<float>.Count;
         ref float ar = ref MemoryMarshal.GetReference(a);
         ref float br = ref MemoryMarshal.GetReference(b);
         ref float cr = ref MemoryMarshal.GetReference(c);
-        for (int i = 0; i < rows; i += Rows)
+        for (int i = 0; i < rows; i += 4)
         {
             nuint a0 = (nuint)(i * depth), a1 = a0 + (nuint)depth, a2 = a1 + (nuint)depth, a3 = a2 + (nuint)depth;
             for (int j = 0; j < cols; j += 2 * w)

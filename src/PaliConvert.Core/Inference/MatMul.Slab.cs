@@ -7,8 +7,9 @@ namespace PaliConvert.Inference;
 /// <summary>
 /// [inputs, outputs] weights against many rows, an input block at a time: the block's rows, all outputs, are one
 /// contiguous run of the file, read (not mapped) into a buffer by the same two workers that compute the panels of
-/// the block before, its reads being items beside those panels; each panel is widened from that buffer. Through the map every weight page was a first-touch fault and a TLB walk, which
-/// under a VM's shadow paging cost several times a read of the same bytes (bench/README.md, "Reading the weights").
+/// the block before, its reads being items beside those panels; each panel is widened from that buffer. Through the
+/// map every weight page was a first-touch fault and a TLB walk, which under a VM's shadow paging cost several times
+/// a read of the same bytes (bench/README.md, "Reading the weights").
 /// </summary>
 public static partial class MatMul
 {
