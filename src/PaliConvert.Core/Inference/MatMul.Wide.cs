@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -22,12 +23,32 @@ public static partial class MatMul
             {
                 ahead.Part(call++, calls);
                 int pAt = g * kLen * Cols, yAt = i * yStride + yCol + g * Cols, xAt = i * n + kb * Wide12;
+                if (g + 2 < groups) SumsAhead(y, yAt + 2 * Cols, yStride, Math.Min(Wide12, s - i));
+                else if (i + Wide12 < s) SumsAhead(y, yAt + Wide12 * yStride - g * Cols, yStride, Math.Min(Wide12, s - i - Wide12));
                 int valid = Math.Min(2 * Cols, cols - g * Cols), next = g + 1 < groups ? pAt + kLen * Cols : pAt;
                 Block12(xp, xAt, kLen, p, pAt, next, y, yStride, yAt, kb > 0, valid, Math.Min(Wide12, s - i));
             }
     }
 
     private const int Wide12 = 12;
+
+    /// <summary>
+    /// The next call's sums (rows of 32 values <paramref name="stride"/> apart) asked for into L1 while this call
+    /// computes: with the input blocks outermost, a [in, out] weight's sums have left the caches since the block
+    /// before, and 24 misses at the end of each call stalled it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void SumsAhead(float[] y, int at, int stride, int rows)
+    {
+        if (!Sse.IsSupported) return;
+        ref float first = ref MemoryMarshal.GetArrayDataReference(y);
+        for (int r = 0; r < rows; r++)
+        {
+            int row = at + r * stride;
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref first, row)));
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref first, Math.Min(row + 2 * Cols - 1, y.Length - 1))));
+        }
+    }
 
     [SkipLocalsInit]
     private static void Block12(float[] xp, int xAt, int kLen, float[] p, int pAt, int qAt, float[] y, int yStride, int yAt,
