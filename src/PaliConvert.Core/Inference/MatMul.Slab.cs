@@ -13,8 +13,19 @@ namespace PaliConvert.Inference;
 /// </summary>
 public static partial class MatMul
 {
-    /// <summary>A slab's bytes at most; wider rows take smaller input blocks.</summary>
-    private const int SlabBytes = 8 << 20;
+    /// <summary>A slab's bytes at most (wider rows take smaller input blocks), and its input rows at most.</summary>
+    private const int SlabBytes = 10 << 20, SlabRowsMax = 320;
+
+    /// <summary>
+    /// Input rows per slab: n split evenly into as few blocks of at most <paramref name="most"/> as it takes, in
+    /// multiples of 8. Every block is one more pass over the sums; 1,152 inputs as 256-row blocks left a last one of
+    /// 128, and now are four of 288.
+    /// </summary>
+    internal static int SlabRows(int n, int most)
+    {
+        int blocks = (n + most - 1) / most;
+        return Math.Min(most, ((n + blocks - 1) / blocks + 7) / 8 * 8);
+    }
 
     /// <summary>
     /// All [in, out] blocks of a linear together (a Gemma query is one block per head): a slab holds the same input
@@ -23,7 +34,7 @@ public static partial class MatMul
     private static void Slabs(IReadOnlyList<LinearBlock> blocks, float[] x, float[]? xp, int s, int n, float[] y, int yStride)
     {
         long rowBytes = blocks.Sum(b => (long)b.OutCount * b.Tensor.DType.Size());
-        int rowsPer = (int)Math.Clamp(SlabBytes / rowBytes / 16 * 16, 16, KBlock);
+        int rowsPer = SlabRows(n, (int)Math.Clamp(SlabBytes / rowBytes / 16 * 16, 16, SlabRowsMax));
         int width = PanelWidth(blocks.Sum(b => b.OutCount));
         var panels = new List<(LinearBlock Block, long At, int Start, int Count)>();
         long at = 0; // each block's place in a slab, per input row
@@ -52,7 +63,7 @@ public static partial class MatMul
                     }
                     var (b, rowAt, start, count) = panels[t - reads.Count];
                     int es = b.Tensor.DType.Size();
-                    var p = TileBuffer(PanelMax * KBlock);
+                    var p = TileBuffer(PanelMax * SlabRowsMax);
                     PanelFromRows(b.Tensor.DType, buffer.AsSpan((int)(rowAt * kLen + (long)start * es)), b.OutCount, kLen, count, p);
                     if (xp != null) PanelKernel512(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
                     else PanelKernel(x, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);

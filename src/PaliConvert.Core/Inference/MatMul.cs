@@ -54,7 +54,7 @@ public static partial class MatMul
         if (slabs.Count > 0) Slabs(slabs, x, xp, s, w.In, y, w.Out);
         Parallel.For(0, tiles.Count, t =>
         {
-            var buf = TileBuffer(Math.Max(PanelMax * KBlock, TileOut * w.In)); // a tile of 32 outputs, or a k-block panel
+            var buf = TileBuffer(Math.Max(PanelMax * SlabRowsMax, TileOut * w.In)); // a tile of 32 outputs, or a panel
             var (block, start, count) = tiles[t];
             if (block.OutIn && dots)
             {
