@@ -17,6 +17,25 @@ public sealed record Linear(int In, int Out, LinearBlock[] Blocks, float[]? Bias
     public static Linear Single(TensorInfo t, long offset, int inputs, int outputs, bool outIn, float[]? bias = null) =>
         new(inputs, outputs, [new LinearBlock(t, offset, outIn, 0, outputs)], bias);
 
+    /// <summary>
+    /// Linears over the same inputs side by side, one after the other's outputs (a layer's query, key and value as one
+    /// product: one pass over x and wider panels); null where one has an adapter, whose update runs apart.
+    /// </summary>
+    public static Linear? Concat(params Linear[] parts)
+    {
+        if (parts.Any(p => p.Lora != null || p.In != parts[0].In)) return null;
+        var blocks = new List<LinearBlock>();
+        var bias = parts.Any(p => p.Bias != null) ? new float[parts.Sum(p => p.Out)] : null;
+        int at = 0;
+        foreach (var p in parts)
+        {
+            blocks.AddRange(p.Blocks.Select(b => b with { OutStart = at + b.OutStart }));
+            p.Bias?.CopyTo(bias!, at);
+            at += p.Out;
+        }
+        return new Linear(parts[0].In, at, blocks.ToArray(), bias);
+    }
+
     /// <summary>Releases the weight pages once used (the pass reads each weight once).</summary>
     public void Release()
     {
