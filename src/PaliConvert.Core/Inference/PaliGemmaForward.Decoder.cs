@@ -49,9 +49,7 @@ public sealed partial class PaliGemmaForward
         {
             progress?.Report(($"decoder layer {l}", (double)(a.Vision.Layers + l) / (a.Vision.Layers + dec.Layers)));
             Ops.RmsNorm(x, n, width, w.Decoder(DecoderNorm.PreAttention, l), hbuf, eps);
-            Apply(w.Decoder(DecoderLinear.Q, l), hbuf, n, q);
-            Apply(w.Decoder(DecoderLinear.K, l), hbuf, n, k);
-            Apply(w.Decoder(DecoderLinear.V, l), hbuf, n, v);
+            Fused([w.Decoder(DecoderLinear.Q, l), w.Decoder(DecoderLinear.K, l), w.Decoder(DecoderLinear.V, l)], hbuf, n, q, k, v);
             for (int i = 0; i < n; i++)
             {
                 ReadOnlySpan<float> sin = sines.AsSpan(i * h / 2, h / 2), cos = cosines.AsSpan(i * h / 2, h / 2);

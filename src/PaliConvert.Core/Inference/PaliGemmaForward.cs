@@ -80,7 +80,7 @@ public sealed partial class PaliGemmaForward(IModelWeights w, IProgress<(string,
             progress?.Report(($"vision layer {l}", (double)l / (v.Layers + w.Arch.Decoder.Layers)));
             var (s1, b1) = w.Vision(VisionNorm.Ln1, l);
             Ops.LayerNorm(x, tokens, d, s1, b1, y, eps);
-            QueryKeyValue(l, y, tokens, q, k2, val);
+            Fused([w.Vision(VisionLinear.Q, l), w.Vision(VisionLinear.K, l), w.Vision(VisionLinear.V, l)], y, tokens, q, k2, val);
             Attention.Apply(q, k2, val, tokens, 0, tokens, v.Heads, v.Heads, v.HeadDim, 1f / MathF.Sqrt(v.HeadDim), null, 0, 0, att);
             Apply(w.Vision(VisionLinear.Out, l), att, tokens, y);
             System.Numerics.Tensors.TensorPrimitives.Add(x, y, x);
@@ -98,23 +98,22 @@ public sealed partial class PaliGemmaForward(IModelWeights w, IProgress<(string,
         return zimg;
     }
 
-    /// <summary>A vision layer's query, key and value as one product where they fuse, split into their buffers.</summary>
-    private void QueryKeyValue(int layer, float[] y, int tokens, float[] q, float[] k, float[] v)
+    /// <summary>
+    /// Linears over the same rows as one product where they fuse (a layer's query, key and value), each part's
+    /// outputs then copied into its own buffer; apart where they do not (an adapter's update runs beside its layer).
+    /// </summary>
+    private void Fused(Linear[] parts, float[] x, int rows, params float[][] outs)
     {
-        var parts = new[] { VisionLinear.Q, VisionLinear.K, VisionLinear.V }.Select(p => w.Vision(p, layer)).ToArray();
         var fused = Linear.Concat(parts);
         if (fused == null)
         {
-            Apply(parts[0], y, tokens, q);
-            Apply(parts[1], y, tokens, k);
-            Apply(parts[2], y, tokens, v);
+            for (int p = 0; p < parts.Length; p++) Apply(parts[p], x, rows, outs[p]);
             return;
         }
-        var all = System.Buffers.ArrayPool<float>.Shared.Rent(tokens * fused.Out);
-        Apply(fused, y, tokens, all);
-        float[][] outs = [q, k, v];
-        for (int i = 0, at = 0; i < tokens; i++)
-            for (int p = 0; p < 3; at += parts[p].Out, p++)
+        var all = System.Buffers.ArrayPool<float>.Shared.Rent(rows * fused.Out);
+        Apply(fused, x, rows, all);
+        for (int i = 0, at = 0; i < rows; i++)
+            for (int p = 0; p < parts.Length; at += parts[p].Out, p++)
                 all.AsSpan(at, parts[p].Out).CopyTo(outs[p].AsSpan(i * parts[p].Out, parts[p].Out));
         System.Buffers.ArrayPool<float>.Shared.Return(all);
     }
