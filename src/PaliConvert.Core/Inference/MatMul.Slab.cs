@@ -6,15 +6,15 @@ namespace PaliConvert.Inference;
 
 /// <summary>
 /// [inputs, outputs] weights against many rows, an input block at a time: the block's rows, all outputs, are one
-/// contiguous run of the file, read (not mapped) into a buffer by the same two workers that compute the panels of
-/// the block before, its reads being items beside those panels; each panel is widened from that buffer. Through the
+/// contiguous run of the file, read (not mapped) into a buffer by the workers that compute, its reads being items of
+/// one queue with the panels (<see cref="SlabPipeline"/>); each panel is widened from that buffer. Through the
 /// map every weight page was a first-touch fault and a TLB walk, which under a VM's shadow paging cost several times
 /// a read of the same bytes (bench/README.md, "Reading the weights").
 /// </summary>
 public static partial class MatMul
 {
     /// <summary>A slab's bytes at most (wider rows take smaller input blocks), and its input rows at most.</summary>
-    private const int SlabBytes = 10 << 20, SlabRowsMax = 320;
+    private const int SlabBytes = 8 << 20, SlabRowsMax = 320;
 
     /// <summary>
     /// Input rows per slab: n split evenly into as few blocks of at most <paramref name="most"/> as it takes, in
@@ -43,44 +43,32 @@ public static partial class MatMul
             for (int o = 0; o < b.OutCount; o += width) panels.Add((b, at, o, Math.Min(width, b.OutCount - o)));
             at += (long)b.OutCount * b.Tensor.DType.Size();
         }
+        int slabs = (n + rowsPer - 1) / rowsPer;
+        var reads = Enumerable.Range(0, slabs).Select(k => SlabReads(blocks, k * rowsPer, Math.Min(rowsPer, n - k * rowsPer))).ToArray();
         var pool = ArrayPool<byte>.Shared;
-        byte[] cur = pool.Rent((int)(rowsPer * rowBytes)), next = pool.Rent((int)(rowsPer * rowBytes));
+        // one size for every linear: the pool keeps one bucket of buffers, not one per product shape
+        int size = (int)Math.Max(SlabBytes, rowsPer * rowBytes);
+        var buffers = Enumerable.Range(0, Math.Min(slabs, SlabPipeline.Buffers)).Select(_ => pool.Rent(size)).ToArray();
         try
         {
-            var first = SlabReads(blocks, 0, Math.Min(rowsPer, n));
-            Parallel.For(0, first.Count, Cores, r => Read(first[r], cur));
-            for (int kb = 0; kb < n; kb += rowsPer)
-            {
-                int kLen = Math.Min(rowsPer, n - kb), nk = kb + rowsPer;
-                var (buffer, ahead) = (cur, next);
-                var reads = nk < n ? SlabReads(blocks, nk, Math.Min(rowsPer, n - nk)) : [];
-                Parallel.For(0, reads.Count + panels.Count, Cores, t =>
+            new SlabPipeline(slabs, panels.Count, reads.Select(r => r.Count).ToArray()).Run(Environment.ProcessorCount,
+                (k, r) => Read(reads[k][r], buffers[k % buffers.Length]), (k, t) =>
                 {
-                    if (t < reads.Count)
-                    {
-                        Read(reads[t], ahead);
-                        return;
-                    }
-                    var (b, rowAt, start, count) = panels[t - reads.Count];
+                    int kb = k * rowsPer, kLen = Math.Min(rowsPer, n - kb);
+                    var (b, rowAt, start, count) = panels[t];
                     int es = b.Tensor.DType.Size();
                     var p = TileBuffer(PanelMax * SlabRowsMax);
-                    PanelFromRows(b.Tensor.DType, buffer.AsSpan((int)(rowAt * kLen + (long)start * es)), b.OutCount, kLen, count, p);
+                    var slab = buffers[k % buffers.Length].AsSpan((int)(rowAt * kLen + (long)start * es));
+                    PanelFromRows(b.Tensor.DType, slab, b.OutCount, kLen, count, p);
                     if (xp != null) PanelKernel512(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
                     else PanelKernel(x, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
                 });
-                (cur, next) = (next, cur);
-            }
         }
         finally
         {
-            pool.Return(cur);
-            pool.Return(next);
+            foreach (var buffer in buffers) pool.Return(buffer);
         }
     }
-
-    /// <summary>One worker per core: the next slab's reads are items beside the panels, not a third thread that took
-    /// turns with the two computing.</summary>
-    private static readonly ParallelOptions Cores = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
     /// <summary>A read's bytes at most, so that the cores share a slab's reads.</summary>
     private const int ReadPiece = 1 << 20;
