@@ -94,18 +94,26 @@ public static class Run
         }
         catch (PaliConvertException e)
         {
-            Progress.Clear();
-            string hint = e is not OutputExistsException ? ""
-                : e.Message.Contains("backwards", StringComparison.Ordinal) ? "; --force would replace it" : "; use --force to replace it";
-            Console.Error.WriteLine($"error: {e.Message}{hint}");
-            return For(e.Kind);
+            return Report(e);
         }
         catch (Exception e)
         {
+            // a parallel loop wraps what its workers threw: one of PaliConvert's own kinds inside is still that kind
+            if (e is AggregateException a && a.Flatten().InnerExceptions.OfType<PaliConvertException>().FirstOrDefault() is { } own)
+                return Report(own);
             Progress.Clear();
             Console.Error.WriteLine($"internal error (please report): {e}");
             return ExitCodes.Internal;
         }
+    }
+
+    private static int Report(PaliConvertException e)
+    {
+        Progress.Clear();
+        string hint = e is not OutputExistsException ? ""
+            : e.Message.Contains("backwards", StringComparison.Ordinal) ? "; --force would replace it" : "; use --force to replace it";
+        Console.Error.WriteLine($"error: {e.Message}{hint}");
+        return For(e.Kind);
     }
 }
 

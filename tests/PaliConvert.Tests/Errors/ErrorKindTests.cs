@@ -13,6 +13,11 @@ public class ErrorKindTests
         { new ModelMismatchException("a", "b", "architecture", "the models differ"), ExitCodes.BadInput },
         { new OutputExistsException("out", "out already exists"), ExitCodes.BadInput },
         { new InterruptedRunException("SIGINT"), ExitCodes.Interrupted },
+        // a worker of a parallel loop that met bad input (a file cut short while a pass read it) is still bad input
+        { new AggregateException(new OperationCanceledException(), new BadInputException("a.npz", "a.npz: ends at byte 7")),
+            ExitCodes.BadInput },
+        { new AggregateException(new AggregateException(new InterruptedRunException("SIGTERM"))), ExitCodes.Interrupted },
+        { new AggregateException(new InvalidOperationException("a bug in a worker")), ExitCodes.Internal },
         // what a programming error surfaces as is never reported as the user's input
         { new ArgumentOutOfRangeException("token"), ExitCodes.Internal },
         { new KeyNotFoundException("no tensor"), ExitCodes.Internal },
