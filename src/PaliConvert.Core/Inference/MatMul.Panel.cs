@@ -51,23 +51,54 @@ public static partial class MatMul
         }
     }
 
+    /// <summary>A panel's rows read whole at most: an [out, in] panel's outputs are one contiguous run of the file.</summary>
+    private const int PanelReadMax = 8 << 20;
+
+    /// <summary>The buffers panels are read into, one per worker that ran at once (the shared array pool kept one
+    /// per thread that ever ran a panel: 50 MB more at peak).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentStack<byte[]> PanelReads = new();
+
     /// <summary>
     /// Outputs [start, start+count) of a block, one input block at a time (a k-block panel, 256 KB, stays in L2);
-    /// xp: x packed for the 512-bit kernel, or null.
+    /// xp: x packed for the 512-bit kernel, or null. The panel's rows are read (not mapped: bench/README.md, "Reading
+    /// the weights") into a buffer first where they fit in 8 MB, else widened from the map with the next block's rows
+    /// prefetched.
     /// </summary>
     private static void Panel(LinearBlock b, float[] x, float[]? xp, int s, int n, int start, int count, float[] p, float[] y,
         int yStride, bool release)
     {
+        int es = b.Tensor.DType.Size();
+        long bytes = (long)count * n * es, at = (b.Offset + (long)start * n) * es;
+        byte[]? read = bytes > PanelReadMax ? null : PanelReads.TryPop(out var kept) ? kept : new byte[PanelReadMax];
+        if (read != null) b.Tensor.Data.Read(at, read.AsSpan(0, (int)bytes));
         for (int kb = 0; kb < n; kb += KBlock)
         {
             int kLen = Math.Min(KBlock, n - kb);
-            LoadPanel(b, n, kb, kLen, start, count, p);
-            var ahead = PanelAhead.Of(b, n, kb + KBlock, start, count);
+            if (read != null) LoadPanel(b.Tensor.DType, read, n, kb, kLen, count, p);
+            else LoadPanel(b, n, kb, kLen, start, count, p);
+            var ahead = read != null ? default : PanelAhead.Of(b, n, kb + KBlock, start, count);
             if (xp != null) PanelKernel512(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
             else PanelKernel(x, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
         }
-        int es = b.Tensor.DType.Size(); // one release per panel: per group of 16 rows, it split the file's huge pages
-        if (release) b.Tensor.Data.Release((b.Offset + (long)start * n) * es, (long)count * n * es);
+        if (read != null) PanelReads.Push(read);
+        else if (release) b.Tensor.Data.Release(at, bytes); // one release per panel: per 16 rows split huge pages
+    }
+
+    /// <summary><see cref="LoadPanel(LinearBlock, int, int, int, int, int, float[])"/> from the panel's rows read into
+    /// <paramref name="read"/> (dtype d, <paramref name="inputs"/> values each).</summary>
+    private static void LoadPanel(DType d, byte[] read, int inputs, int kb, int kLen, int count, float[] panel)
+    {
+        int groups = (count + Cols - 1) / Cols, es = d.Size();
+        var rows = _rows ??= new float[Cols * KBlock];
+        for (int g = 0; g < groups; g++)
+        {
+            int n = Math.Min(Cols, count - g * Cols);
+            for (int o = 0; o < n; o++)
+                Widen(d, read.AsSpan(((g * Cols + o) * inputs + kb) * es, kLen * es), rows.AsSpan(o * kLen, kLen));
+            var slice = panel.AsSpan(g * kLen * Cols, kLen * Cols);
+            if (n < Cols) slice.Clear();
+            Transpose(rows, n, kLen, slice);
+        }
     }
 
     /// <summary>Whether the 512-bit kernel runs: the CPU has AVX-512 and the caller did not ask for the 256-bit one.</summary>

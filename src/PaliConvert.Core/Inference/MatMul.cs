@@ -52,7 +52,7 @@ public static partial class MatMul
         }
         var xp = slabs.Count > 0 || tiles.Any(t => !(t.block.OutIn && dots)) ? PackRows(x, s, w.In, wide) : null;
         if (slabs.Count > 0) Slabs(slabs, x, xp, s, w.In, y, w.Out);
-        Parallel.For(0, tiles.Count, t =>
+        Parallel.For(0, tiles.Count, Workers, t =>
         {
             var buf = TileBuffer(Math.Max(PanelMax * SlabRowsMax, TileOut * w.In)); // a tile of 32 outputs, or a panel
             var (block, start, count) = tiles[t];
@@ -66,6 +66,9 @@ public static partial class MatMul
         if (xp != null) System.Buffers.ArrayPool<float>.Shared.Return(xp);
         AddBias(w, s, y);
     }
+
+    /// <summary>One worker per core: the pool ran more at once at times, each with a tile's or a panel's buffers.</summary>
+    private static readonly ParallelOptions Workers = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
     private static void AddBias(Linear w, int s, float[] y)
     {

@@ -8,7 +8,8 @@ namespace PaliConvert.Tests.Inference;
 /// MatMul against a plain triple loop in double over the same widened weights, for both storage layouts, each float
 /// dtype, a bias, and shapes that leave remainders in every kernel (rows not a multiple of 4 or 6, outputs not a
 /// multiple of 16 or 32, inputs not a multiple of 8), and 2,000 inputs of [in, out] weights: seven slabs, so the
-/// slab queue (SlabPipeline) reuses its three buffers.
+/// slab queue (SlabPipeline) reuses its three buffers; [out, in] panels read whole (600 inputs) and, past 8 MB
+/// (256 x 8,300 f32), widened from the map.
 /// </summary>
 public class MatMulTests
 {
@@ -22,7 +23,8 @@ public class MatMulTests
         InlineData(1, 300, 70, true, DType.F16), InlineData(40, 520, 48, false, DType.F32),
         InlineData(1, 700, 300, false, DType.F16), InlineData(30, 520, 1152, false, DType.F32),
         InlineData(30, 300, 1152, true, DType.F16), InlineData(16, 64, 9000, true, DType.BF16),
-        InlineData(40, 2000, 700, false, DType.F16)]
+        InlineData(40, 2000, 700, false, DType.F16), InlineData(40, 600, 200, true, DType.BF16),
+        InlineData(32, 8300, 2048, true, DType.F32)]
     public void EqualsATripleLoopInDouble(int s, int inputs, int outputs, bool outIn, DType dtype)
     {
         Check(s, inputs, outputs, outIn, dtype, wide: true); // the 512-bit kernel where this CPU has AVX-512
