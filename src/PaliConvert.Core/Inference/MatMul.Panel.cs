@@ -52,24 +52,21 @@ public static partial class MatMul
     }
 
     /// <summary>A panel's rows read whole at most: an [out, in] panel's outputs are one contiguous run of the file.</summary>
-    private const int PanelReadMax = 8 << 20;
-
-    /// <summary>The buffers panels are read into, one per worker that ran at once (the shared array pool kept one
-    /// per thread that ever ran a panel: 50 MB more at peak).</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentStack<byte[]> PanelReads = new();
+    private const int PanelReadMax = 2 << 20;
 
     /// <summary>
     /// Outputs [start, start+count) of a block, one input block at a time (a k-block panel, 256 KB, stays in L2);
     /// xp: x packed for the 512-bit kernel, or null. The panel's rows are read (not mapped: bench/README.md, "Reading
-    /// the weights") into a buffer first where they fit in 8 MB, else widened from the map with the next block's rows
-    /// prefetched.
+    /// the weights") into a per-thread buffer first where they fit in 2 MB (a 3B's gate, up and attention panels;
+    /// 8 MB buffers, kept by each pool thread that ran panels, cost 35 MB at peak), else widened from the map with the
+    /// next block's rows prefetched.
     /// </summary>
     private static void Panel(LinearBlock b, float[] x, float[]? xp, int s, int n, int start, int count, float[] p, float[] y,
         int yStride, bool release)
     {
         int es = b.Tensor.DType.Size();
         long bytes = (long)count * n * es, at = (b.Offset + (long)start * n) * es;
-        byte[]? read = bytes > PanelReadMax ? null : PanelReads.TryPop(out var kept) ? kept : new byte[PanelReadMax];
+        var read = bytes <= PanelReadMax ? ByteBuffer((int)bytes) : null; // per thread, kept: one per core runs panels
         if (read != null) b.Tensor.Data.Read(at, read.AsSpan(0, (int)bytes));
         for (int kb = 0; kb < n; kb += KBlock)
         {
@@ -80,8 +77,7 @@ public static partial class MatMul
             if (xp != null) PanelKernel512(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
             else PanelKernel(x, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
         }
-        if (read != null) PanelReads.Push(read);
-        else if (release) b.Tensor.Data.Release(at, bytes); // one release per panel: per 16 rows split huge pages
+        if (read == null && release) b.Tensor.Data.Release(at, bytes); // one release per panel: per 16 rows split huge pages
     }
 
     /// <summary><see cref="LoadPanel(LinearBlock, int, int, int, int, int, float[])"/> from the panel's rows read into

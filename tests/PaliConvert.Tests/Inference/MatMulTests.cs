@@ -8,7 +8,7 @@ namespace PaliConvert.Tests.Inference;
 /// MatMul against a plain triple loop in double over the same widened weights, for both storage layouts, each float
 /// dtype, a bias, and shapes that leave remainders in every kernel (rows not a multiple of 4 or 6, outputs not a
 /// multiple of 16 or 32, inputs not a multiple of 8), and 2,000 inputs of [in, out] weights: seven slabs, so the
-/// slab queue (SlabPipeline) reuses its three buffers; [out, in] panels read whole (600 inputs) and, past 8 MB
+/// slab queue (SlabPipeline) reuses its three buffers; [out, in] panels read whole (600 inputs) and, past 2 MB
 /// (256 x 8,300 f32), widened from the map.
 /// </summary>
 public class MatMulTests
