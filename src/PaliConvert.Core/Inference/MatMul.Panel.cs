@@ -33,24 +33,6 @@ public static partial class MatMul
 
     [ThreadStatic] private static float[]? _rows;
 
-    /// <summary>Inputs [kb, kb+kLen) of outputs [start, start+count) of an [outputs, inputs] block as groups of 16
-    /// columns, each [kLen, 16] ([inputs, outputs] blocks go through MatMul.Slab.cs).</summary>
-    private static void LoadPanel(LinearBlock b, int inputs, int kb, int kLen, int start, int count, float[] panel)
-    {
-        int groups = (count + Cols - 1) / Cols;
-        var rows = _rows ??= new float[Cols * KBlock];
-        for (int g = 0; g < groups; g++)
-        {
-            int n = Math.Min(Cols, count - g * Cols);
-            for (int o = 0; o < n; o++)
-                if (!RowInRegisters(b, inputs, kb, start + g * Cols + o, rows.AsSpan(o * kLen, kLen)))
-                    b.Tensor.ReadF32(b.Offset + (long)(start + g * Cols + o) * inputs + kb, rows.AsSpan(o * kLen, kLen));
-            var slice = panel.AsSpan(g * kLen * Cols, kLen * Cols);
-            if (n < Cols) slice.Clear();
-            Transpose(rows, n, kLen, slice);
-        }
-    }
-
     /// <summary>A panel's rows read whole at most: an [out, in] panel's outputs are one contiguous run of the file.</summary>
     private const int PanelReadMax = 2 << 20;
 
@@ -71,8 +53,8 @@ public static partial class MatMul
         for (int kb = 0; kb < n; kb += KBlock)
         {
             int kLen = Math.Min(KBlock, n - kb);
-            if (read != null) LoadPanel(b.Tensor.DType, read, n, kb, kLen, count, p);
-            else LoadPanel(b, n, kb, kLen, start, count, p);
+            LoadPanel(b.Tensor.DType, read != null ? read.AsSpan(0, (int)bytes) : b.Tensor.Data.Span(at, checked((int)bytes)), n, kb,
+                kLen, count, p);
             var ahead = read != null ? default : PanelAhead.Of(b, n, kb + KBlock, start, count);
             if (xp != null) PanelKernel512(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
             else PanelKernel(x, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
@@ -80,9 +62,9 @@ public static partial class MatMul
         if (read == null && release) b.Tensor.Data.Release(at, bytes); // one release per panel: per 16 rows split huge pages
     }
 
-    /// <summary><see cref="LoadPanel(LinearBlock, int, int, int, int, int, float[])"/> from the panel's rows read into
-    /// <paramref name="read"/> (dtype d, <paramref name="inputs"/> values each).</summary>
-    private static void LoadPanel(DType d, byte[] read, int inputs, int kb, int kLen, int count, float[] panel)
+    /// <summary>Inputs [kb, kb+kLen) of a panel's <paramref name="count"/> rows (dtype d, <paramref name="inputs"/>
+    /// values each: read, or mapped) as groups of 16 columns, each [kLen, 16].</summary>
+    private static void LoadPanel(DType d, ReadOnlySpan<byte> read, int inputs, int kb, int kLen, int count, float[] panel)
     {
         int groups = (count + Cols - 1) / Cols, es = d.Size();
         var rows = _rows ??= new float[Cols * KBlock];
@@ -90,7 +72,7 @@ public static partial class MatMul
         {
             int n = Math.Min(Cols, count - g * Cols);
             for (int o = 0; o < n; o++)
-                Widen(d, read.AsSpan(((g * Cols + o) * inputs + kb) * es, kLen * es), rows.AsSpan(o * kLen, kLen));
+                Widen(d, read.Slice(((g * Cols + o) * inputs + kb) * es, kLen * es), rows.AsSpan(o * kLen, kLen));
             var slice = panel.AsSpan(g * kLen * Cols, kLen * Cols);
             if (n < Cols) slice.Clear();
             Transpose(rows, n, kLen, slice);

@@ -34,11 +34,6 @@ public static partial class MatMul
         return L.Exact(seen);
     }
 
-    /// <summary>Inputs [kb, kb+kLen) of one [outputs, inputs] row into dst; false where not taken or not exact.</summary>
-    private static bool RowInRegisters(LinearBlock b, int inputs, int kb, int output, Span<float> dst) =>
-        VectorLoads.Takes(b.Tensor.DType) &&
-        InRegisters(b.Tensor.DType, ref VectorLoads.At(b.Tensor, b.Offset + (long)output * inputs + kb, dst.Length), dst);
-
     private static bool InRegisters(DType d, ref byte w, Span<float> dst) => d switch
     {
         DType.F16 => Widen<F16Load>(ref w, dst),

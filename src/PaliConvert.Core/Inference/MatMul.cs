@@ -23,6 +23,7 @@ public static partial class MatMul
     public static void Apply(Linear w, float[] x, int s, float[] y, bool release = true, bool wide = true)
     {
         if (x.Length < s * w.In || y.Length < s * w.Out) throw new ArgumentException("buffers too small");
+        foreach (var b in w.Blocks) b.Tensor.RequireFloat(); // every path below widens floats, none checks alone
         if (w.Lora != null)
         {
             Apply(w with { Lora = null, Bias = null }, x, s, y, release, wide);

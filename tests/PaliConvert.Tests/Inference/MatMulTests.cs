@@ -110,4 +110,21 @@ public class MatMulTests
             foreach (var f in files) f.Dispose();
         }
     }
+
+    /// <summary>A weight stored as integers is refused on every path (slabs, panels, tiles, one row), naming the file and
+    /// the tensor, not converted or failed on as a bug.</summary>
+    [Theory]
+    [InlineData(1, false), InlineData(1, true), InlineData(16, true), InlineData(40, false), InlineData(40, true)]
+    public void AnIntegerWeightIsRefusedNamingFileAndTensor(int s, bool outIn)
+    {
+        using var dir = new TempDir();
+        string path = dir.File("w.bin");
+        File.WriteAllBytes(path, new byte[64 * 48 * 4]);
+        using var file = new MappedFile(path);
+        long[] shape = outIn ? [48, 64] : [64, 48];
+        var lin = Linear.Single(new TensorInfo("llm/layers/mlp/w", DType.I32, shape, file.Region(0, file.Length)), 0, 64, 48, outIn);
+        var e = Assert.Throws<BadInputException>(() => MatMul.Apply(lin, new float[s * 64], s, new float[s * 48]));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("'llm/layers/mlp/w' is", e.Message);
+    }
 }
