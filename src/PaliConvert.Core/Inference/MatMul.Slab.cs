@@ -13,8 +13,10 @@ namespace PaliConvert.Inference;
 /// </summary>
 public static partial class MatMul
 {
-    /// <summary>A slab's bytes at most (wider rows take smaller input blocks), and its input rows at most.</summary>
-    private const int SlabBytes = 8 << 20, SlabRowsMax = 320;
+    /// <summary>A slab's bytes at most (wider rows take smaller input blocks), and its input rows at most: every slab is
+    /// one more pass over the sums, and a 3B's gate and up (32 KB rows of f16) in 16 MB slabs make 4 passes over their
+    /// 17.8 MB of sums, not 8 (with the panel rows prefetched, 0.94x the pass's wall; bench/README).</summary>
+    private const int SlabBytes = 16 << 20, SlabRowsMax = 512;
 
     /// <summary>
     /// Input rows per slab: n split evenly into as few blocks of at most <paramref name="most"/> as it takes, in
