@@ -18,19 +18,26 @@ public sealed partial class PaliGemmaForward(IModelWeights w, IProgress<(string,
     {
         var a = w.Arch;
         int tokens = ImageTokens(input);
-        int t = input.TextLength, s = tokens + t, width = a.Decoder.Width, vocab = w.VocabRows;
-        var logits = new float[input.Batch * t * vocab];
-        var zimgAll = new float[input.Batch * tokens * width];
-        var preAll = new float[input.Batch * s * width];
+        int t = input.TextLength, s = tokens + t;
+        float[]? logits = null, zimgAll = null, preAll = null;
         for (int b = 0; b < input.Batch; b++)
         {
             var zimg = Vision(input, b, tokens);
-            zimg.CopyTo(zimgAll, b * tokens * width);
             var (pre, text) = Decoder(zimg, tokens, input.Text.AsSpan(b * t, t), input.MaskAr.AsSpan(b * t, t));
-            pre.CopyTo(preAll, b * s * width);
-            text.CopyTo(logits, b * t * vocab);
+            zimgAll = Batched(zimgAll, zimg, b, input.Batch);
+            preAll = Batched(preAll, pre, b, input.Batch);
+            logits = Batched(logits, text, b, input.Batch);
         }
-        return new ForwardResult(logits, vocab, zimgAll, tokens, preAll, s);
+        return new ForwardResult(logits ?? [], w.VocabRows, zimgAll ?? [], tokens, preAll ?? [], s); // [] for a batch of none
+    }
+
+    /// <summary>Item b's result in the batch's array; one item's is its own (a 3B's 16 MB of logits, not copied).</summary>
+    private static float[] Batched(float[]? all, float[] one, int b, int batch)
+    {
+        if (batch == 1) return one;
+        all ??= new float[batch * one.Length];
+        one.CopyTo(all, b * one.Length);
+        return all;
     }
 
     /// <summary>The image tokens the inputs' image makes, checked against the model's position embeddings.</summary>
