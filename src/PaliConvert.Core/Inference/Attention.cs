@@ -80,12 +80,11 @@ internal static partial class Attention
     /// <summary>A row of logits (query position i) into its softmax, masked and capped as the model says.</summary>
     private static void Probabilities(Span<float> row, int i, float scale, int[]? group, float softcap, int window)
     {
-        for (int j = 0; j < row.Length; j++)
-        {
-            float logit = row[j] * scale;
-            if (softcap > 0) logit = Ops.SoftCap(logit, softcap);
-            row[j] = group == null || PaliGemmaForward.Visible(group, i, j, window) ? logit : ModelDefaults.MaskedLogit;
-        }
+        if (scale != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(row, scale, row);
+        if (softcap > 0) Ops.SoftCap(row, softcap);
+        if (group != null)
+            for (int j = 0; j < row.Length; j++)
+                if (!PaliGemmaForward.Visible(group, i, j, window)) row[j] = ModelDefaults.MaskedLogit;
         Ops.Softmax(row);
     }
 

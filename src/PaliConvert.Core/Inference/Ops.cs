@@ -100,7 +100,13 @@ public static class Ops
         return 2 / Math.Sqrt(Math.PI) * Math.Exp(-x2) * sum;
     }
 
-    public static float SoftCap(float x, float cap) => cap * MathF.Tanh(x / cap);
+    /// <summary>Gemma 2's soft cap, cap * tanh(x / cap), over a row in place.</summary>
+    public static void SoftCap(Span<float> x, float cap)
+    {
+        TensorPrimitives.Divide(x, cap, x);
+        TensorPrimitives.Tanh(x, x);
+        TensorPrimitives.Multiply(x, cap, x);
+    }
 
     /// <summary>Softmax of a row in place, max-subtracted.</summary>
     public static void Softmax(Span<float> row)
