@@ -1,11 +1,12 @@
 // The reference pass's matmul beside OpenBLAS's cblas_sgemm (and NumSharp once) on the forward pass's shapes, same run.
-// usage: bench/matmul.sh (installs libopenblas0-pthread), or dotnet run -c Release --project bench/matmul [reps]
+// usage: bench/matmul.sh (installs libopenblas0-pthread), or dotnet run -c Release --project bench/matmul [reps [filter]]
 using System.Runtime.InteropServices;
 using PaliConvert.Inference;
 using PaliConvert.Tensors;
 using static Blas;
 
 int reps = args.Length > 0 ? int.Parse(args[0]) : 5;
+string only = args.Length > 1 ? args[1] : ""; // shapes whose name holds it; the rest of the tables run only without one
 (string Name, int S, int In, int Out)[] shapes =
 [
     ("vision attention q/k/v/o", 256, 1152, 1152), ("vision mlp fc1", 256, 1152, 4304), ("vision mlp fc2", 256, 4304, 1152),
@@ -25,6 +26,7 @@ Console.WriteLine("|---|---|---|---|---|---|---|");
 foreach (var (name, s, inF, outF) in shapes)
 foreach (bool outIn in new[] { false, true })
 {
+    if (!name.Contains(only)) continue;
     if (outF > 100_000 && !outIn) continue; // the tied embedding is stored [vocabulary, width] by both formats
     double flop = 2.0 * s * inF * outF;
     var lin = Linear.Single(new TensorInfo("w", DType.F32, outIn ? [outF, inF] : [inF, outF], mf.Region(0, 4L * inF * outF)), 0,
@@ -38,6 +40,7 @@ foreach (bool outIn in new[] { false, true })
     Console.WriteLine($"| {name} [{s}x{inF}]x[{inF}x{outF}] | {(outIn ? "[out, in]" : "[in, out]")} | {flop / ours / 1e9:F1} | " +
         $"{(double.IsNaN(narrow) ? "-" : (flop / narrow / 1e9).ToString("F1"))} | {flop / blas / 1e9:F1} | {blas / ours:F2} | {diff:G2} |");
 }
+if (only == "")
 {
     var (s, inF, outF) = (272, 2048, 16384);
     var nx = NumSharp.np.array(x.AsSpan(0, s * inF).ToArray()).reshape(s, inF);
@@ -46,7 +49,7 @@ foreach (bool outIn in new[] { false, true })
     Console.WriteLine($"NumSharp np.dot, decoder gate/up [in, out], in memory: {2.0 * s * inF * outF / t / 1e9:F1} GFLOP/s");
 }
 File.Delete(path);
-DecodeTable.Print(reps);
+if (only == "") DecodeTable.Print(reps);
 
 (double, double, double) Best(Action a, Action b, Action c)
 {

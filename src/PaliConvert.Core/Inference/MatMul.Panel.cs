@@ -9,8 +9,8 @@ namespace PaliConvert.Inference;
 /// past the last output): from weights stored [inputs, outputs] (big_vision's kernels) row by row, each row a
 /// contiguous run; from [outputs, inputs] (Hugging Face's) 16 output rows at a time, interleaved. A 6 x 16 kernel
 /// broadcasts one x value against the two vectors of a slice row: 12 accumulators, 2 loads and 6 broadcasts per 12
-/// FMAs, all in the 16 AVX registers. Inputs go in blocks of 256, so a slice block (16 KB) stays in L1 across all
-/// row blocks and the x block in L2 across all groups.
+/// FMAs, all in the 16 AVX registers; x is packed in blocks of 6 rows (MatMul.Pack.cs), whose 6 rows 8 KB apart had
+/// shared one L1 set with the slice's lines (on a 256-bit Zen 2, decoder products 1.2-1.5x faster packed).
 /// </summary>
 public static partial class MatMul
 {
@@ -37,13 +37,13 @@ public static partial class MatMul
     private const int PanelReadMax = 2 << 20;
 
     /// <summary>
-    /// Outputs [start, start+count) of a block, one input block at a time (a k-block panel, 256 KB, stays in L2);
-    /// xp: x packed for the 512-bit kernel, or null. The panel's rows are read (not mapped: bench/README.md, "Reading
+    /// Outputs [start, start+count) of a block, one input block at a time (a k-block panel, 256 KB, stays in L2),
+    /// against x packed for the kernel that runs. The panel's rows are read (not mapped: bench/README.md, "Reading
     /// the weights") into a per-thread buffer first where they fit in 2 MB (a 3B's gate, up and attention panels;
     /// 8 MB buffers, kept by each pool thread that ran panels, cost 35 MB at peak), else widened from the map with the
     /// next block's rows prefetched.
     /// </summary>
-    private static void Panel(LinearBlock b, float[] x, float[]? xp, int s, int n, int start, int count, float[] p, float[] y,
+    private static void Panel(LinearBlock b, Packed xp, int s, int n, int start, int count, float[] p, float[] y,
         int yStride, bool release)
     {
         int es = b.Tensor.DType.Size();
@@ -56,8 +56,8 @@ public static partial class MatMul
             LoadPanel(b.Tensor.DType, read != null ? read.AsSpan(0, (int)bytes) : b.Tensor.Data.Span(at, checked((int)bytes)), n, kb,
                 kLen, count, p);
             var ahead = read != null ? default : PanelAhead.Of(b, n, kb + KBlock, start, count);
-            if (xp != null) PanelKernel512(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
-            else PanelKernel(x, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
+            if (xp.Height == Wide12) PanelKernel512(xp.Data, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
+            else PanelKernel(xp.Data, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
         }
         if (read == null && release) b.Tensor.Data.Release(at, bytes); // one release per panel: per 16 rows split huge pages
     }
@@ -82,7 +82,7 @@ public static partial class MatMul
     /// <summary>Whether the 512-bit kernel runs: the CPU has AVX-512 and the caller did not ask for the 256-bit one.</summary>
     private static bool Wide(bool allowed) => allowed && Vector512.IsHardwareAccelerated;
 
-    private static void PanelKernel(float[] x, int s, int n, int kb, int kLen, float[] p, int cols, float[] y, int yStride,
+    private static void PanelKernel(float[] xp, int s, int n, int kb, int kLen, float[] p, int cols, float[] y, int yStride,
         int yCol, PanelAhead ahead)
     {
         int groups = (cols + Cols - 1) / Cols;
@@ -90,60 +90,61 @@ public static partial class MatMul
         {
             ahead.Part(g, groups);
             int valid = Math.Min(Cols, cols - g * Cols), pAt = g * kLen * Cols, yAt = yCol + g * Cols;
-            for (int i = 0; i < s; i += Rows) Block(x, i, Math.Min(Rows, s - i), n, kb, kLen, p, pAt, y, yStride, yAt, kb > 0, valid);
+            for (int i = 0; i < s; i += Rows)
+                Block6(xp, i * n + kb * Rows, kLen, p, pAt, y, yStride, i * yStride + yAt, kb > 0, valid, Math.Min(Rows, s - i));
         }
     }
 
-    /// <summary>Rows [i, i+rows) (rows &lt;= 6) by one 16-column group over inputs [kb, kb+kLen), added to y if add.</summary>
-    private static void Block(float[] x, int i, int rows, int n, int kb, int kLen, float[] p, int pAt, float[] y, int yStride,
-        int yAt, bool add, int valid)
+    /// <summary>A block of 6 packed rows (the missing ones zeros, not stored) by one 16-column group over inputs
+    /// [kb, kb+kLen), added to y where an earlier input block wrote it.</summary>
+    [SkipLocalsInit]
+    private static void Block6(float[] xp, int xAt, int kLen, float[] p, int pAt, float[] y, int yStride, int yAt, bool add,
+        int valid, int rows)
     {
-        Span<Vector256<float>> acc = stackalloc Vector256<float>[2 * Rows];
-        if (rows == Rows) Block6(x, i, n, kb, kLen, p, pAt, acc);
-        else
-            for (int r = 0; r < rows; r++)
-                for (int k = 0; k < kLen; k++)
-                {
-                    var v = Vector256.Create(x[(i + r) * n + kb + k]);
-                    acc[2 * r] = Fma256(v, Vector256.Create(p.AsSpan(pAt + k * Cols, 8)), acc[2 * r]);
-                    acc[2 * r + 1] = Fma256(v, Vector256.Create(p.AsSpan(pAt + k * Cols + 8, 8)), acc[2 * r + 1]);
-                }
-        Span<float> out16 = stackalloc float[Cols];
-        for (int r = 0; r < rows; r++)
-        {
-            acc[2 * r].CopyTo(out16);
-            acc[2 * r + 1].CopyTo(out16[8..]);
-            var dst = y.AsSpan((i + r) * yStride + yAt, valid);
-            if (add) System.Numerics.Tensors.TensorPrimitives.Add(dst, out16[..valid], dst);
-            else out16[..valid].CopyTo(dst);
-        }
-    }
-
-    private static void Block6(float[] x, int i, int n, int kb, int kLen, float[] p, int pAt, Span<Vector256<float>> acc)
-    {
+        Span<Vector256<float>> acc = stackalloc Vector256<float>[2 * Rows]; // made before the loop: see Block12
         Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default;
         Vector256<float> a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
-        ref float xr = ref x[i * n + kb];
+        ref float xr = ref xp[xAt];
         ref float pr = ref p[pAt];
-        nuint step = (nuint)n, pk = 0;
-        for (nuint k = 0; k < (nuint)kLen; k++, pk += Cols)
+        for (nuint k = 0, pk = 0; k < (nuint)kLen; k++, pk += Cols)
         {
             var lo = Vector256.LoadUnsafe(ref pr, pk);
             var hi = Vector256.LoadUnsafe(ref pr, pk + 8);
-            var v = Vector256.Create(Unsafe.Add(ref xr, k));
+            ref float xk = ref Unsafe.Add(ref xr, k * Rows);
+            var v = Vector256.Create(xk);
             a0 = Fma256(v, lo, a0); b0 = Fma256(v, hi, b0);
-            v = Vector256.Create(Unsafe.Add(ref xr, step + k));
+            v = Vector256.Create(Unsafe.Add(ref xk, 1));
             a1 = Fma256(v, lo, a1); b1 = Fma256(v, hi, b1);
-            v = Vector256.Create(Unsafe.Add(ref xr, 2 * step + k));
+            v = Vector256.Create(Unsafe.Add(ref xk, 2));
             a2 = Fma256(v, lo, a2); b2 = Fma256(v, hi, b2);
-            v = Vector256.Create(Unsafe.Add(ref xr, 3 * step + k));
+            v = Vector256.Create(Unsafe.Add(ref xk, 3));
             a3 = Fma256(v, lo, a3); b3 = Fma256(v, hi, b3);
-            v = Vector256.Create(Unsafe.Add(ref xr, 4 * step + k));
+            v = Vector256.Create(Unsafe.Add(ref xk, 4));
             a4 = Fma256(v, lo, a4); b4 = Fma256(v, hi, b4);
-            v = Vector256.Create(Unsafe.Add(ref xr, 5 * step + k));
+            v = Vector256.Create(Unsafe.Add(ref xk, 5));
             a5 = Fma256(v, lo, a5); b5 = Fma256(v, hi, b5);
         }
         acc[0] = a0; acc[1] = b0; acc[2] = a1; acc[3] = b1; acc[4] = a2; acc[5] = b2;
         acc[6] = a3; acc[7] = b3; acc[8] = a4; acc[9] = b4; acc[10] = a5; acc[11] = b5;
+        _ = y.AsSpan(yAt + (rows - 1) * yStride, valid); // the one bounds check: the stores below go by reference
+        ref float yr = ref y[yAt];
+        for (int r = 0; r < rows; r++)
+        {
+            ref float row = ref Unsafe.Add(ref yr, r * yStride);
+            Store(acc[2 * r], ref row, Math.Min(valid, 8), add);
+            if (valid > 8) Store(acc[2 * r + 1], ref Unsafe.Add(ref row, 8), valid - 8, add);
+        }
+    }
+
+    /// <summary>One row's 8 sums into y, as the 512-bit <see cref="Store(Vector512{float}, ref float, int, bool)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> acc, ref float dst, int valid, bool add)
+    {
+        if (valid == 8)
+        {
+            (add ? Vector256.LoadUnsafe(ref dst) + acc : acc).StoreUnsafe(ref dst);
+            return;
+        }
+        for (int c = 0; c < valid; c++) Unsafe.Add(ref dst, c) = (add ? Unsafe.Add(ref dst, c) : 0) + acc.GetElement(c);
     }
 }

@@ -33,7 +33,7 @@ public static partial class MatMul
     /// All [in, out] blocks of a linear together (a Gemma query is one block per head): a slab holds the same input
     /// rows of each, one after the other, and its panels, as wide as the whole output allows, span every block.
     /// </summary>
-    private static void Slabs(IReadOnlyList<LinearBlock> blocks, float[] x, float[]? xp, int s, int n, float[] y, int yStride)
+    private static void Slabs(IReadOnlyList<LinearBlock> blocks, Packed xp, int s, int n, float[] y, int yStride)
     {
         long rowBytes = blocks.Sum(b => (long)b.OutCount * b.Tensor.DType.Size());
         int rowsPer = SlabRows(n, (int)Math.Clamp(SlabBytes / rowBytes / 16 * 16, 16, SlabRowsMax));
@@ -62,8 +62,8 @@ public static partial class MatMul
                     var p = TileBuffer(PanelMax * SlabRowsMax);
                     var slab = buffers[k % buffers.Length].AsSpan((int)(rowAt * kLen + (long)start * es));
                     PanelFromRows(b.Tensor.DType, slab, b.OutCount, kLen, count, p);
-                    if (xp != null) PanelKernel512(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
-                    else PanelKernel(x, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
+                    if (xp.Height == Wide12) PanelKernel512(xp.Data, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
+                    else PanelKernel(xp.Data, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
                 });
         }
         finally

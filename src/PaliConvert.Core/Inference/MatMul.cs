@@ -51,8 +51,8 @@ public static partial class MatMul
             int step = b.OutIn && dots ? DotsWidth(b.OutCount) : PanelWidth(b.OutCount);
             for (int o = 0; o < b.OutCount; o += step) tiles.Add((b, o, Math.Min(step, b.OutCount - o)));
         }
-        var xp = slabs.Count > 0 || tiles.Any(t => !(t.block.OutIn && dots)) ? PackRows(x, s, w.In, wide) : null;
-        if (slabs.Count > 0) Slabs(slabs, x, xp, s, w.In, y, w.Out);
+        var xp = slabs.Count > 0 || tiles.Any(t => !(t.block.OutIn && dots)) ? PackRows(x, s, w.In, wide) : default;
+        if (slabs.Count > 0) Slabs(slabs, xp, s, w.In, y, w.Out);
         Parallel.For(0, tiles.Count, Workers, t =>
         {
             var buf = TileBuffer(Math.Max(PanelMax * SlabRowsMax, TileOut * w.In)); // a tile of 32 outputs, or a panel
@@ -62,9 +62,9 @@ public static partial class MatMul
                 Dots(block, x, s, w.In, start, count, buf, y, w.Out);
                 return;
             }
-            Panel(block, x, xp, s, w.In, start, count, buf, y, w.Out, release);
+            Panel(block, xp, s, w.In, start, count, buf, y, w.Out, release);
         });
-        if (xp != null) System.Buffers.ArrayPool<float>.Shared.Return(xp);
+        if (xp.Data != null) System.Buffers.ArrayPool<float>.Shared.Return(xp.Data);
         AddBias(w, s, y);
     }
 

@@ -6,10 +6,10 @@ namespace PaliConvert.Tests.Inference;
 
 /// <summary>
 /// MatMul against a plain triple loop in double over the same widened weights, for both storage layouts, each float
-/// dtype, a bias, and shapes that leave remainders in every kernel (rows not a multiple of 4 or 6, outputs not a
-/// multiple of 16 or 32, inputs not a multiple of 8), and 2,000 inputs of [in, out] weights: seven slabs, so the
-/// slab queue (SlabPipeline) reuses its three buffers; [out, in] panels read whole (600 inputs) and, past 2 MB
-/// (256 x 8,300 f32), widened from the map.
+/// dtype, a bias, and shapes that leave remainders in every kernel (rows not a multiple of 4 or 6, or fewer than a
+/// packed block; outputs not a multiple of 16 or 32, inputs not a multiple of 8), and 2,000 inputs of [in, out]
+/// weights: seven slabs, so the slab queue (SlabPipeline) reuses its three buffers; [out, in] panels read whole
+/// (600 inputs) and, past 2 MB (256 x 8,300 f32), widened from the map.
 /// </summary>
 public class MatMulTests
 {
@@ -24,7 +24,7 @@ public class MatMulTests
         InlineData(1, 700, 300, false, DType.F16), InlineData(30, 520, 1152, false, DType.F32),
         InlineData(30, 300, 1152, true, DType.F16), InlineData(16, 64, 9000, true, DType.BF16),
         InlineData(40, 2000, 700, false, DType.F16), InlineData(40, 600, 200, true, DType.BF16),
-        InlineData(32, 8300, 2048, true, DType.F32)]
+        InlineData(32, 8300, 2048, true, DType.F32), InlineData(3, 21, 40, false, DType.F32), InlineData(5, 300, 70, false, DType.BF16)]
     public void EqualsATripleLoopInDouble(int s, int inputs, int outputs, bool outIn, DType dtype)
     {
         Check(s, inputs, outputs, outIn, dtype, wide: true); // the 512-bit kernel where this CPU has AVX-512
