@@ -56,8 +56,7 @@ public static partial class MatMul
             LoadPanel(b.Tensor.DType, read != null ? read.AsSpan(0, (int)bytes) : b.Tensor.Data.Span(at, checked((int)bytes)), n, kb,
                 kLen, count, p);
             var ahead = read != null ? default : PanelAhead.Of(b, n, kb + KBlock, start, count);
-            if (xp.Height == Wide12) PanelKernel512(xp.Data, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
-            else PanelKernel(xp.Data, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
+            PanelKernel(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
         }
         if (read == null && release) b.Tensor.Data.Release(at, bytes); // one release per panel: per 16 rows split huge pages
     }
@@ -82,7 +81,15 @@ public static partial class MatMul
     /// <summary>Whether the 512-bit kernel runs: the CPU has AVX-512 and the caller did not ask for the 256-bit one.</summary>
     private static bool Wide(bool allowed) => allowed && Vector512.IsHardwareAccelerated;
 
-    private static void PanelKernel(float[] xp, int s, int n, int kb, int kLen, float[] p, int cols, float[] y, int yStride,
+    /// <summary>A panel's input block by all of x, through the kernel x was packed for.</summary>
+    private static void PanelKernel(Packed xp, int s, int n, int kb, int kLen, float[] p, int cols, float[] y, int yStride,
+        int yCol, PanelAhead ahead)
+    {
+        if (xp.Height == Wide12) PanelKernel512(xp.Data, s, n, kb, kLen, p, cols, y, yStride, yCol, ahead);
+        else PanelKernel256(xp.Data, s, n, kb, kLen, p, cols, y, yStride, yCol, ahead);
+    }
+
+    private static void PanelKernel256(float[] xp, int s, int n, int kb, int kLen, float[] p, int cols, float[] y, int yStride,
         int yCol, PanelAhead ahead)
     {
         int groups = (cols + Cols - 1) / Cols;

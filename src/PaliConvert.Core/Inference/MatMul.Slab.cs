@@ -62,8 +62,7 @@ public static partial class MatMul
                     var p = TileBuffer(PanelMax * SlabRowsMax);
                     var slab = buffers[k % buffers.Length].AsSpan((int)(rowAt * kLen + (long)start * es));
                     PanelFromRows(b.Tensor.DType, slab, b.OutCount, kLen, count, p);
-                    if (xp.Height == Wide12) PanelKernel512(xp.Data, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
-                    else PanelKernel(xp.Data, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
+                    PanelKernel(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
                 });
         }
         finally

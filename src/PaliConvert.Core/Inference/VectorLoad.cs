@@ -69,14 +69,12 @@ internal readonly struct Bf16Load : IVectorLoad
 }
 
 /// <summary>
-/// f16 without a hardware conversion (.NET 10 exposes neither F16C nor AVX512-FP16): sign-extended and shifted, the
-/// sign lands on bit 31 and exponent and mantissa on f32's places, so the value is exact times 2^-112 (subnormals
-/// included, as f32 subnormals) and one multiply by 2^112 rescales it. Infinity and NaN (exponent 31) come out
-/// finite, at 65,536 or more, which no finite f16 reaches: <c>seen</c> keeps the largest magnitude to catch them.
+/// f16 without a hardware conversion (.NET 10 exposes neither F16C nor AVX512-FP16), by the shift and multiply of
+/// <see cref="FloatConvert.F16ToF32"/>. Infinity and NaN (exponent 31) come out finite, at 65,536 or more, which no finite f16 reaches: <c>seen</c> keeps the largest magnitude to catch them.
 /// </summary>
 internal readonly struct F16Load : IVectorLoad
 {
-    internal const float Scale = 5.1922969e33f; // 2^112
+    internal const float Scale = FloatConvert.F16Scale;
     private const float Limit = 65536f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -95,7 +93,7 @@ internal readonly struct F16Load : IVectorLoad
     {
         int h = Unsafe.Add(ref Unsafe.As<byte, short>(ref row), at);
         if ((h & 0x7C00) == 0x7C00) return BitConverter.Int32BitsToSingle((h & 0x8000) << 16 | 0x7F800000 | (h & 0x3FF) << 13);
-        return BitConverter.Int32BitsToSingle((h << 13) & unchecked((int)0x8FFFE000)) * Scale;
+        return BitConverter.Int32BitsToSingle((h << 13) & FloatConvert.F16Bits) * Scale;
     }
 
     public static bool Exact(Vector512<float> seen) => Vector512.LessThanAll(seen, Vector512.Create(Limit));
@@ -114,7 +112,7 @@ internal readonly struct ScaledF16Load : IVectorLoad
     public static Vector512<float> Load(ref byte row, nuint at)
     {
         var h = Vector256.LoadUnsafe(ref Unsafe.As<byte, short>(ref row), at);
-        return (Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(h), 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
+        return (Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(h), 13) & Vector512.Create(FloatConvert.F16Bits)).AsSingle();
     }
 
     public static int Size => 2;

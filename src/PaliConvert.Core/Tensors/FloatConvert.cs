@@ -51,6 +51,12 @@ public static class FloatConvert
         FromF32(to, tmp, dst);
     }
 
+    /// <summary>2^112, and the bits kept of an f16 sign-extended and shifted left 13 (see <see cref="F16ToF32"/>; the
+    /// in-register loads of Inference use the same trick).</summary>
+    public const float F16Scale = 5.1922969e33f;
+
+    public const int F16Bits = unchecked((int)0x8FFFE000);
+
     /// <summary>
     /// f16 to f32 without a hardware conversion (.NET exposes no F16C): sign-extended and shifted left 13, the sign
     /// lands on bit 31 and exponent and mantissa on f32's places, so the value is exact times 2^-112 (subnormals too)
@@ -63,8 +69,8 @@ public static class FloatConvert
         if (Vector.IsHardwareAccelerated)
         {
             var exp = new Vector<short>(0x7C00);
-            var mask = new Vector<int>(unchecked((int)0x8FFFE000));
-            var scale = new Vector<float>(5.1922969e33f); // 2^112
+            var mask = new Vector<int>(F16Bits);
+            var scale = new Vector<float>(F16Scale);
             for (; i + w <= src.Length; i += w)
             {
                 var h = new Vector<short>(src.Slice(i, w));
