@@ -70,7 +70,8 @@ internal readonly struct Bf16Load : IVectorLoad
 
 /// <summary>
 /// f16 without a hardware conversion (.NET 10 exposes neither F16C nor AVX512-FP16), by the shift and multiply of
-/// <see cref="FloatConvert.F16ToF32"/>. Infinity and NaN (exponent 31) come out finite, at 65,536 or more, which no finite f16 reaches: <c>seen</c> keeps the largest magnitude to catch them.
+/// <see cref="FloatConvert.F16ToF32"/>. Infinity and NaN (exponent 31) come out finite, at 65,536 or more, which no
+/// finite f16 reaches: <c>seen</c> keeps the largest magnitude to catch them.
 /// </summary>
 internal readonly struct F16Load : IVectorLoad
 {
