@@ -101,12 +101,19 @@ public static partial class MatMul
     private static void PanelFromRows(DType d, ReadOnlySpan<byte> w, int stride, int kLen, int count, float[] panel)
     {
         ref byte at = ref MemoryMarshal.GetReference(w);
-        if (VectorLoads.Takes(d) && d switch
+        bool done = VectorLoads.Takes(d) ? d switch
             {
                 DType.F16 => PanelRows<F16Load>(ref at, stride, kLen, count, panel),
                 DType.BF16 => PanelRows<Bf16Load>(ref at, stride, kLen, count, panel),
                 _ => PanelRows<F32Load>(ref at, stride, kLen, count, panel),
-            }) return;
+            }
+            : VectorLoads.Takes256(d) && d switch
+            {
+                DType.F16 => PanelRows256<F16Load256>(ref at, stride, kLen, count, panel),
+                DType.BF16 => PanelRows256<Bf16Load256>(ref at, stride, kLen, count, panel),
+                _ => PanelRows256<F32Load256>(ref at, stride, kLen, count, panel),
+            };
+        if (done) return;
         int groups = (count + Cols - 1) / Cols, es = d.Size();
         Span<float> row = stackalloc float[groups * Cols];
         row[count..].Clear();

@@ -135,8 +135,10 @@ internal static unsafe class VectorLoads
 {
     /// <summary>Asks for the cache line at element <paramref name="at"/> (a hint: never faults, even past the end).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prefetch<L>(ref byte row, nuint at) where L : IVectorLoad =>
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref row, at * (nuint)L.Size)));
+    public static void Prefetch<L>(ref byte row, nuint at) where L : IVectorLoad => Prefetch(ref Unsafe.Add(ref row, at * (nuint)L.Size));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch(ref byte at) => Sse.Prefetch0(Unsafe.AsPointer(ref at));
 
     /// <summary>The same place in the next four rows: the hardware prefetcher stops at each page's end, and a row of
     /// 2,048 f16 values is one page.</summary>
@@ -152,6 +154,9 @@ internal static unsafe class VectorLoads
     /// <summary>Whether the in-register kernels take this dtype on this CPU.</summary>
     public static bool Takes(DType d) =>
         Vector512.IsHardwareAccelerated && Avx512DQ.IsSupported && d is DType.F32 or DType.F16 or DType.BF16;
+
+    /// <summary>Whether the 256-bit loads (<see cref="IVectorLoad256"/>) take this dtype on this CPU.</summary>
+    public static bool Takes256(DType d) => Avx2.IsSupported && d is DType.F32 or DType.F16 or DType.BF16;
 
     public static ref byte At(TensorInfo t, long element, long count) =>
         ref MemoryMarshal.GetReference(t.Data.Span(element * t.DType.Size(), checked((int)(count * t.DType.Size()))));
