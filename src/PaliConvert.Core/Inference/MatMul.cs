@@ -8,10 +8,10 @@ namespace PaliConvert.Inference;
 /// <summary>
 /// y[S, Out] = x[S, In] W. Weights go through panels (MatMul.Panel.cs): [in, out] ones read an input block of rows at
 /// a time into a slab (MatMul.Slab.cs); [out, in] ones against few rows (the 16 text rows' logits) are read in tiles
-/// of 32 outputs x In, whose rows are contiguous already, and a 4x4 register-blocked kernel computes dot products; one
-/// row (a decode step, MatMul.Row.cs) reads its weights in place, widened in registers, [in, out] as runs of whole
-/// rows into partial sums, [out, in] as dot products. Tiles run in parallel. Memory is a tile or slab per thread:
-/// weights are never copied whole.
+/// of 32 outputs x In, whose rows are contiguous already, and a 4x4 register-blocked kernel (4x3 without AVX-512:
+/// MatMul.Dots.cs) computes dot products; one row (a decode step, MatMul.Row.cs) reads its weights in place, widened
+/// in registers, [in, out] as runs of whole rows into partial sums, [out, in] as dot products. Tiles run in parallel.
+/// Memory is a tile or slab per thread: weights are never copied whole.
 /// </summary>
 public static partial class MatMul
 {
@@ -59,7 +59,7 @@ public static partial class MatMul
             var (block, start, count) = tiles[t];
             if (block.OutIn && dots)
             {
-                Dots(block, x, s, w.In, start, count, buf, y, w.Out);
+                Dots(block, x, s, w.In, start, count, buf, y, w.Out, wide);
                 return;
             }
             Panel(block, xp, s, w.In, start, count, buf, y, w.Out, release);
@@ -91,7 +91,8 @@ public static partial class MatMul
     /// Outputs [start, start+count) of an [out, in] block against few rows, a tile of 32 rows of In at a time: its
     /// bytes read (not mapped: <see cref="MappedFile.Read"/>) into a buffer that stays in L2, then widened as one run.
     /// </summary>
-    private static void Dots(LinearBlock b, float[] x, int s, int n, int start, int count, float[] buf, float[] y, int yStride)
+    private static void Dots(LinearBlock b, float[] x, int s, int n, int start, int count, float[] buf, float[] y, int yStride,
+        bool wide)
     {
         int es = b.Tensor.DType.Size();
         var bytes = ByteBuffer(TileOut * n * es);
@@ -101,7 +102,8 @@ public static partial class MatMul
             var raw = bytes.AsSpan(0, rows * n * es);
             b.Tensor.Data.Read((b.Offset + (long)o * n) * es, raw);
             Widen(b.Tensor.DType, raw, buf.AsSpan(0, rows * n));
-            Kernel(x, s, n, buf, rows, y, yStride, b.OutStart + o);
+            if (Wide(wide)) Kernel(x, s, n, buf, rows, y, yStride, b.OutStart + o);
+            else Kernel256(x, s, n, buf, rows, y, yStride, b.OutStart + o);
         }
     }
 
