@@ -69,8 +69,7 @@ public sealed partial class PaliGemmaForward
             Ops.RmsNorm(x, n, width, w.Decoder(DecoderNorm.PreFeedForward, l), hbuf, eps);
             Apply(w.Decoder(DecoderLinear.Gate, l), hbuf, n, gate);
             Apply(w.Decoder(DecoderLinear.Up, l), hbuf, n, up);
-            Ops.Activate(gate, dec.Activation);
-            TensorPrimitives.Multiply(gate, up, gate);
+            Ops.Activate(gate, gate.Length, dec.Activation, times: up);
             Apply(w.Decoder(DecoderLinear.Down, l), gate, n, o);
             if (gemma2) Ops.RmsNorm(o, n, width, w.Decoder(DecoderNorm.PostFeedForward, l), o, eps);
             TensorPrimitives.Add(x, o, x);
