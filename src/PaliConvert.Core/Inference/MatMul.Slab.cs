@@ -15,8 +15,11 @@ public static partial class MatMul
 {
     /// <summary>A slab's bytes at most (wider rows take smaller input blocks), and its input rows at most: every slab is
     /// one more pass over the sums, and a 3B's gate and up (32 KB rows of f16) in 16 MB slabs make 4 passes over their
-    /// 17.8 MB of sums, not 8 (with the panel rows prefetched, 0.94x the pass's wall; bench/README).</summary>
-    private const int SlabBytes = 16 << 20, SlabRowsMax = 512;
+    /// 17.8 MB of sums, not 8 (with the panel rows prefetched, 0.94x the pass's wall on AVX-512; bench/README). The
+    /// 256-bit kernel's slabs are twice that (2 passes; its 3B pass about 0.96x on a Zen 2, peak 212 -> 268 MB).</summary>
+    private static (int Bytes, int Rows) SlabSize(Packed xp) => xp.Height == Wide12 ? (16 << 20, 512) : (32 << 20, SlabRowsMax);
+
+    private const int SlabRowsMax = 1024;
 
     /// <summary>
     /// Input rows per slab: n split evenly into as few blocks of at most <paramref name="most"/> as it takes, in
@@ -36,7 +39,8 @@ public static partial class MatMul
     private static void Slabs(IReadOnlyList<LinearBlock> blocks, Packed xp, int s, int n, float[] y, int yStride)
     {
         long rowBytes = blocks.Sum(b => (long)b.OutCount * b.Tensor.DType.Size());
-        int rowsPer = SlabRows(n, (int)Math.Clamp(SlabBytes / rowBytes / 16 * 16, 16, SlabRowsMax));
+        var (slabBytes, rowsMost) = SlabSize(xp);
+        int rowsPer = SlabRows(n, (int)Math.Clamp(slabBytes / rowBytes / 16 * 16, 16, rowsMost));
         int width = PanelWidth(blocks.Sum(b => b.OutCount));
         var panels = new List<(LinearBlock Block, long At, int Start, int Count)>();
         long at = 0; // each block's place in a slab, per input row
@@ -49,7 +53,7 @@ public static partial class MatMul
         var reads = Enumerable.Range(0, slabs).Select(k => SlabReads(blocks, k * rowsPer, Math.Min(rowsPer, n - k * rowsPer))).ToArray();
         var pool = ArrayPool<byte>.Shared;
         // one size for every linear: the pool keeps one bucket of buffers, not one per product shape
-        int size = (int)Math.Max(SlabBytes, rowsPer * rowBytes);
+        int size = (int)Math.Max(slabBytes, rowsPer * rowBytes);
         var buffers = Enumerable.Range(0, Math.Min(slabs, SlabPipeline.Buffers)).Select(_ => pool.Rent(size)).ToArray();
         try
         {
