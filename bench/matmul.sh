@@ -9,4 +9,7 @@ fi
 # Where the CPU has AVX-512 the peer is OpenBLAS's SkylakeX (512-bit) kernel, its fastest here (this machine's
 # environment sets OPENBLAS_CORETYPE=Haswell, a 256-bit kernel about 1.7x slower); the table's first line says which ran.
 if grep -q avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; fi
+# OpenBLAS's idle threads spin in sched_yield for 2^28 cycles after each call (OPENBLAS_THREAD_TIMEOUT's default), on
+# the cores the next measured call (ours, in alternation) runs on: under perf, a quarter of a small shape's samples.
+export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
 dotnet run -c Release --project bench/matmul -- "${1:-5}" "${2:-}"
