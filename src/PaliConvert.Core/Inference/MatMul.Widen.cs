@@ -24,17 +24,14 @@ public static partial class MatMul
         for (int k = 0; k < kLen; k++)
         {
             nuint row = (nuint)((long)k * stride);
-            if (k + RowsAhead < kLen) // each row's run starts a new page, where the hardware prefetcher stops
-                for (int c = 0; c < count; c += 64 / L.Size) VectorLoads.Prefetch<L>(ref w, row + (nuint)(RowsAhead * stride + c));
+            if (k + RowsAhead < kLen) Ahead<L>(ref w, row, stride, count);
             for (int g = 0; g < full; g++)
             {
                 var v = L.Load(ref w, row + (nuint)(g * Cols));
                 seen = L.Seen(seen, v);
                 v.StoreUnsafe(ref p, (nuint)((g * kLen + k) * Cols));
             }
-            if (rest == 0) continue;
-            int at = (full * kLen + k) * Cols;
-            for (int c = 0; c < Cols; c++) panel[at + c] = c < rest ? L.One(ref w, row + (nuint)(full * Cols + c)) : 0;
+            if (rest > 0) Tail<L>(ref w, row + (nuint)(full * Cols), rest, panel, (full * kLen + k) * Cols);
         }
         return L.Exact(seen);
     }
@@ -50,9 +47,7 @@ public static partial class MatMul
         for (int k = 0; k < kLen; k++)
         {
             nuint row = (nuint)((long)k * stride);
-            if (k + RowsAhead < kLen)
-                for (int c = 0; c < count; c += 64 / L.Size)
-                    VectorLoads.Prefetch(ref Unsafe.Add(ref w, (row + (nuint)(RowsAhead * stride + c)) * (nuint)L.Size));
+            if (k + RowsAhead < kLen) Ahead<L>(ref w, row, stride, count);
             for (int g = 0; g < full; g++)
             {
                 nuint at = row + (nuint)(g * Cols), to = (nuint)((g * kLen + k) * Cols);
@@ -62,11 +57,25 @@ public static partial class MatMul
                 lo.StoreUnsafe(ref p, to);
                 hi.StoreUnsafe(ref p, to + 8);
             }
-            if (rest == 0) continue;
-            int last = (full * kLen + k) * Cols;
-            for (int c = 0; c < Cols; c++) panel[last + c] = c < rest ? L.One(ref w, row + (nuint)(full * Cols + c)) : 0;
+            if (rest > 0) Tail<L>(ref w, row + (nuint)(full * Cols), rest, panel, (full * kLen + k) * Cols);
         }
         return L.Exact(seen);
+    }
+
+    /// <summary>The panel's columns in the row <see cref="RowsAhead"/> on, asked for: each row's run starts a new page,
+    /// where the hardware prefetcher stops.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Ahead<L>(ref byte w, nuint row, int stride, int count) where L : IElementLoad
+    {
+        for (int c = 0; c < count; c += 64 / L.Size) VectorLoads.Prefetch<L>(ref w, row + (nuint)(RowsAhead * stride + c));
+    }
+
+    /// <summary>The last group's row: <paramref name="rest"/> values from <paramref name="at"/>, then zeros (inlined:
+    /// a call in a kernel makes the JIT keep its vectors on the stack).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tail<L>(ref byte w, nuint at, int rest, float[] panel, int to) where L : IElementLoad
+    {
+        for (int c = 0; c < Cols; c++) panel[to + c] = c < rest ? L.One(ref w, at + (nuint)c) : 0;
     }
 
     private static bool InRegisters(DType d, ref byte w, Span<float> dst) => d switch

@@ -10,12 +10,19 @@ namespace PaliConvert.Inference;
 /// Sixteen stored weights widened to f32 in registers, for kernels that read a weight once (a decode step) and so
 /// gain nothing from widening it into a buffer first. <c>Seen</c> gathers what an exact check needs (see F16Load).
 /// </summary>
-internal interface IVectorLoad
+/// <summary>What the 512- and 256-bit loads share: one element at a time, for tails.</summary>
+internal interface IElementLoad
 {
-    static abstract Vector512<float> Load(ref byte row, nuint at);
-
     /// <summary>Bytes per stored element.</summary>
     static abstract int Size { get; }
+
+    /// <summary>One element, converted exactly (tails).</summary>
+    static abstract float One(ref byte row, nuint at);
+}
+
+internal interface IVectorLoad : IElementLoad
+{
+    static abstract Vector512<float> Load(ref byte row, nuint at);
 
     /// <summary>What x is multiplied by against loaded vectors (1 but for <see cref="ScaledF16Load"/>).</summary>
     static abstract float XScale { get; }
@@ -23,9 +30,6 @@ internal interface IVectorLoad
     /// <summary>What the exact check keeps of a loaded vector (returned, not by reference: a local whose address is
     /// taken lives on the stack, stored at every step).</summary>
     static abstract Vector512<float> Seen(Vector512<float> seen, Vector512<float> v);
-
-    /// <summary>One element, converted exactly (tails).</summary>
-    static abstract float One(ref byte row, nuint at);
 
     /// <summary>False when <c>Seen</c> shows a value the fast widening got wrong: the caller redoes the work exactly.</summary>
     static abstract bool Exact(Vector512<float> seen);
@@ -135,7 +139,7 @@ internal static unsafe class VectorLoads
 {
     /// <summary>Asks for the cache line at element <paramref name="at"/> (a hint: never faults, even past the end).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prefetch<L>(ref byte row, nuint at) where L : IVectorLoad => Prefetch(ref Unsafe.Add(ref row, at * (nuint)L.Size));
+    public static void Prefetch<L>(ref byte row, nuint at) where L : IElementLoad => Prefetch(ref Unsafe.Add(ref row, at * (nuint)L.Size));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Prefetch(ref byte at) => Sse.Prefetch0(Unsafe.AsPointer(ref at));

@@ -10,17 +10,11 @@ namespace PaliConvert.Inference;
 /// <see cref="IVectorLoad"/>, <c>Seen</c> gathers what the exact check needs, and a false <c>Exact</c> has the caller
 /// convert the panel again through <see cref="FloatConvert"/>.
 /// </summary>
-internal interface IVectorLoad256
+internal interface IVectorLoad256 : IElementLoad
 {
     static abstract Vector256<float> Load(ref byte row, nuint at);
 
-    /// <summary>Bytes per stored element.</summary>
-    static abstract int Size { get; }
-
     static abstract Vector256<float> Seen(Vector256<float> seen, Vector256<float> v);
-
-    /// <summary>One element, converted exactly (tails).</summary>
-    static abstract float One(ref byte row, nuint at);
 
     static abstract bool Exact(Vector256<float> seen);
 }
