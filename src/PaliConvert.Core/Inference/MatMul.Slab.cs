@@ -16,7 +16,7 @@ public static partial class MatMul
     /// <summary>A slab's bytes at most (wider rows take smaller input blocks), and its input rows at most: every slab is
     /// one more pass over the sums, and a 3B's gate and up (32 KB rows of f16) in 16 MB slabs make 4 passes over their
     /// 17.8 MB of sums, not 8 (with the panel rows prefetched, 0.94x the pass's wall on AVX-512; bench/README). The
-    /// 256-bit kernel's slabs are twice that (2 passes; its 3B pass about 0.96x on a Zen 2, peak 212 -> 268 MB).</summary>
+    /// 256-bit kernel's slabs are twice that (2 passes; its 3B pass about 0.95x on a Zen 2, peak 212 -> 268 MB).</summary>
     private static (int Bytes, int Rows) SlabSize(Packed xp) => xp.Height == Wide12 ? (16 << 20, 512) : (32 << 20, SlabRowsMax);
 
     private const int SlabRowsMax = 1024;

@@ -37,7 +37,7 @@ public static partial class MatMul
     }
 
     /// <summary>As <see cref="PanelRows{L}"/>, each group's row as two 256-bit vectors (a CPU without AVX-512): a
-    /// row converted to a buffer and copied group by group was a tenth of the 3B pass's CPU on AVX2.</summary>
+    /// row converted to a buffer and copied group by group was 9 % of the 3B pass's CPU on AVX2.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool PanelRows256<L>(ref byte w, int stride, int kLen, int count, float[] panel) where L : IVectorLoad256
     {

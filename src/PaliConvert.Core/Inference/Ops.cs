@@ -52,7 +52,6 @@ public static class Ops
     /// <summary>Elements per parallel item of the elementwise ops: single-threaded, the GELU was 6 % of a 3B pass.</summary>
     private const int Chunk = 1 << 15;
 
-
     /// <summary><see cref="GeluTanh(float)"/> over a span, 1,024 values at a time.</summary>
     public static void GeluTanh(Span<float> x)
     {

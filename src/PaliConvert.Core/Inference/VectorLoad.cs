@@ -6,10 +6,6 @@ using PaliConvert.Tensors;
 
 namespace PaliConvert.Inference;
 
-/// <summary>
-/// Sixteen stored weights widened to f32 in registers, for kernels that read a weight once (a decode step) and so
-/// gain nothing from widening it into a buffer first. <c>Seen</c> gathers what an exact check needs (see F16Load).
-/// </summary>
 /// <summary>What the 512- and 256-bit loads share: one element at a time, for tails.</summary>
 internal interface IElementLoad
 {
@@ -20,6 +16,10 @@ internal interface IElementLoad
     static abstract float One(ref byte row, nuint at);
 }
 
+/// <summary>
+/// Sixteen stored weights widened to f32 in registers, for kernels that read a weight once (a decode step) and so
+/// gain nothing from widening it into a buffer first. <c>Seen</c> gathers what an exact check needs (see F16Load).
+/// </summary>
 internal interface IVectorLoad : IElementLoad
 {
     static abstract Vector512<float> Load(ref byte row, nuint at);
@@ -80,7 +80,7 @@ internal readonly struct Bf16Load : IVectorLoad
 internal readonly struct F16Load : IVectorLoad
 {
     internal const float Scale = FloatConvert.F16Scale;
-    private const float Limit = 65536f;
+    internal const float Limit = 65536f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load(ref byte row, nuint at) => ScaledF16Load.Load(ref row, at) * Vector512.Create(Scale);
@@ -139,10 +139,8 @@ internal static unsafe class VectorLoads
 {
     /// <summary>Asks for the cache line at element <paramref name="at"/> (a hint: never faults, even past the end).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prefetch<L>(ref byte row, nuint at) where L : IElementLoad => Prefetch(ref Unsafe.Add(ref row, at * (nuint)L.Size));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prefetch(ref byte at) => Sse.Prefetch0(Unsafe.AsPointer(ref at));
+    public static void Prefetch<L>(ref byte row, nuint at) where L : IElementLoad =>
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref row, at * (nuint)L.Size)));
 
     /// <summary>The same place in the next four rows: the hardware prefetcher stops at each page's end, and a row of
     /// 2,048 f16 values is one page.</summary>

@@ -71,5 +71,5 @@ internal readonly struct F16Load256 : IVectorLoad256
 
     public static float One(ref byte row, nuint at) => F16Load.One(ref row, at);
 
-    public static bool Exact(Vector256<float> seen) => Vector256.LessThanAll(seen, Vector256.Create(65536f));
+    public static bool Exact(Vector256<float> seen) => Vector256.LessThanAll(seen, Vector256.Create(F16Load.Limit));
 }
