@@ -49,6 +49,7 @@ public static partial class MatMul
             for (int o = 0; o < b.OutCount; o += width) panels.Add((b, at, o, Math.Min(width, b.OutCount - o)));
             at += (long)b.OutCount * b.Tensor.DType.Size();
         }
+        var (last, lastOf) = LastPanels(panels);
         int slabs = (n + rowsPer - 1) / rowsPer;
         var reads = Enumerable.Range(0, slabs).Select(k => SlabReads(blocks, k * rowsPer, Math.Min(rowsPer, n - k * rowsPer))).ToArray();
         var pool = ArrayPool<byte>.Shared;
@@ -57,11 +58,11 @@ public static partial class MatMul
         var buffers = Enumerable.Range(0, Math.Min(slabs, SlabPipeline.Buffers)).Select(_ => pool.Rent(size)).ToArray();
         try
         {
-            new SlabPipeline(slabs, panels.Count, reads.Select(r => r.Count).ToArray()).Run(Environment.ProcessorCount,
+            new SlabPipeline(slabs, panels.Count, reads.Select(r => r.Count).ToArray(), lastOf).Run(Environment.ProcessorCount,
                 (k, r) => Read(reads[k][r], buffers[k % buffers.Length]), (k, t) =>
                 {
                     int kb = k * rowsPer, kLen = Math.Min(rowsPer, n - kb);
-                    var (b, rowAt, start, count) = panels[t];
+                    var (b, rowAt, start, count) = k == slabs - 1 ? last[t] : panels[t];
                     int es = b.Tensor.DType.Size();
                     var p = TileBuffer(PanelMax * SlabRowsMax);
                     var slab = buffers[k % buffers.Length].AsSpan((int)(rowAt * kLen + (long)start * es));
@@ -74,6 +75,30 @@ public static partial class MatMul
             foreach (var buffer in buffers) pool.Return(buffer);
         }
     }
+
+    /// <summary>
+    /// The last slab's panels: the last two per core as pieces of 32 outputs, so that the cores finish a product within
+    /// a piece of each other (a whole last panel, a 1,024-row one of a 3B's gate about 2 ms, idled the other core
+    /// once a product). Each piece with the panel it is part of, whose sums it adds to.
+    /// </summary>
+    private static (List<(LinearBlock, long, int, int)> Panels, int[] Of) LastPanels(List<(LinearBlock, long, int, int)> panels)
+    {
+        var last = new List<(LinearBlock, long, int, int)>();
+        var of = new List<int>();
+        int whole = Math.Max(0, panels.Count - 2 * Environment.ProcessorCount);
+        for (int t = 0; t < panels.Count; t++)
+        {
+            var (b, at, start, count) = panels[t];
+            for (int o = 0, step = t < whole ? count : LastPiece; o < count; o += step)
+            {
+                last.Add((b, at, start + o, Math.Min(step, count - o)));
+                of.Add(t);
+            }
+        }
+        return (last, of.ToArray());
+    }
+
+    private const int LastPiece = 32;
 
     /// <summary>A read's bytes at most, so that the cores share a slab's reads.</summary>
     private const int ReadPiece = 1 << 20;

@@ -8,6 +8,7 @@ namespace PaliConvert.Inference;
 /// slab k waits only for its slab's reads and for the same panel of slab k-1 (both add to the same sums). A barrier
 /// per slab idled a core whenever the other was late (a busy host takes turns with it), some 3,000 times a 3B pass.
 /// An item waits only on items taken before it, each of which some worker is running, so the queue cannot deadlock.
+/// The last slab's panels may be pieces of the others' (its last items small, so that the cores finish together).
 /// </summary>
 internal sealed class SlabPipeline
 {
@@ -15,15 +16,18 @@ internal sealed class SlabPipeline
     public const int Buffers = 3;
 
     private readonly (bool Read, int Slab, int Index)[] _items;
-    private readonly int[] _readsLeft, _panelsLeft, _panelDone;
+    private readonly int[] _readsLeft, _panelsLeft, _panelDone, _lastOf;
     private int _next;
     private volatile Exception? _failure;
 
     /// <param name="slabs">Slabs in the product.</param>
     /// <param name="panels">Panels per slab.</param>
     /// <param name="reads">The read pieces that fill each slab.</param>
-    public SlabPipeline(int slabs, int panels, int[] reads)
+    /// <param name="lastOf">The last slab's items, each as the panel it is (a piece of): by default the panels.</param>
+    public SlabPipeline(int slabs, int panels, int[] reads, int[]? lastOf = null)
     {
+        _lastOf = lastOf ?? Enumerable.Range(0, panels).ToArray();
+        int Panels(int k) => k == slabs - 1 ? _lastOf.Length : panels;
         var items = new List<(bool, int, int)>();
         void Reads(int k)
         {
@@ -33,11 +37,12 @@ internal sealed class SlabPipeline
         Reads(1);
         for (int k = 0; k < slabs; k++)
         {
-            items.AddRange(Enumerable.Range(0, panels).Select(t => (false, k, t)));
+            items.AddRange(Enumerable.Range(0, Panels(k)).Select(t => (false, k, t)));
             Reads(k + 2);
         }
         _items = items.ToArray();
-        (_readsLeft, _panelsLeft, _panelDone) = (reads.ToArray(), Enumerable.Repeat(panels, slabs).ToArray(), new int[panels]);
+        (_readsLeft, _panelsLeft) = (reads.ToArray(), Enumerable.Range(0, slabs).Select(Panels).ToArray());
+        _panelDone = new int[panels];
     }
 
     /// <summary>Runs every item on <paramref name="cores"/> workers: read(slab, piece), compute(slab, panel).</summary>
@@ -68,9 +73,10 @@ internal sealed class SlabPipeline
             Interlocked.Decrement(ref _readsLeft[k]);
             return;
         }
-        if (!Await(ref _readsLeft[k], 0) || !Await(ref _panelDone[index], k)) return;
+        bool last = k == _panelsLeft.Length - 1;
+        if (!Await(ref _readsLeft[k], 0) || !Await(ref _panelDone[last ? _lastOf[index] : index], k)) return;
         compute(k, index);
-        Volatile.Write(ref _panelDone[index], k + 1);
+        if (!last) Volatile.Write(ref _panelDone[index], k + 1); // the last slab's pieces: nothing waits on them
         Interlocked.Decrement(ref _panelsLeft[k]);
     }
 
