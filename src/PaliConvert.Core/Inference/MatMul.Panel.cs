@@ -1,3 +1,4 @@
+using System.Buffers;
 using PaliConvert.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -41,7 +42,7 @@ public static partial class MatMul
     /// against x packed for the kernel that runs. The panel's rows are read (not mapped: bench/README.md, "Reading
     /// the weights") into a per-thread buffer first where they fit in 2 MB (a 3B's gate, up and attention panels;
     /// 8 MB buffers, kept by each pool thread that ran panels, cost 35 MB at peak), else widened from the map with the
-    /// next block's rows prefetched.
+    /// next block's rows prefetched. The 256-bit kernel adds to the panel's sums in groups (<see cref="Sums"/>), into y at the end.
     /// </summary>
     private static void Panel(LinearBlock b, Packed xp, int s, int n, int start, int count, float[] p, float[] y,
         int yStride, bool release)
@@ -50,13 +51,20 @@ public static partial class MatMul
         long bytes = (long)count * n * es, at = (b.Offset + (long)start * n) * es;
         var read = bytes <= PanelReadMax ? ByteBuffer((int)bytes) : null; // per thread, kept: one per core runs panels
         if (read != null) b.Tensor.Data.Read(at, read.AsSpan(0, (int)bytes));
+        var sums = xp.Height != Wide12 ? ArrayPool<float>.Shared.Rent(GroupsOf(count) * s * Cols) : null;
+        var to = sums != null ? Sums.Groups(sums, s, 0) : Sums.Rows(y, yStride, b.OutStart + start);
         for (int kb = 0; kb < n; kb += KBlock)
         {
             int kLen = Math.Min(KBlock, n - kb);
             LoadPanel(b.Tensor.DType, read != null ? read.AsSpan(0, (int)bytes) : b.Tensor.Data.Span(at, checked((int)bytes)), n, kb,
                 kLen, count, p);
             var ahead = read != null ? default : PanelAhead.Of(b, n, kb + KBlock, start, count);
-            PanelKernel(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, ahead);
+            PanelKernel(xp, s, n, kb, kLen, p, count, to, ahead);
+        }
+        if (sums != null)
+        {
+            Scatter(sums, s, 0, count, y, yStride, b.OutStart + start);
+            ArrayPool<float>.Shared.Return(sums);
         }
         if (read == null && release) b.Tensor.Data.Release(at, bytes); // one release per panel: per 16 rows split huge pages
     }
@@ -82,23 +90,22 @@ public static partial class MatMul
     private static bool Wide(bool allowed) => allowed && Vector512.IsHardwareAccelerated;
 
     /// <summary>A panel's input block by all of x, through the kernel x was packed for.</summary>
-    private static void PanelKernel(Packed xp, int s, int n, int kb, int kLen, float[] p, int cols, float[] y, int yStride,
-        int yCol, PanelAhead ahead)
+    private static void PanelKernel(Packed xp, int s, int n, int kb, int kLen, float[] p, int cols, Sums y, PanelAhead ahead)
     {
-        if (xp.Height == Wide12) PanelKernel512(xp.Data, s, n, kb, kLen, p, cols, y, yStride, yCol, ahead);
-        else PanelKernel256(xp.Data, s, n, kb, kLen, p, cols, y, yStride, yCol, ahead);
+        if (xp.Height != Wide12) PanelKernel256(xp.Data, s, n, kb, kLen, p, cols, y, ahead);
+        else if (y.GroupStride == Cols) PanelKernel512(xp.Data, s, n, kb, kLen, p, cols, y.Y, y.RowStride, y.At, ahead);
+        else throw new InvalidOperationException("the 512-bit kernel stores 32 columns of a row at once: sums in rows only");
     }
 
-    private static void PanelKernel256(float[] xp, int s, int n, int kb, int kLen, float[] p, int cols, float[] y, int yStride,
-        int yCol, PanelAhead ahead)
+    private static void PanelKernel256(float[] xp, int s, int n, int kb, int kLen, float[] p, int cols, Sums y, PanelAhead ahead)
     {
-        int groups = (cols + Cols - 1) / Cols;
+        int groups = GroupsOf(cols);
         for (int g = 0; g < groups; g++)
         {
             ahead.Part(g, groups);
-            int valid = Math.Min(Cols, cols - g * Cols), pAt = g * kLen * Cols, yAt = yCol + g * Cols;
+            int valid = Math.Min(Cols, cols - g * Cols), pAt = g * kLen * Cols, yAt = y.At + g * y.GroupStride;
             for (int i = 0; i < s; i += Rows)
-                Block6(xp, i * n + kb * Rows, kLen, p, pAt, y, yStride, i * yStride + yAt, kb > 0, valid, Math.Min(Rows, s - i));
+                Block6(xp, i * n + kb * Rows, kLen, p, pAt, y.Y, y.RowStride, i * y.RowStride + yAt, kb > 0, valid, Math.Min(Rows, s - i));
         }
     }
 

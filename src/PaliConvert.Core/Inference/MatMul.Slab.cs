@@ -41,12 +41,13 @@ public static partial class MatMul
         long rowBytes = blocks.Sum(b => (long)b.OutCount * b.Tensor.DType.Size());
         var (slabBytes, rowsMost) = SlabSize(xp);
         int rowsPer = SlabRows(n, (int)Math.Clamp(slabBytes / rowBytes / 16 * 16, 16, rowsMost));
-        int width = PanelWidth(blocks.Sum(b => b.OutCount));
-        var panels = new List<(LinearBlock Block, long At, int Start, int Count)>();
+        int width = PanelWidth(blocks.Sum(b => b.OutCount)), groups = 0;
+        var panels = new List<SlabPanel>();
         long at = 0; // each block's place in a slab, per input row
         foreach (var b in blocks)
         {
-            for (int o = 0; o < b.OutCount; o += width) panels.Add((b, at, o, Math.Min(width, b.OutCount - o)));
+            for (int o = 0, count; o < b.OutCount; o += width, groups += GroupsOf(count))
+                panels.Add(new(b, at, o, count = Math.Min(width, b.OutCount - o), groups));
             at += (long)b.OutCount * b.Tensor.DType.Size();
         }
         var (last, lastOf) = LastPanels(panels);
@@ -56,42 +57,49 @@ public static partial class MatMul
         // one size for every linear: the pool keeps one bucket of buffers, not one per product shape
         int size = (int)Math.Max(slabBytes, rowsPer * rowBytes);
         var buffers = Enumerable.Range(0, Math.Min(slabs, SlabPipeline.Buffers)).Select(_ => pool.Rent(size)).ToArray();
+        var sums = xp.Height != Wide12 ? ArrayPool<float>.Shared.Rent(groups * s * Cols) : null;
         try
         {
             new SlabPipeline(slabs, panels.Count, reads.Select(r => r.Count).ToArray(), lastOf).Run(Environment.ProcessorCount,
                 (k, r) => Read(reads[k][r], buffers[k % buffers.Length]), (k, t) =>
                 {
                     int kb = k * rowsPer, kLen = Math.Min(rowsPer, n - kb);
-                    var (b, rowAt, start, count) = k == slabs - 1 ? last[t] : panels[t];
+                    var (b, rowAt, start, count, group) = k == slabs - 1 ? last[t] : panels[t];
                     int es = b.Tensor.DType.Size();
                     var p = TileBuffer(PanelMax * SlabRowsMax);
                     var slab = buffers[k % buffers.Length].AsSpan((int)(rowAt * kLen + (long)start * es));
                     PanelFromRows(b.Tensor.DType, slab, b.OutCount, kLen, count, p);
-                    PanelKernel(xp, s, n, kb, kLen, p, count, y, yStride, b.OutStart + start, default);
+                    var to = sums != null ? Sums.Groups(sums, s, group) : Sums.Rows(y, yStride, b.OutStart + start);
+                    PanelKernel(xp, s, n, kb, kLen, p, count, to, default);
+                    if (sums != null && k == slabs - 1) Scatter(sums, s, group, count, y, yStride, b.OutStart + start);
                 });
         }
         finally
         {
             foreach (var buffer in buffers) pool.Return(buffer);
+            if (sums != null) ArrayPool<float>.Shared.Return(sums);
         }
     }
+
+    /// <summary>Outputs [Start, Start+Count) of a block, at At in each slab row; its sums' groups from Group on.</summary>
+    private readonly record struct SlabPanel(LinearBlock Block, long At, int Start, int Count, int Group);
 
     /// <summary>
     /// The last slab's panels: the last two per core as pieces of 32 outputs, so that the cores finish a product within
     /// a piece of each other (a whole last panel, a 1,024-row one of a 3B's gate about 2 ms, idled the other core
     /// once a product). Each piece with the panel it is part of, whose sums it adds to.
     /// </summary>
-    private static (List<(LinearBlock, long, int, int)> Panels, int[] Of) LastPanels(List<(LinearBlock, long, int, int)> panels)
+    private static (List<SlabPanel> Panels, int[] Of) LastPanels(List<SlabPanel> panels)
     {
-        var last = new List<(LinearBlock, long, int, int)>();
+        var last = new List<SlabPanel>();
         var of = new List<int>();
         int whole = Math.Max(0, panels.Count - 2 * Environment.ProcessorCount);
         for (int t = 0; t < panels.Count; t++)
         {
-            var (b, at, start, count) = panels[t];
-            for (int o = 0, step = t < whole ? count : LastPiece; o < count; o += step)
+            var panel = panels[t];
+            for (int o = 0, step = t < whole ? panel.Count : LastPiece; o < panel.Count; o += step)
             {
-                last.Add((b, at, start + o, Math.Min(step, count - o)));
+                last.Add(panel with { Start = panel.Start + o, Count = Math.Min(step, panel.Count - o), Group = panel.Group + o / Cols });
                 of.Add(t);
             }
         }
