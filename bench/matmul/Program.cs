@@ -1,10 +1,16 @@
 // The reference pass's matmul beside OpenBLAS's cblas_sgemm (and NumSharp once) on the forward pass's shapes, same run.
 // usage: bench/matmul.sh (installs libopenblas0-pthread), or dotnet run -c Release --project bench/matmul [reps [filter]]
+// or [pass] (OpenBLAS over one 3B pass's products: PassSequence.cs)
 using System.Runtime.InteropServices;
 using PaliConvert.Inference;
 using PaliConvert.Tensors;
 using static Blas;
 
+if (args.Length > 0 && args[0] == "pass")
+{
+    PassSequence.Print();
+    return;
+}
 int reps = args.Length > 0 ? int.Parse(args[0]) : 5;
 string only = args.Length > 1 ? args[1] : ""; // shapes whose name holds it; the rest of the tables run only without one
 (string Name, int S, int In, int Out)[] shapes =
@@ -82,6 +88,10 @@ static class Blas
     [DllImport(Lib)]
     public static extern void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, float[] a, int lda,
         float[] b, int ldb, float beta, float[] c, int ldc);
+
+    [DllImport(Lib)]
+    public static extern void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, ref float a, int lda,
+        ref float b, int ldb, float beta, ref float c, int ldc);
 
     [DllImport(Lib)] public static extern IntPtr openblas_get_config();
     [DllImport(Lib)] public static extern int openblas_get_num_threads();
