@@ -16,7 +16,14 @@ namespace PaliConvert.Inference;
 public static partial class MatMul
 {
     private const int PanelMax = 256, Rows = 6, Cols = 16;
-    internal const int KBlock = 256;
+    /// <summary>
+    /// Inputs per block of an [out, in] panel: 1,024 for the 256-bit kernel (each kernel call's sums and set-up spread
+    /// over four times the steps: a vision-tower panel 1.2x as fast as at 256, bench/README), 256 under AVX-512 (its
+    /// kernel's 32 columns make a 1,024-input slice 128 KB).
+    /// </summary>
+    private static int KBlock(Packed xp) => xp.Height == Wide12 ? 256 : KBlockMax;
+
+    private const int KBlockMax = 1024;
 
     /// <summary>
     /// Panel width: the widest multiple of 32 up to 256 that gives every core about four panels (which one finishes
@@ -38,7 +45,7 @@ public static partial class MatMul
     private const int PanelReadMax = 2 << 20;
 
     /// <summary>
-    /// Outputs [start, start+count) of a block, one input block at a time (a k-block panel, 256 KB, stays in L2),
+    /// Outputs [start, start+count) of a block, one input block at a time (each 16-column slice of a block, 64 KB at most, stays in L2),
     /// against x packed for the kernel that runs. The panel's rows are read (not mapped: bench/README.md, "Reading
     /// the weights") into a per-thread buffer first where they fit in 2 MB (a 3B's gate, up and attention panels;
     /// 8 MB buffers, kept by each pool thread that ran panels, cost 35 MB at peak), else widened from the map with the
@@ -53,12 +60,13 @@ public static partial class MatMul
         if (read != null) b.Tensor.Data.Read(at, read.AsSpan(0, (int)bytes));
         var sums = xp.Height != Wide12 ? ArrayPool<float>.Shared.Rent(GroupsOf(count) * s * Cols) : null;
         var to = sums != null ? Sums.Groups(sums, s, 0) : Sums.Rows(y, yStride, b.OutStart + start);
-        for (int kb = 0; kb < n; kb += KBlock)
+        int block = KBlock(xp);
+        for (int kb = 0; kb < n; kb += block)
         {
-            int kLen = Math.Min(KBlock, n - kb);
+            int kLen = Math.Min(block, n - kb);
             LoadPanel(b.Tensor.DType, read != null ? read.AsSpan(0, (int)bytes) : b.Tensor.Data.Span(at, checked((int)bytes)), n, kb,
                 kLen, count, p);
-            var ahead = read != null ? default : PanelAhead.Of(b, n, kb + KBlock, start, count);
+            var ahead = read != null ? default : PanelAhead.Of(b, n, kb + block, block, start, count);
             PanelKernel(xp, s, n, kb, kLen, p, count, to, ahead);
         }
         if (sums != null)
@@ -74,7 +82,7 @@ public static partial class MatMul
     private static void LoadPanel(DType d, ReadOnlySpan<byte> read, int inputs, int kb, int kLen, int count, float[] panel)
     {
         int groups = (count + Cols - 1) / Cols, es = d.Size();
-        var rows = _rows ??= new float[Cols * KBlock];
+        var rows = _rows ??= new float[Cols * KBlockMax];
         for (int g = 0; g < groups; g++)
         {
             int n = Math.Min(Cols, count - g * Cols);

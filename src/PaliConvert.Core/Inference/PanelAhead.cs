@@ -21,12 +21,12 @@ internal readonly unsafe struct PanelAhead
         (_stride, _rows, _rowBytes) = (stride, rows, rowBytes);
     }
 
-    /// <summary>Input block [kb, kb+kLen) of outputs [start, start+count) of an [outputs, inputs] block (a slice of
-    /// each of count rows), or nothing where kb is past the inputs.</summary>
-    public static PanelAhead Of(LinearBlock b, int inputs, int kb, int start, int count)
+    /// <summary>Input block [kb, kb+kLen) (kLen: block, or the inputs left) of outputs [start, start+count) of an
+    /// [outputs, inputs] block (a slice of each of count rows), or nothing where kb is past the inputs.</summary>
+    public static PanelAhead Of(LinearBlock b, int inputs, int kb, int block, int start, int count)
     {
         if (kb >= inputs || !Sse.IsSupported) return default;
-        int kLen = Math.Min(MatMul.KBlock, inputs - kb), es = b.Tensor.DType.Size();
+        int kLen = Math.Min(block, inputs - kb), es = b.Tensor.DType.Size();
         long first = b.Offset + (long)start * inputs + kb, span = (long)(count - 1) * inputs + kLen;
         var at = (byte*)Unsafe.AsPointer(ref VectorLoads.At(b.Tensor, first, span));
         return new(at, (long)inputs * es, count, kLen * es);
