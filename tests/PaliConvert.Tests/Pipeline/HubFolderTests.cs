@@ -1,4 +1,5 @@
 using PaliConvert.Export;
+using PaliConvert.Formats;
 using PaliConvert.Formats.Npz;
 using PaliConvert.Formats.Safetensors;
 using PaliConvert.Models;
@@ -51,6 +52,22 @@ public class HubFolderTests
             "language_model.model.layers.1.self_attn.k_proj.weight", "language_model.model.layers.1.self_attn.v_proj.weight",
             "language_model.model.norm.weight"], r.Failures.Select(f => f.Target).Order());
         Assert.True(Validation.Weights.WeightsProofTests.Prove(npz, web, OnnxDType.Fp32).Passed);
+    }
+
+    [Theory]
+    [InlineData("pg1-tiny/params.mixed.npz"), InlineData("pg2-tiny/hf")]
+    public void TheFingerprintIsItsDefinitionHashedTensorByTensorInNameOrder(string model)
+    {
+        using var ck = KeySpelling.Open(TestPaths.Golden(model));
+        var all = new System.IO.Hashing.XxHash3(); // the definition, one tensor after another (the tool hashes them on every core)
+        foreach (var t in ck.Tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
+        {
+            var h = new System.IO.Hashing.XxHash3();
+            h.Append(System.Text.Encoding.UTF8.GetBytes($"{t.Name}\n{t.DType.Label()}\n{Shape.Format(t.Shape)}\n"));
+            h.Append(t.Data.Span(0, (int)t.ByteLength));
+            all.Append(h.GetCurrentHash());
+        }
+        Assert.Equal($"xxh3:{all.GetCurrentHashAsUInt64():x16}", Fingerprint.Of(ck));
     }
 
     [Fact]
