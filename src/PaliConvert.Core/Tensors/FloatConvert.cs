@@ -46,6 +46,7 @@ public static class FloatConvert
     {
         if (from == to) { src.CopyTo(dst); return; }
         int n = src.Length / from.Size();
+        if (to == DType.F32) { ToF32(from, src, MemoryMarshal.Cast<byte, float>(dst)[..n]); return; } // widened in place
         var tmp = scratch[..n];
         ToF32(from, src, tmp);
         FromF32(to, tmp, dst);
