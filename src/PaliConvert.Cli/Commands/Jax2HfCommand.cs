@@ -37,16 +37,24 @@ public static class Jax2HfCommand
             var o = new Jax2HfOptions(r.GetValue(input)!, r.GetValue(output)!, r.GetValue(mappings)!, dtype.Read(r),
                 Sizes.Parse(r.GetValue(shard)!), !r.GetValue(noPad), r.GetValue(force), facts.Read(r), r.GetValue(tokenizer))
                 { Adapter = r.GetValue(adapter) };
-            var target = Jax2Hf.Run(o, new Progress(), Run.Scope);
-            Progress.Clear();
-            JsonOption.Print(target, r.GetValue(json));
-            TokenizerOption.NoteIfMissing(target);
-            if (!r.GetValue(verify)) return ExitCodes.Ok;
+            string Convert()
+            {
+                var target = Jax2Hf.Run(o, new Progress(), Run.Scope);
+                Progress.Clear();
+                JsonOption.Print(target, r.GetValue(json));
+                TokenizerOption.NoteIfMissing(target);
+                return target;
+            }
+            if (!r.GetValue(verify))
+            {
+                Convert();
+                return ExitCodes.Ok;
+            }
             // a converted f16/bf16 model differs from its source by its rounding: the tolerance is the user's to set
-            var v = new VerifyOptions(o.Input, target, r.GetValue(check.Inputs), r.GetValue(check.MaskKey)!, check.Tolerance(r),
+            var v = new VerifyOptions(o.Input, o.Output, r.GetValue(check.Inputs), r.GetValue(check.MaskKey)!, check.Tolerance(r),
                 r.GetValue(check.Seed),
                 MappingsFolder: o.MappingsFolder, Stated: o.Stated) { Adapter = o.Adapter };
-            return VerifyCommand.Execute(v, check.Paths(r, r.GetValue(force)));
+            return VerifyCommand.Execute(v, check.Paths(r, r.GetValue(force)), Convert); // converted beside the source's pass
         }));
         return cmd;
     }

@@ -103,13 +103,16 @@ public static class VerifyCommand
         return [.. pairs.Select(p => new GenerationInput(p.Item1, p.Item2, maxNew, tokenizer))];
     }
 
-    /// <summary>Runs verify; a report path of '-' prints that report on stdout in place of the text.</summary>
-    public static int Execute(VerifyOptions o, ReportPaths paths)
+    /// <summary>
+    /// Runs verify (with <paramref name="makeTarget"/>, the conversion that makes the target, beside the source's pass);
+    /// a report path of '-' prints that report on stdout in place of the text.
+    /// </summary>
+    public static int Execute(VerifyOptions o, ReportPaths paths, Func<string>? makeTarget = null)
     {
         bool json = paths.Json == "-", junit = paths.JUnit == "-";
         if (paths.Parquet == "-") throw new UsageException("parquet", "Parquet is binary: give --parquet a file, not '-'");
         var report = VerifyReports.Run(o, paths with { Json = json ? null : paths.Json, JUnit = junit ? null : paths.JUnit },
-            new Progress(), Run.Scope);
+            new Progress(), Run.Scope, makeTarget);
         Progress.Clear();
         Console.Out.Write(json ? report.ToJson() + "\n" : junit ? report.ToJUnit() + "\n" : report.ToText());
         return report.Passed ? ExitCodes.Ok : ExitCodes.Different;

@@ -47,6 +47,7 @@ public sealed partial class PaliGemmaForward
             Ops.RopeAngles(start + i, h, theta, sines.AsSpan(i * h / 2, h / 2), cosines.AsSpan(i * h / 2, h / 2));
         for (int l = 0; l < dec.Layers; l++)
         {
+            stop.ThrowIfCancellationRequested();
             progress?.Report(($"decoder layer {l}", (double)(a.Vision.Layers + l) / (a.Vision.Layers + dec.Layers)));
             Ops.RmsNorm(x, n, width, w.Decoder(DecoderNorm.PreAttention, l), hbuf, eps);
             Fused([w.Decoder(DecoderLinear.Q, l), w.Decoder(DecoderLinear.K, l), w.Decoder(DecoderLinear.V, l)], hbuf, n, q, k, v);

@@ -12,7 +12,8 @@ public sealed record ForwardResult(float[] Logits, int Vocab, float[] ImageToken
 /// PaliGemma's forward pass in float32, exactly as big_vision computes it (docs/PALIGEMMA.md): SigLIP encoder, linear
 /// projection, Gemma/Gemma 2 decoder over [image tokens; text] with the prefix-LM mask, tied output embedding.
 /// </summary>
-public sealed partial class PaliGemmaForward(IModelWeights w, IProgress<(string, double)>? progress = null)
+public sealed partial class PaliGemmaForward(IModelWeights w, IProgress<(string, double)>? progress = null,
+    CancellationToken stop = default)
 {
     public ForwardResult Run(ModelInputs input)
     {
@@ -84,6 +85,7 @@ public sealed partial class PaliGemmaForward(IModelWeights w, IProgress<(string,
         var hidden = new float[tokens * v.Mlp];
         for (int l = 0; l < v.Layers; l++)
         {
+            stop.ThrowIfCancellationRequested();
             progress?.Report(($"vision layer {l}", (double)l / (v.Layers + w.Arch.Decoder.Layers)));
             var (s1, b1) = w.Vision(VisionNorm.Ln1, l);
             Ops.LayerNorm(x, tokens, d, s1, b1, y, eps);

@@ -21,43 +21,74 @@ public static class Verify
 {
     /// <summary>
     /// The source always runs in the reference forward pass. The target runs there too (engine "reference"), or in
-    /// ONNX Runtime: an .onnx target as it is, a checkpoint target exported to a temporary folder first ("onnx").
+    /// ONNX Runtime: an .onnx target as it is, a checkpoint target exported to a temporary folder first ("onnx"). The
+    /// passes run on a thread of their own while this one proves the weights; with <paramref name="makeTarget"/> (a
+    /// conversion that writes the target and returns its path) the source's pass runs while the target is written, so
+    /// the disk and the cores work at once, and random inputs are drawn from the source's text vocabulary.
     /// </summary>
-    public static VerifyReport Run(VerifyOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null)
+    public static VerifyReport Run(VerifyOptions o, IProgress<(string, double)>? progress = null, RunScope? scope = null,
+        Func<string>? makeTarget = null)
     {
         scope ??= new RunScope();
         if (o.Adapter != null && o.MappingsFolder == null) throw new InvalidOperationException("an adapter needs the mappings folder");
         using var source = LoadedModel.Open(o.Source, o.Stated, scope,
             o.Adapter != null ? new AdapterInput(o.Adapter, o.MappingsFolder!) : null);
         var sa = source.Weights.Arch;
-        bool onnx = o.Engine == VerifyEngine.Onnx || ModelLogits.IsOnnx(o.Target);
-        using var target = onnx ? null : LoadedModel.Open(o.Target, o.Stated, scope);
-        if (target != null)
+        LoadedModel? target = makeTarget == null ? OpenTarget(o, source, scope) : null;
+        try
         {
-            var ta = target.Weights.Arch;
-            if (sa.Family != ta.Family || sa.Vision.Tokens != ta.Vision.Tokens || sa.Decoder.Width != ta.Decoder.Width
-                || sa.Decoder.Layers != ta.Decoder.Layers)
-                throw new ModelMismatchException(o.Source, o.Target, "architecture", $"the models differ in architecture: {o.Source} is " +
-                    $"{sa.Name} at {sa.Vision.ImageSize} " +
-                    $"px, width {sa.Decoder.Width}, {sa.Decoder.Layers} layers; {o.Target} is {ta.Name} at {ta.Vision.ImageSize} px, " +
-                        $"width {ta.Decoder.Width}, {ta.Decoder.Layers} layers");
+            var inputs = !o.CompareLogits ? null : o.Inputs != null ? InputsFile.Load(o.Inputs, o.MaskKey)
+                : InputsFile.Random(sa.Vision.ImageSize, Math.Min(source.TextVocab, target?.TextVocab ?? int.MaxValue), o.Seed);
+            var ready = new TaskCompletionSource<VerifyPasses.Ready>(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var passes = inputs == null ? null : VerifyPasses.Start(source, inputs, ready.Task, progress, scope);
+            if (makeTarget != null)
+            {
+                o = o with { Target = makeTarget() };
+                // the conversion's buffers are garbage now: returned to the system before the proof takes its own
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                target = OpenTarget(o, source, scope);
+            }
+            ready.SetResult(new VerifyPasses.Ready(o, target));
+            // the weights first: a lossy target's logits cannot tell rounding from a wrong tensor, the bytes can (proved
+            // here while the passes run, the proof still sets their bound, and its failure is the one reported)
+            var weights = o.ProveWeights && o.MappingsFolder != null
+                ? WeightsProof.Run(source.Checkpoint, sa, o.Target, o.MappingsFolder, o.DType, source.Adapter) : null;
+            var tolerance = (o.Tolerance ?? LogitTolerance.Default).For(Expected(o, weights, target == null));
+            if (passes == null) return WeightsOnly(o, sa, target, weights, tolerance);
+            return Compared(o, source, target, inputs!, passes.Result, weights, tolerance, scope);
         }
-        // the weights first: a lossy target's logits cannot tell rounding from a wrong tensor, the bytes can
-        var weights = o.ProveWeights && o.MappingsFolder != null
-            ? WeightsProof.Run(source.Checkpoint, sa, o.Target, o.MappingsFolder, o.DType, source.Adapter) : null;
-        var tolerance = (o.Tolerance ?? LogitTolerance.Default).For(Expected(o, weights, onnx));
-        if (!o.CompareLogits) return WeightsOnly(o, sa, target, weights, tolerance);
-        var inputs = o.Inputs != null
-            ? InputsFile.Load(o.Inputs, o.MaskKey)
-            : InputsFile.Random(sa.Vision.ImageSize, Math.Min(source.TextVocab, target?.TextVocab ?? int.MaxValue), o.Seed);
-        var a = new PaliGemmaForward(source.Weights, Scaled(progress, 0)).Run(inputs);
-        var (logits, vocab, targetFacts) = target != null ? Reference(target) : OnnxLogits(o, inputs, scope);
-        if (Math.Min(vocab, a.Vocab) < source.TextVocab)
-            throw new ModelMismatchException(o.Source, o.Target, "vocabulary", $"{o.Target}'s logits cover {vocab} vocabulary entries " +
-                $"and {o.Source}'s {a.Vocab}, fewer than the source's {source.TextVocab} text tokens: not the same model");
-        var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, logits, vocab, inputs.Batch, inputs.TextLength,
+        finally
+        {
+            target?.Dispose();
+        }
+    }
+
+    /// <summary>The target as a checkpoint, checked to be the source's architecture; null when ONNX Runtime runs it.</summary>
+    private static LoadedModel? OpenTarget(VerifyOptions o, LoadedModel source, RunScope scope)
+    {
+        if (o.Engine == VerifyEngine.Onnx || ModelLogits.IsOnnx(o.Target)) return null;
+        var target = LoadedModel.Open(o.Target, o.Stated, scope);
+        var (sa, ta) = (source.Weights.Arch, target.Weights.Arch);
+        if (sa.Family == ta.Family && sa.Vision.Tokens == ta.Vision.Tokens && sa.Decoder.Width == ta.Decoder.Width
+            && sa.Decoder.Layers == ta.Decoder.Layers) return target;
+        target.Dispose();
+        throw new ModelMismatchException(o.Source, o.Target, "architecture", $"the models differ in architecture: {o.Source} is " +
+            $"{sa.Name} at {sa.Vision.ImageSize} px, width {sa.Decoder.Width}, {sa.Decoder.Layers} layers; {o.Target} is " +
+            $"{ta.Name} at {ta.Vision.ImageSize} px, width {ta.Decoder.Width}, {ta.Decoder.Layers} layers");
+    }
+
+    /// <summary>The report from both passes' logits, the proved weights and the bound they set.</summary>
+    private static VerifyReport Compared(VerifyOptions o, LoadedModel source, LoadedModel? target, ModelInputs inputs,
+        VerifyPasses p, WeightsReport? weights, LogitTolerance tolerance, RunScope scope)
+    {
+        var sa = source.Weights.Arch;
+        var a = p.Source;
+        if (Math.Min(p.Vocab, a.Vocab) < source.TextVocab)
+            throw new ModelMismatchException(o.Source, o.Target, "vocabulary", $"{o.Target}'s logits cover {p.Vocab} vocabulary " +
+                $"entries and {o.Source}'s {a.Vocab}, fewer than the source's {source.TextVocab} text tokens: not the same model");
+        var (summary, positions) = LogitComparison.Compare(a.Logits, a.Vocab, p.Target, p.Vocab, inputs.Batch, inputs.TextLength,
             tolerance);
-        string engine = onnx ? "ONNX Runtime" : "reference forward pass";
+        string engine = target == null ? "ONNX Runtime" : "reference forward pass";
         var said = new List<GenerationCheck>();
         if (o.Generations is { Count: > 0 })
         {
@@ -65,50 +96,15 @@ public static class Verify
             foreach (var g in o.Generations)
                 said.Add(VerifyGeneration.Run(g, source, o.Source, target ?? reference, o.Target, o.DType, tolerance));
         }
-        var facts = ModelFacts.Compare(sa.Facts(), targetFacts);
-
-        (float[], int, IReadOnlyList<(string, string)>) Reference(LoadedModel m)
-        {
-            var r = new PaliGemmaForward(m.Weights, Scaled(progress, 0.5)).Run(inputs);
-            return (r.Logits, r.Vocab, m.Weights.Arch.Facts());
-        }
         return new VerifyReport(o.Source, o.Target, o.Inputs ?? $"random (seed {o.Seed}, 8 prefix + 4 suffix tokens)", engine, summary,
             positions, tolerance)
         {
             Weights = weights,
             Generations = said,
-            Facts = facts,
+            Facts = ModelFacts.Compare(sa.Facts(), p.Facts),
             FactsSources = [sa.FactsSource,
                 target?.Weights.Arch.FactsSource ?? (ModelLogits.IsOnnx(o.Target) ? o.Target : "the target's export")],
         };
-    }
-
-    /// <summary>
-    /// The target in ONNX Runtime (an .onnx file or split folder as it is, a checkpoint exported to a temporary folder
-    /// first), with the facts it was exported with, from its metadata; a model that states none is compared on logits.
-    /// </summary>
-    private static (float[] logits, int vocab, IReadOnlyList<(string, string)> facts) OnnxLogits(VerifyOptions o, ModelInputs inputs,
-        RunScope scope)
-    {
-        if (ModelLogits.IsOnnx(o.Target)) return WithFacts(o.Target);
-        var folder = Path.Combine(Path.GetTempPath(), $"paliconvert-verify-{Guid.NewGuid():N}");
-        try
-        {
-            var mappings = o.MappingsFolder ?? throw new InvalidOperationException("the mappings folder is needed to export an .npz");
-            var weights = new OnnxWeights(o.DType ?? OnnxDType.Fp32);
-            ExportOnnx.Run(new ExportOnnxOptions(o.Target, folder, mappings, weights, Stated: o.Stated), scope: scope);
-            return WithFacts(Path.Combine(folder, OnnxLayout.ModelFile));
-        }
-        finally
-        {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        }
-
-        (float[], int, IReadOnlyList<(string, string)>) WithFacts(string model)
-        {
-            var (logits, vocab) = OnnxRunner.Run(model, inputs, o.DType);
-            return (logits, vocab, OnnxFacts(model, o.DType) ?? []);
-        }
     }
 
     /// <summary>The facts and the weights alone: no forward pass (a quick check of a conversion's bytes).</summary>
@@ -126,7 +122,7 @@ public static class Verify
     }
 
     /// <summary>The facts an ONNX target (a file, a hub folder variant) records; null for a checkpoint or a foreign export.</summary>
-    private static IReadOnlyList<(string, string)>? OnnxFacts(string model, OnnxDType? dtype)
+    internal static IReadOnlyList<(string, string)>? OnnxFacts(string model, OnnxDType? dtype)
     {
         if (!ModelLogits.IsOnnx(model)) return null;
         string file = OnnxLayout.IsSplitFolder(model)
@@ -154,6 +150,4 @@ public static class Verify
         return (Rounding)Math.Max((int)proved, (int)export);
     }
 
-    private static IProgress<(string, double)>? Scaled(IProgress<(string, double)>? p, double start) =>
-        p == null ? null : new Progress<(string what, double f)>(x => p.Report((x.what, start + x.f / 2)));
 }

@@ -6,11 +6,14 @@ namespace PaliConvert.Pipeline;
 /// <summary>Where verify's reports go; existing files are replaced only with <paramref name="Force"/>.</summary>
 public sealed record ReportPaths(string? Json, string? JUnit, string? Parquet, bool Force = false);
 
-/// <summary>verify with its reports: claimed before the models run (a refusal costs nothing), written once it is done.</summary>
+/// <summary>
+/// verify with its reports: claimed before the models run or the target is made (a refusal costs nothing), written
+/// once it is done.
+/// </summary>
 public static class VerifyReports
 {
     public static VerifyReport Run(VerifyOptions o, ReportPaths paths, IProgress<(string, double)>? progress = null,
-        RunScope? scope = null)
+        RunScope? scope = null, Func<string>? makeTarget = null)
     {
         scope ??= new RunScope();
         string[] inputs = [o.Source, o.Target, .. o.Inputs != null ? new[] { o.Inputs } : []];
@@ -19,7 +22,7 @@ public static class VerifyReports
         {
             string?[] wanted = [paths.Json, paths.JUnit, paths.Parquet];
             for (int i = 0; i < 3; i++) claimed[i] = wanted[i] is { } p ? AtomicOutput.ForFile(scope, p, paths.Force, inputs) : null;
-            var report = Verify.Run(o, progress, scope);
+            var report = Verify.Run(o, progress, scope, makeTarget);
             Write(claimed[0], s => { using var w = new StreamWriter(s); w.Write(report.ToJson()); });
             Write(claimed[1], s => { using var w = new StreamWriter(s); w.Write(report.ToJUnit()); });
             Write(claimed[2], s => report.WriteParquet(s).GetAwaiter().GetResult());

@@ -158,6 +158,19 @@ public class CliTests
     }
 
     [Fact]
+    public void Jax2HfVerifyRefusesAnExistingReportBeforeItConverts()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("v.xml"), "an earlier report");
+        var (code, _, stderr) = Run("jax2hf", TestPaths.Golden("pg1-tiny/params.f32.npz"), dir.File("hf"), "--verify", "--junit",
+            dir.File("v.xml"));
+        Assert.Equal(2, code);
+        Assert.Contains("v.xml", stderr);
+        Assert.False(Directory.Exists(dir.File("hf"))); // refused before the work, not after it
+        Assert.Equal("an earlier report", File.ReadAllText(dir.File("v.xml")));
+    }
+
+    [Fact]
     public void TheWrongKindOfInputPointsToTheRightCommand()
     {
         var (code, _, stderr) = Run("jax2hf", TestPaths.Golden("pg1-tiny/hf"), Path.Combine(Path.GetTempPath(), "never-written"));

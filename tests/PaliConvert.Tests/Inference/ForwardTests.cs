@@ -32,6 +32,28 @@ public class ForwardTests
         Assert.InRange(ModelRuns.MaxAbs(expected, r.Logits), 0, Tolerance);
     }
 
+    /// <summary>Reports synchronously, and sets the stop once the first vision layer is done.</summary>
+    private sealed class StopAfterFirst(CancellationTokenSource stop) : IProgress<(string, double)>
+    {
+        public readonly List<string> Seen = [];
+        public void Report((string, double) p)
+        {
+            Seen.Add(p.Item1);
+            if (p.Item1 == "vision layer 0") stop.Cancel();
+        }
+    }
+
+    [Fact]
+    public void AStoppedPassEndsAtItsNextLayer()
+    {
+        using var m = LoadedModel.Open(TestPaths.Golden("pg1-tiny/params.f32.npz"));
+        using var stop = new CancellationTokenSource();
+        var seen = new StopAfterFirst(stop);
+        var inputs = InputsFile.Load(TestPaths.Golden("pg1-tiny/inputs.npz"), "mask_ar_prefixlm");
+        Assert.Throws<OperationCanceledException>(() => new PaliGemmaForward(m.Weights, seen, stop.Token).Run(inputs));
+        Assert.Equal(["vision layer 0"], seen.Seen);
+    }
+
     [Theory]
     [InlineData("pg1-tiny"), InlineData("pg2-tiny")]
     public void IntermediateActivationsMatch(string model)
