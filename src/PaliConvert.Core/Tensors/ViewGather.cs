@@ -9,7 +9,7 @@ namespace PaliConvert.Tensors;
 /// 64x64 tiles so reads stay cache-friendly; each block is converted to the output dtype and written. Memory is a
 /// few blocks of rows, whatever the tensor's size.
 /// </summary>
-public sealed class ViewGather
+public sealed partial class ViewGather
 {
     private const int Tile = 64;
 
@@ -174,29 +174,6 @@ public sealed class ViewGather
                 for (int r = 0; r < tr; r++, from += rs, to += Tile) *to = *from;
             }
         for (int r = 0; r < tr; r++) Buffer.MemoryCopy(tile + r * Tile, d + r * cols, tc * es, tc * es);
-    }
-
-    /// <summary>Padding rows hold the mean of the real rows, computed in float64, rounded to float32, then cast.</summary>
-    private void WriteMeanRows(TensorView v, DType to, Stream output)
-    {
-        long rows = v.Shape[0], cols = v.Shape[1];
-        if (v.Strides[1] != 1 || v.Strides[0] != cols)
-            throw new BadInputException(v.Source.Data.File.Path, $"{v.Source.Data.File.Path}: tensor '{v.Source.Name}': pad_rows needs " +
-                $"plain rows");
-        var sum = new double[cols];
-        var row = new float[cols];
-        int es = v.Source.DType.Size();
-        for (long r = 0; r < rows; r++)
-        {
-            v.Source.ReadF32(v.Offset + r * cols, row);
-            if (v.Delta != null) _delta.Apply(v.Delta, r * cols, row);
-            for (int c = 0; c < cols; c++) sum[c] += row[c];
-            if ((r & 1023) == 1023) v.Source.Data.Release((v.Offset + r - 1023) * cols * es, 1024 * cols * es);
-        }
-        for (int c = 0; c < cols; c++) row[c] = (float)(sum[c] / rows);
-        var bytes = new byte[cols * to.Size()];
-        FloatConvert.FromF32(to, row, bytes);
-        for (long r = rows; r < v.PadRowsTo; r++) output.Write(bytes);
     }
 
     private void Ensure(long elements, int es, DType to)

@@ -72,4 +72,16 @@ public class TensorViewTests
         Assert.Equal(20, got.Length);
         Assert.Equal([4f, 5, 6, 7, 4, 5, 6, 7], got[12..]);
     }
+
+    [Fact]
+    public void TheMeanRowOfManyBlocksOfRowsCountsEachRowOnce()
+    {
+        // 10,001 rows: two whole blocks of 4,096 summed on their own and a part block; value i = row * 3 + col, so the
+        // mean of column c is 3 * 5,000 + c exactly: a block summed twice or left out moves it by whole units
+        var (t, dir, h) = Tensor([10_001, 3]);
+        using var _d = dir; using var _h = h;
+        var got = Gather(TensorView.Of(t) with { PadRowsTo = 10_003 });
+        Assert.Equal(10_003 * 3, got.Length);
+        Assert.Equal([15_000f, 15_001, 15_002, 15_000, 15_001, 15_002], got[(10_001 * 3)..]);
+    }
 }
