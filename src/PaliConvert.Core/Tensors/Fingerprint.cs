@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
@@ -9,7 +8,7 @@ namespace PaliConvert.Tensors;
 /// What a checkpoint's weights are, in 16 hex digits: XXH3 over every tensor's name, dtype, shape and bytes, in name
 /// order, so the same weights give the same fingerprint however the file orders or shards them. Outputs record the
 /// fingerprint of the source they were made from; a hub folder's variants must share one. One read of the weights,
-/// a chunk at a time, released as it goes, tensors on every core.
+/// a chunk at a time, released as it goes.
 /// </summary>
 public static class Fingerprint
 {
@@ -18,27 +17,20 @@ public static class Fingerprint
 
     public static string Of(Checkpoint ck)
     {
-        var tensors = ck.Tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToArray();
-        var hashes = new byte[tensors.Length][];
-        // each tensor's hash on its own, on every core (the largest first); combined in name order as before
-        var order = Enumerable.Range(0, tensors.Length).OrderByDescending(i => tensors[i].ByteLength).ToArray();
-        Parallel.ForEach(Partitioner.Create(order, loadBalance: true), i => hashes[i] = Of(tensors[i]));
         var all = new XxHash3();
-        foreach (var h in hashes) all.Append(h);
-        return Prefix + all.GetCurrentHashAsUInt64().ToString("x16", CultureInfo.InvariantCulture);
-    }
-
-    private static byte[] Of(TensorInfo t)
-    {
-        var h = new XxHash3();
-        h.Append(Encoding.UTF8.GetBytes($"{t.Name}\n{t.DType.Label()}\n{Shape.Format(t.Shape)}\n"));
-        for (long o = 0; o < t.ByteLength; o += Chunk)
+        foreach (var t in ck.Tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
-            int n = (int)Math.Min(Chunk, t.ByteLength - o);
-            h.Append(t.Data.Span(o, n));
-            t.Data.Release(o, n);
+            var h = new XxHash3();
+            h.Append(Encoding.UTF8.GetBytes($"{t.Name}\n{t.DType.Label()}\n{Shape.Format(t.Shape)}\n"));
+            for (long o = 0; o < t.ByteLength; o += Chunk)
+            {
+                int n = (int)Math.Min(Chunk, t.ByteLength - o);
+                h.Append(t.Data.Span(o, n));
+                t.Data.Release(o, n);
+            }
+            all.Append(h.GetCurrentHash());
         }
-        return h.GetCurrentHash();
+        return Prefix + all.GetCurrentHashAsUInt64().ToString("x16", CultureInfo.InvariantCulture);
     }
 
     /// <summary>One fingerprint for a model made of parts (a base and an adapter merged into it).</summary>

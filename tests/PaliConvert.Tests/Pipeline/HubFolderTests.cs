@@ -59,7 +59,7 @@ public class HubFolderTests
     public void TheFingerprintIsItsDefinitionHashedTensorByTensorInNameOrder(string model)
     {
         using var ck = KeySpelling.Open(TestPaths.Golden(model));
-        var all = new System.IO.Hashing.XxHash3(); // the definition, one tensor after another (the tool hashes them on every core)
+        var all = new System.IO.Hashing.XxHash3(); // the definition, written out again
         foreach (var t in ck.Tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             var h = new System.IO.Hashing.XxHash3();
