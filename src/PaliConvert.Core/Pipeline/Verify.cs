@@ -149,5 +149,4 @@ public static class Verify
         };
         return (Rounding)Math.Max((int)proved, (int)export);
     }
-
 }

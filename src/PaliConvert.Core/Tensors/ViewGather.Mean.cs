@@ -16,13 +16,14 @@ public sealed partial class ViewGather
                 $"plain rows");
         int blocks = (int)((rows + MeanBlock - 1) / MeanBlock);
         var sums = new double[blocks][];
-        if (v.Delta != null) sums[0] = SumRows(v, 0, rows); // the delta's gather is this instance's: one thread
-        else Parallel.For(0, blocks, b => sums[b] = SumRows(v, b * MeanBlock, Math.Min(MeanBlock, rows - b * MeanBlock)));
+        Action<int> block = b => sums[b] = SumRows(v, b * MeanBlock, Math.Min(MeanBlock, rows - b * MeanBlock));
+        if (v.Delta != null) for (int b = 0; b < blocks; b++) block(b); // the delta's gather is this instance's: one thread
+        else Parallel.For(0, blocks, block);
         var row = new float[cols];
         for (int c = 0; c < cols; c++)
         {
             double sum = 0;
-            foreach (var part in sums) sum += part?[c] ?? 0;
+            foreach (var part in sums) sum += part[c];
             row[c] = (float)(sum / rows);
         }
         var bytes = new byte[cols * to.Size()];
