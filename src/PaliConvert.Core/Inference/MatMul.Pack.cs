@@ -112,27 +112,34 @@ public static partial class MatMul
     }
 
     /// <summary>
-    /// Columns [k, k+8) of 16 rows <paramref name="inputs"/> floats long into the slice's rows k..k+8 (16 values
-    /// each), as two 8 x 8 blocks transposed in registers: value by value, an [out, in] panel's transpose was 2.5 of
-    /// the 64 CPU-seconds of a 3B's jax2hf --verify on AVX2 (bench/README.md).
+    /// 16 rows <paramref name="stride"/> values apart (L's dtype, from <paramref name="src"/>), columns [0, kLen), widened
+    /// into a slice [kLen, 16], 8 x 8 blocks transposed in registers; false where L's widening was not exact. Value by
+    /// value, an [out, in] panel's transpose was 2.5 of the 64 CPU-seconds of a 3B's jax2hf --verify on AVX2, and
+    /// widening each row first another pass (bench/README.md).
     /// </summary>
-    private static void Transpose8Columns(float[] rows, int inputs, int k, Span<float> slice)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool TransposeGroup<L>(ref byte src, nuint stride, int kLen, Span<float> slice) where L : IVectorLoad256
     {
-        _ = rows.AsSpan(15 * inputs + k, 8); // the bounds, checked once: the loads and stores go by reference
-        _ = slice.Slice((k + 7) * Cols, Cols);
+        _ = slice[..(kLen * Cols)]; // the bounds, checked once (the caller's for src): the stores go by reference
         ref float s = ref MemoryMarshal.GetReference(slice);
-        nuint n = (nuint)inputs;
-        for (int half = 0; half < 2; half++)
-        {
-            ref float r = ref rows[half * 8 * inputs + k];
-            var v0 = Vector256.LoadUnsafe(ref r); var v1 = Vector256.LoadUnsafe(ref r, n);
-            var v2 = Vector256.LoadUnsafe(ref r, 2 * n); var v3 = Vector256.LoadUnsafe(ref r, 3 * n);
-            var v4 = Vector256.LoadUnsafe(ref r, 4 * n); var v5 = Vector256.LoadUnsafe(ref r, 5 * n);
-            var v6 = Vector256.LoadUnsafe(ref r, 6 * n); var v7 = Vector256.LoadUnsafe(ref r, 7 * n);
-            Transpose8(ref v0, ref v1, ref v2, ref v3, ref v4, ref v5, ref v6, ref v7);
-            ref float d = ref Unsafe.Add(ref s, (nuint)(k * Cols + half * 8));
-            v0.StoreUnsafe(ref d); v1.StoreUnsafe(ref d, 16); v2.StoreUnsafe(ref d, 32); v3.StoreUnsafe(ref d, 48);
-            v4.StoreUnsafe(ref d, 64); v5.StoreUnsafe(ref d, 80); v6.StoreUnsafe(ref d, 96); v7.StoreUnsafe(ref d, 112);
-        }
+        Vector256<float> seen = default;
+        int k = 0;
+        for (; k + 8 <= kLen; k += 8)
+            for (int half = 0; half < 2; half++)
+            {
+                nuint r = (nuint)(half * 8) * stride + (nuint)k;
+                var v0 = L.Load(ref src, r); var v1 = L.Load(ref src, r + stride);
+                var v2 = L.Load(ref src, r + 2 * stride); var v3 = L.Load(ref src, r + 3 * stride);
+                var v4 = L.Load(ref src, r + 4 * stride); var v5 = L.Load(ref src, r + 5 * stride);
+                var v6 = L.Load(ref src, r + 6 * stride); var v7 = L.Load(ref src, r + 7 * stride);
+                seen = L.Seen(L.Seen(L.Seen(L.Seen(L.Seen(L.Seen(L.Seen(L.Seen(seen, v0), v1), v2), v3), v4), v5), v6), v7);
+                Transpose8(ref v0, ref v1, ref v2, ref v3, ref v4, ref v5, ref v6, ref v7);
+                ref float d = ref Unsafe.Add(ref s, (nuint)(k * Cols + half * 8));
+                v0.StoreUnsafe(ref d); v1.StoreUnsafe(ref d, 16); v2.StoreUnsafe(ref d, 32); v3.StoreUnsafe(ref d, 48);
+                v4.StoreUnsafe(ref d, 64); v5.StoreUnsafe(ref d, 80); v6.StoreUnsafe(ref d, 96); v7.StoreUnsafe(ref d, 112);
+            }
+        for (; k < kLen; k++)
+            for (int o = 0; o < Cols; o++) Unsafe.Add(ref s, k * Cols + o) = L.One(ref src, (nuint)o * stride + (nuint)k);
+        return L.Exact(seen);
     }
 }

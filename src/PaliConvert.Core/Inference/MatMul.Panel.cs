@@ -1,6 +1,7 @@
 using System.Buffers;
 using PaliConvert.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace PaliConvert.Inference;
@@ -86,12 +87,29 @@ public static partial class MatMul
         for (int g = 0; g < groups; g++)
         {
             int n = Math.Min(Cols, count - g * Cols);
+            var slice = panel.AsSpan(g * kLen * Cols, kLen * Cols);
+            if (n == Cols && Transposed(d, read.Slice((g * Cols * inputs + kb) * es, ((Cols - 1) * inputs + kLen) * es), inputs, kLen,
+                    slice)) continue;
             for (int o = 0; o < n; o++)
                 Widen(d, read.Slice(((g * Cols + o) * inputs + kb) * es, kLen * es), rows.AsSpan(o * kLen, kLen));
-            var slice = panel.AsSpan(g * kLen * Cols, kLen * Cols);
             if (n < Cols) slice.Clear();
             Transpose(rows, n, kLen, slice);
         }
+    }
+
+    /// <summary>A group's 16 rows (from <paramref name="rows"/>, <paramref name="inputs"/> values apart) widened and
+    /// transposed at once, on AVX2 without AVX-512 (there, <see cref="Transpose"/> takes 16 x 16 blocks), where the
+    /// CPU takes d; false where it did not, or not exactly.</summary>
+    private static bool Transposed(DType d, ReadOnlySpan<byte> rows, int inputs, int kLen, Span<float> slice)
+    {
+        if (Vector512.IsHardwareAccelerated || !VectorLoads.Takes256(d)) return false;
+        ref byte at = ref MemoryMarshal.GetReference(rows);
+        return d switch
+        {
+            DType.F16 => TransposeGroup<F16Load256>(ref at, (nuint)inputs, kLen, slice),
+            DType.BF16 => TransposeGroup<Bf16Load256>(ref at, (nuint)inputs, kLen, slice),
+            _ => TransposeGroup<F32Load256>(ref at, (nuint)inputs, kLen, slice),
+        };
     }
 
     /// <summary>Whether the 512-bit kernel runs: the CPU has AVX-512 and the caller did not ask for the 256-bit one.</summary>

@@ -131,8 +131,11 @@ public static partial class MatMul
         int k = 0;
         if (n == Cols && Avx512F.IsSupported)
             for (; k + Cols <= inputs; k += Cols) Transpose16(rows, inputs, k, slice);
-        else if (n == Cols && Avx.IsSupported)
-            for (; k + 8 <= inputs; k += 8) Transpose8Columns(rows, inputs, k, slice);
+        else if (n == Cols && Avx2.IsSupported)
+        {
+            TransposeGroup<F32Load256>(ref MemoryMarshal.AsBytes(rows.AsSpan(0, Cols * inputs))[0], (nuint)inputs, inputs, slice);
+            return;
+        }
         for (int kb = k; kb < inputs; kb += TransposeBlock) // 64 steps of 16: the written lines stay in L1
         {
             int kEnd = Math.Min(inputs, kb + TransposeBlock);
