@@ -125,22 +125,23 @@ public static partial class MatMul
 
     private const int TransposeBlock = 64;
 
-    /// <summary>n rows of <paramref name="inputs"/> floats into a slice [inputs, 16] (n &lt;= 16, the rest zeros).</summary>
-    private static void Transpose(float[] rows, int n, int inputs, Span<float> slice)
+    /// <summary>n rows of <paramref name="inputs"/> floats, <paramref name="stride"/> apart, into a slice [inputs, 16]
+    /// (n &lt;= 16, the rest zeros).</summary>
+    private static void Transpose(float[] rows, int n, int inputs, int stride, Span<float> slice)
     {
         int k = 0;
         if (n == Cols && Avx512F.IsSupported)
-            for (; k + Cols <= inputs; k += Cols) Transpose16(rows, inputs, k, slice);
+            for (; k + Cols <= inputs; k += Cols) Transpose16(rows, stride, k, slice);
         else if (n == Cols && Avx2.IsSupported)
         {
-            TransposeGroup<F32Load256>(ref MemoryMarshal.AsBytes(rows.AsSpan(0, Cols * inputs))[0], (nuint)inputs, inputs, slice);
+            TransposeGroup<F32Load256>(ref MemoryMarshal.AsBytes(rows.AsSpan(0, Cols * stride))[0], (nuint)stride, inputs, slice);
             return;
         }
         for (int kb = k; kb < inputs; kb += TransposeBlock) // 64 steps of 16: the written lines stay in L1
         {
             int kEnd = Math.Min(inputs, kb + TransposeBlock);
             for (int o = 0; o < n; o++)
-                for (int j = kb; j < kEnd; j++) slice[j * Cols + o] = rows[o * inputs + j];
+                for (int j = kb; j < kEnd; j++) slice[j * Cols + o] = rows[o * stride + j];
         }
     }
 
