@@ -25,7 +25,8 @@ public class MatMulTests
         InlineData(30, 300, 1152, true, DType.F16), InlineData(16, 64, 9000, true, DType.BF16),
         InlineData(40, 2000, 700, false, DType.F16), InlineData(40, 600, 200, true, DType.BF16),
         InlineData(32, 8300, 2048, true, DType.F32), InlineData(9, 2501, 71, true, DType.F16), InlineData(3, 21, 40, false, DType.F32),
-        InlineData(5, 300, 70, false, DType.BF16), InlineData(40, 1500, 100, true, DType.F16)]
+        InlineData(5, 300, 70, false, DType.BF16), InlineData(40, 1500, 100, true, DType.F16),
+        InlineData(40, 1027, 48, true, DType.BF16)]
     public void EqualsATripleLoopInDouble(int s, int inputs, int outputs, bool outIn, DType dtype)
     {
         Check(s, inputs, outputs, outIn, dtype, wide: true); // the 512-bit kernel where this CPU has AVX-512
