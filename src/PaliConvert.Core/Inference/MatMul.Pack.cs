@@ -114,8 +114,8 @@ public static partial class MatMul
     /// <summary>
     /// 16 rows <paramref name="stride"/> values apart (L's dtype, from <paramref name="src"/>), columns [0, kLen), widened
     /// into a slice [kLen, 16], 8 x 8 blocks transposed in registers; false where L's widening was not exact. Value by
-    /// value, an [out, in] panel's transpose was 2.5 of the 64 CPU-seconds of a 3B's jax2hf --verify on AVX2, and
-    /// widening each row first another pass (bench/README.md).
+    /// value, an [out, in] panel's transpose was 2.5 of the 64 CPU-seconds of a 3B's jax2hf --verify on AVX2
+    /// (bench/README.md). f16 and bf16 groups come straight from the bytes read; f32 ones from rows copied first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TransposeGroup<L>(ref byte src, nuint stride, int kLen, Span<float> slice) where L : IVectorLoad256

@@ -111,7 +111,7 @@ public static partial class MatMul
     /// </summary>
     private static bool Transposed(DType d, ReadOnlySpan<byte> rows, int inputs, int kLen, Span<float> slice)
     {
-        if (Vector512.IsHardwareAccelerated || !VectorLoads.Takes256(d)) return false;
+        if (Avx512F.IsSupported || !VectorLoads.Takes256(d)) return false; // as Transpose: 16 x 16 there
         ref byte at = ref MemoryMarshal.GetReference(rows);
         return d switch
         {
